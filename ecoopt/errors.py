@@ -1,0 +1,41 @@
+"""Exceptions that carry a message meant for the user: what is wrong, where, and what to do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class EcoOptError(Exception):
+    """Base class of every error ecoopt raises on purpose (the CLI prints these as one line)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an instance: the dotted field path, what is wrong, how to fix it."""
+
+    field: str
+    message: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.field}: {self.message}"
+        return f"{text} ({self.fix})" if self.fix else text
+
+
+class InstanceError(EcoOptError):
+    """An instance file or dict is malformed or inconsistent; lists every problem found."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        n = len(problems)
+        head = f"{source}: " + (f"{n} problems: " if n > 1 else "")
+        super().__init__(head + "; ".join(str(p) for p in problems))
+
+
+class InfeasibleError(EcoOptError):
+    """The model has no feasible solution; the message names the conflicting constraints."""
+
+
+class NotOptimalError(EcoOptError):
+    """Raised by ``strict=True`` / ``Result.require_optimal()`` when optimality is not proven."""

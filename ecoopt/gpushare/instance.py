@@ -1,0 +1,211 @@
+"""The validated gpushare input: GPUs, LLM agents and the latency model's one knob.
+
+Units are in the field names (DESIGN §2). Shares are fractions of one GPU; a GPU is divided into
+``share_units`` equal units (100 → 1 % steps, 7 → MIG-like sevenths) and every agent holds a whole
+number of units on exactly one GPU.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+OBJECTIVES = {"latency": "min", "throughput": "max", "cost": "min", "carbon": "min"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TraceRef(_Strict):
+    """An hourly carbon-intensity trace bundled with ecoopt, read from ``start`` (UTC)."""
+
+    name: str = Field(description="e.g. EIA930-CISO-2022, NESO-GB-2022 (ecoopt.carbon.available_traces())")
+    start: str = Field(description="ISO timestamp, e.g. 2022-06-01T12:00Z")
+
+
+class GPU(_Strict):
+    """One GPU type; ``count`` identical GPUs of it."""
+
+    name: str = Field(min_length=1)
+    count: int = Field(1, ge=1)
+    share_units: int = Field(100, ge=1, le=10_000)
+    memory_bytes: float = Field(gt=0)
+    idle_power_w: float = Field(ge=0)
+    active_power_w: float = Field(ge=0)
+    price_usd_per_h: float = Field(0.0, ge=0)
+    intensity_g_per_kwh: float | None = Field(None, ge=0)
+    intensity_trace: TraceRef | None = None
+    pue: float = Field(1.0, ge=1.0)
+    speed: float = Field(1.0, gt=0, description="throughput multiplier relative to the agents' base")
+    embodied_kg: float = Field(0.0, ge=0)
+    lifetime_years: float = Field(5.0, gt=0)
+    pooled: bool = Field(
+        False,
+        description="treat the count GPUs as one capacity pool (the paper's G_total, serverless "
+        "platforms); an agent's share is still at most one GPU",
+    )
+
+    @model_validator(mode="after")
+    def _power_and_intensity(self) -> GPU:
+        if self.active_power_w < self.idle_power_w:
+            raise ValueError("active_power_w must be ≥ idle_power_w")
+        if (self.intensity_g_per_kwh is None) == (self.intensity_trace is None):
+            raise ValueError("give exactly one of intensity_g_per_kwh or intensity_trace")
+        return self
+
+
+class Agent(_Strict):
+    """One LLM agent: its model's throughput at a full GPU, its demand and its guarantees."""
+
+    name: str = Field(min_length=1)
+    role: str = ""
+    throughput_rps: float = Field(gt=0, description="requests/s served with a whole GPU")
+    min_share: float = Field(0.0, ge=0, le=1)
+    max_share: float = Field(1.0, gt=0, le=1)
+    priority: float = Field(1.0, gt=0, description="1 = highest; larger = lower priority")
+    arrival_rps: float | None = Field(None, ge=0)
+    arrival_trace_rps: tuple[float, ...] | None = None
+    latency_slo_s: float | None = Field(None, gt=0)
+    memory_bytes: float = Field(0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _demand(self) -> Agent:
+        if self.arrival_rps is None and self.arrival_trace_rps is None:
+            raise ValueError("give arrival_rps or arrival_trace_rps")
+        if self.arrival_trace_rps is not None and any(
+            (not math.isfinite(v)) or v < 0 for v in self.arrival_trace_rps
+        ):
+            raise ValueError("arrival_trace_rps values must be finite and ≥ 0")
+        if self.min_share > self.max_share:
+            raise ValueError("min_share must be ≤ max_share")
+        return self
+
+    @property
+    def rate_rps(self) -> float:
+        """Arrival rate used by the static problem: ``arrival_rps`` or the trace's mean."""
+        if self.arrival_rps is not None:
+            return self.arrival_rps
+        assert self.arrival_trace_rps is not None
+        return float(np.mean(self.arrival_trace_rps)) if self.arrival_trace_rps else 0.0
+
+
+class Simulation(_Strict):
+    """Control loop of the dynamic simulator."""
+
+    step_s: float = Field(1.0, gt=0)
+    steps: int | None = Field(None, ge=1, description="default: the arrival traces' length, else 60")
+    window_steps: int = Field(1, ge=1, description="past steps averaged for the observed rate")
+
+
+class GpuShareInstance(_Strict):
+    problem: Literal["gpushare"]
+    schema_version: Literal[1] = 1
+    name: str = ""
+    description: str = ""
+    objective: Literal["latency", "throughput", "cost", "carbon"] = "latency"
+    overload_rho: float = Field(
+        0.95, gt=0, lt=1, description="utilisation beyond which M/M/1 latency is linearised"
+    )
+    gpus: tuple[GPU, ...] = Field(min_length=1)
+    agents: tuple[Agent, ...] = Field(min_length=1)
+    simulation: Simulation = Simulation()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GpuShareInstance:
+        for what, items in (("gpus", self.gpus), ("agents", self.agents)):
+            names = [x.name for x in items]
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise ValueError(f"{what} names must be unique; repeated: {', '.join(dup)}")
+        lengths = {len(a.arrival_trace_rps) for a in self.agents if a.arrival_trace_rps is not None}
+        if len(lengths) > 1:
+            raise ValueError("every agent's arrival_trace_rps must have the same length")
+        return self
+
+    # -- derived views (computed once) -----------------------------------------------------
+    @cached_property
+    def slots(self) -> list[Slot]:
+        """The GPUs an agent can be placed on: ``count`` copies, or one pool if ``pooled``."""
+        out: list[Slot] = []
+        for gi, g in enumerate(self.gpus):
+            copies = 1 if g.pooled else g.count
+            scale = g.count if g.pooled else 1
+            for c in range(copies):
+                name = g.name if (copies == 1) else f"{g.name}#{c}"
+                out.append(Slot(name=name, gpu_index=gi, scale=scale, gpu=g))
+        return out
+
+    @cached_property
+    def arrays(self) -> AgentArrays:
+        a = self.agents
+        return AgentArrays(
+            names=[x.name for x in a],
+            lam=np.array([x.rate_rps for x in a]),
+            mu=np.array([x.throughput_rps for x in a]),
+            min_share=np.array([x.min_share for x in a]),
+            max_share=np.array([x.max_share for x in a]),
+            priority=np.array([x.priority for x in a]),
+            slo=np.array([x.latency_slo_s if x.latency_slo_s is not None else np.inf for x in a]),
+            memory=np.array([x.memory_bytes for x in a]),
+        )
+
+
+@dataclass(frozen=True)
+class AgentArrays:
+    """The agents' fields as numpy vectors, in file order."""
+
+    names: list[str]
+    lam: np.ndarray
+    mu: np.ndarray
+    min_share: np.ndarray
+    max_share: np.ndarray
+    priority: np.ndarray
+    slo: np.ndarray
+    memory: np.ndarray
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Priority-weighted request weights w_i = (λ_i/P_i) / Σ_j λ_j/P_j (sum to 1)."""
+        w = self.lam / self.priority
+        if w.sum() <= 0:
+            w = 1.0 / self.priority
+        return w / w.sum()
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A placement target: one GPU, or a pool of ``scale`` GPUs."""
+
+    name: str
+    gpu_index: int
+    scale: int
+    gpu: GPU
+
+    @property
+    def units_per_gpu(self) -> int:
+        return self.gpu.share_units
+
+    @property
+    def capacity_units(self) -> int:
+        return self.gpu.share_units * self.scale
+
+    @property
+    def memory_bytes(self) -> float:
+        return self.gpu.memory_bytes * self.scale
+
+    @property
+    def intensity_g_per_kwh(self) -> float:
+        """Static intensity: the fixed value, or the trace's value in its start hour."""
+        g = self.gpu
+        if g.intensity_g_per_kwh is not None:
+            return g.intensity_g_per_kwh
+        from ..carbon import trace_slots
+
+        assert g.intensity_trace is not None
+        return float(trace_slots(g.intensity_trace.name, g.intensity_trace.start, 1, 3600.0)[0])

@@ -1,0 +1,126 @@
+"""Instance files in and out: YAML or JSON, ``problem:`` selects the family, validated on load.
+
+Every problem in a file is reported at once, each naming its field (``agents[2] (vision).min_share``)
+and a fix, in one :class:`~ecoopt.errors.InstanceError`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from .errors import InstanceError, Problem
+from .problems import MODULES, get_spec
+
+_FIX = {
+    "missing": "add this field",
+    "extra_forbidden": "remove it or check its spelling",
+    "literal_error": "use one of the values listed",
+    "float_parsing": "write a number",
+    "float_type": "write a number",
+    "int_parsing": "write a whole number",
+    "int_type": "write a whole number",
+    "int_from_float": "write a whole number",
+    "greater_than": "use a larger value",
+    "greater_than_equal": "use a larger value",
+    "less_than": "use a smaller value",
+    "less_than_equal": "use a smaller value",
+    "too_short": "add at least one entry",
+    "string_type": "write a string",
+    "bool_type": "write true or false",
+    "bool_parsing": "write true or false",
+    "tuple_type": "write a list",
+    "model_type": "write a mapping of fields",
+}
+
+
+def _field_path(loc: tuple[Any, ...], data: Any) -> str:
+    """Dotted path with list items named when they have a ``name``: agents[2] (vision).min_share."""
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            label = f"[{part}]"
+            item = node[part] if isinstance(node, list | tuple) and part < len(node) else None
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                label += f" ({item['name']})"
+            out += label
+            node = item
+        else:
+            out += ("." if out else "") + str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out or "(top level)"
+
+
+def from_dict(data: Any, source: str = "<dict>") -> BaseModel:
+    """Validate a mapping into its problem's typed, frozen instance."""
+    if not isinstance(data, dict):
+        raise InstanceError(source, [Problem("(top level)", "must be a mapping of fields",
+                                             "start the file with 'problem: gpushare'")])
+    problem = data.get("problem")
+    if problem is None:
+        raise InstanceError(source, [Problem("problem", "missing",
+                                             f"add 'problem:' with one of {', '.join(MODULES)}")])
+    if problem not in MODULES:
+        raise InstanceError(source, [Problem("problem", f"unknown problem {problem!r}",
+                                             f"use one of {', '.join(MODULES)}")])
+    spec = get_spec(problem)
+    try:
+        return spec.instance_cls.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key"
+            problems.append(Problem(_field_path(loc, data), msg, _FIX.get(err["type"], "")))
+        raise InstanceError(source, problems) from None
+
+
+def read_file(path: str | Path) -> Any:
+    """Parse a YAML (.yaml/.yml) or JSON (.json) file; syntax errors become InstanceError."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InstanceError(str(path), [Problem("(file)", exc.strerror or str(exc),
+                                                "check the path")]) from None
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        if isinstance(exc, json.JSONDecodeError):
+            line = f" at line {exc.lineno}"
+        raise InstanceError(str(path), [Problem("(syntax)", f"not valid "
+                                                f"{'JSON' if path.suffix == '.json' else 'YAML'}{line}",
+                                                "fix the file's syntax")]) from None
+
+
+def load(path: str | Path) -> Any:
+    """Load and validate an instance file (YAML or JSON) into its problem's typed instance."""
+    return from_dict(read_file(path), source=str(path))
+
+
+def to_dict(instance: BaseModel) -> dict[str, Any]:
+    """The instance as plain data, omitting fields left at their defaults."""
+    data = instance.model_dump(mode="json", exclude_defaults=True)
+    data["problem"] = instance.problem  # type: ignore[attr-defined]
+    return {"problem": data.pop("problem"), **data}
+
+
+def dump(instance: BaseModel, path: str | Path) -> None:
+    """Write an instance back as YAML or JSON (by suffix); ``load(dump(x)) == x``."""
+    path = Path(path)
+    data = to_dict(instance)
+    if path.suffix.lower() == ".json":
+        path.write_text(json.dumps(data, indent=2) + "\n")
+    else:
+        path.write_text(yaml.safe_dump(data, sort_keys=False, width=100))

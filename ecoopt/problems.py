@@ -1,0 +1,63 @@
+"""Registry of problem families: what ``solve``, ``compare``, ``load`` and the CLI dispatch on.
+
+Each subpackage (``ecoopt.gpushare`` ...) registers one :class:`ProblemSpec` bundling its five
+parts: instance class, formulation, heuristics, plan conversion and the independent evaluator.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+#: problem name -> module that registers it on import
+MODULES = {"gpushare": "ecoopt.gpushare"}
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    name: str
+    instance_cls: type
+    objectives: dict[str, str]  # objective -> "min" | "max"
+    formulate: Callable[..., Any]  # (instance, objective) -> LinearProgram
+    plan_from_x: Callable[..., Any]  # (instance, lp, x) -> Plan
+    plan_to_x: Callable[..., Any]  # (instance, lp, plan) -> x (warm start)
+    evaluate: Callable[..., Any]  # (instance, plan, objective) -> Evaluation
+    heuristics: dict[str, Callable[..., Any]]  # name -> (instance, objective=) -> Plan
+    precheck: Callable[..., list[str]]  # (instance) -> plain-words conflicts, [] if none seen
+    explain: Callable[..., str]  # (instance, ElasticReport | None) -> plain words
+    default_heuristic: str
+
+    def sense(self, objective: str) -> str:
+        return self.objectives[objective]
+
+    def check_objective(self, objective: str) -> None:
+        if objective not in self.objectives:
+            raise ValueError(
+                f"unknown objective {objective!r} for {self.name}; "
+                f"choose one of {', '.join(self.objectives)}"
+            )
+
+
+_REGISTRY: dict[str, ProblemSpec] = {}
+
+
+def register(spec: ProblemSpec) -> ProblemSpec:
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def get_spec(name: str) -> ProblemSpec:
+    if name not in _REGISTRY:
+        if name not in MODULES:
+            raise KeyError(name)
+        importlib.import_module(MODULES[name])
+    return _REGISTRY[name]
+
+
+def spec_for(instance: Any) -> ProblemSpec:
+    name = getattr(instance, "problem", None)
+    if name is None:
+        raise TypeError(f"not an ecoopt instance: {type(instance).__name__}")
+    return get_spec(name)
