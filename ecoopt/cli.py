@@ -1,0 +1,154 @@
+"""``ecoopt`` command line: solve, compare, simulate, validate instance files.
+
+A user error (bad file, unknown objective, infeasible instance under ``validate``) prints one
+line naming the file and the field, and exits non-zero; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .compare import compare
+from .errors import EcoOptError
+from .io import load
+from .problems import spec_for
+from .solve import solve
+
+SHOW = ["method", "objective", "feasible", "gap_pct", "runtime_s"]
+
+
+def _table(df: pd.DataFrame) -> str:
+    metrics = [c for c in df.columns if c not in SHOW + ["status", "violations"]]
+    view = df[SHOW + metrics].copy()
+    view["feasible"] = view["feasible"].map({True: "yes", False: "NO"})
+    fmt = {c: (lambda v: f"{v:.4g}") for c in view.columns if view[c].dtype.kind == "f"}
+    fmt["gap_pct"] = lambda v: "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
+    fmt["runtime_s"] = lambda v: f"{v:.2e}"
+    return view.to_string(index=False, formatters=fmt)
+
+
+def _notes(df: pd.DataFrame) -> list[str]:
+    out = []
+    for _, row in df.iterrows():
+        if row["violations"]:
+            out.append(f"  {row['method']}: infeasible — {row['violations']}")
+        elif row["status"] not in ("heuristic", "optimal"):
+            out.append(f"  {row['method']}: {row['status']}")
+    return out
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    frames = []
+    for path in args.files:
+        inst = load(path)
+        df = compare(inst, args.objective, time_limit=args.time_limit)
+        sense = df.attrs["sense"]
+        print(f"== {path}: {inst.name or Path(path).stem} — objective {df.attrs['objective']} "
+              f"({sense}imise); gap_pct vs the MILP optimum, ≥ 0 means worse")
+        print(_table(df))
+        notes = _notes(df)
+        if notes:
+            print("notes:")
+            print("\n".join(notes))
+        print()
+        frames.append(df.assign(instance=str(path)))
+    if args.csv:
+        pd.concat(frames, ignore_index=True).to_csv(args.csv, index=False)
+        print(f"wrote {args.csv}")
+    return 0
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    inst = load(args.file)
+    res = solve(inst, args.objective, time_limit=args.time_limit, mip_rel_gap=args.mip_gap)
+    if args.json:
+        print(json.dumps(res.to_dict(), indent=2, default=_jsonable))
+    else:
+        print(res.summary())
+        if res.plan is not None:
+            ev = spec_for(inst).evaluate(inst, res.plan, res.objective_name)
+            print(ev.per_agent.to_string(index=False) if hasattr(ev, "per_agent") else res.plan)
+    return 0 if res.solution_status != "none" else 1
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    inst = load(args.file)
+    if inst.problem != "gpushare":
+        raise EcoOptError(f"{args.file}: simulate is available for gpushare instances only")
+    from .gpushare.simulate import simulate
+
+    df = simulate(inst, steps=args.steps)
+    print(df.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.csv:
+        df.to_csv(args.csv, index=False)
+        print(f"wrote {args.csv}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    status = 0
+    for path in args.files:
+        inst = load(path)
+        conflicts = spec_for(inst).precheck(inst)
+        if conflicts:
+            print(f"{path}: infeasible: {' '.join(conflicts)}", file=sys.stderr)
+            status = 1
+        else:
+            print(f"{path}: ok ({inst.problem})")
+    return status
+
+
+def _jsonable(obj: Any) -> Any:
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    return str(obj)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ecoopt", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("solve", help="solve one instance to proven optimality with HiGHS")
+    s.add_argument("file")
+    s.add_argument("--objective")
+    s.add_argument("--time-limit", type=float)
+    s.add_argument("--mip-gap", type=float, default=1e-4)
+    s.add_argument("--json", action="store_true", help="print the Result as JSON")
+    s.set_defaults(func=cmd_solve)
+    c = sub.add_parser("compare", help="MILP vs every heuristic, one table per file")
+    c.add_argument("files", nargs="+")
+    c.add_argument("--objective")
+    c.add_argument("--time-limit", type=float, default=60.0)
+    c.add_argument("--csv", help="write all tables to this CSV file")
+    c.set_defaults(func=cmd_compare)
+    m = sub.add_parser("simulate", help="replay every policy over the workload trace (gpushare)")
+    m.add_argument("file")
+    m.add_argument("--steps", type=int)
+    m.add_argument("--csv")
+    m.set_defaults(func=cmd_simulate)
+    v = sub.add_parser("validate", help="check instance files and obvious infeasibility")
+    v.add_argument("files", nargs="+")
+    v.set_defaults(func=cmd_validate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except EcoOptError as exc:
+        print(f"ecoopt: error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # e.g. an unknown objective name
+        print(f"ecoopt: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
