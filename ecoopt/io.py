@@ -73,8 +73,14 @@ def from_dict(data: Any, source: str = "<dict>") -> BaseModel:
         return spec.instance_cls.model_validate(data)
     except ValidationError as exc:
         problems = []
-        for err in exc.errors():
+        errors = exc.errors()
+        for err in errors:
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            if err["type"] == "too_short" and any(
+                len(e["loc"]) > len(err["loc"]) and e["loc"][: len(err["loc"])] == err["loc"]
+                for e in errors
+            ):
+                continue  # pydantic re-reports a list whose items failed as too short
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key"

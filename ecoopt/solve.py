@@ -239,6 +239,10 @@ def solve_lp(
         bound = float(info.mip_dual_bound)
     else:
         bound = None
+    bound_note = ""
+    if is_mip and termination == "time_limit" and bound is None and x is not None:
+        bound = _relaxation_bound(lp)
+        bound_note = "bound from the LP relaxation (HiGHS had none when the limit hit)"
     if termination == "optimal":
         solution_status = "optimal"
     elif x is not None:
@@ -259,9 +263,25 @@ def solve_lp(
         gap=0.0 if termination == "optimal" else _relative_gap(objective, bound),
         handoff_s=handoff,
         solve_s=run_s,
-        log=log,
+        log=log + (f"\necoopt: {bound_note}\n" if bound_note else ""),
         nodes=int(info.mip_node_count) if is_mip else 0,
     )
+
+
+def _relaxation_bound(lp: LinearProgram, seconds: float = 10.0) -> float | None:
+    """Objective of the LP relaxation: a valid bound when HiGHS stopped before finding one."""
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", seconds)
+    model = to_highs(lp)
+    model.integrality_ = []
+    h.passModel(model)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return float(h.getInfo().objective_function_value)
 
 
 def solve_lp_pyomo(lp: LinearProgram, options: SolverOptions) -> tuple[LPSolution, float]:

@@ -101,6 +101,7 @@ def add_one_level(lp: LinearProgram, inst: GpuShareInstance, lv: Levels, cols: n
     lp.add_rows(
         "one_level", inst.arrays.names, lv.agent, cols, np.ones(len(cols)),
         lower=1.0, upper=1.0, doc=add_one_level.__doc__ or "",
+        elastic=False,  # every agent must be placed: capacity and memory are what can give
     )
 
 

@@ -42,7 +42,7 @@ def latency_s(
         np.asarray(share, float), np.asarray(lam, float), np.asarray(mu, float)
     )
     s_star = lam / (rho_max * mu)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         regular = 1.0 / (mu * share - lam)
         w_star = 1.0 / (mu * s_star - lam)  # = rho_max / (lam (1 - rho_max))
         slope = -mu * w_star**2
