@@ -358,7 +358,7 @@ def _step_s(series: pd.Series) -> float:
     """Native (regular) time step of a trace, s."""
     if len(series) < 2:
         raise ValueError("a trace needs at least two values to define its time step")
-    diffs = np.diff(series.index.to_numpy()) / np.timedelta64(1, "s")
+    diffs = np.asarray((series.index[1:] - series.index[:-1]).total_seconds())
     if np.any(diffs != diffs[0]) or diffs[0] <= 0:
         raise ValueError("a trace must be sorted and regularly spaced in time")
     return float(diffs[0])

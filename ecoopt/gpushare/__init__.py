@@ -8,8 +8,6 @@ allocator, static equal, round robin, greedy marginal, our square-root water-fil
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from ..lp import LinearProgram
@@ -19,6 +17,7 @@ from .evaluate import Evaluation, Plan, evaluate
 from .heuristics import HEURISTICS
 from .instance import OBJECTIVES, GpuShareInstance
 from .model import build, formulate, min_units
+from .simulate import simulate, simulate_policy
 
 
 def plan_from_x(inst: GpuShareInstance, lp: LinearProgram, x: np.ndarray) -> Plan:
@@ -75,7 +74,9 @@ def precheck(inst: GpuShareInstance) -> list[str]:
     if need.sum() > capacity + 1e-9:
         order = np.argsort(-need)
         binding = [(a.names[i], float(need[i])) for i in order if need[i] > 0]
-        slo_driven = [a.names[i] for i in order if need[i] > a.min_share[i] + 1e-9]
+        floor = np.array([np.maximum(1, np.ceil(a.min_share * s.units_per_gpu - 1e-9))
+                          / s.units_per_gpu for s in inst.slots]).min(axis=0)
+        slo_driven = [a.names[i] for i in order if np.isfinite(a.slo[i]) and need[i] > floor[i] + 1e-9]
         why = "minimum shares" + (" and latency SLOs" if slo_driven else "")
         out.append(
             f"the {why} of the agents need {need.sum():.4g} GPUs but only {capacity:.4g} exist: "
@@ -127,5 +128,7 @@ SPEC = register(
     )
 )
 
-__all__ = ["GpuShareInstance", "Plan", "Evaluation", "build", "evaluate", "formulate", "HEURISTICS"]
-_: Any = None
+__all__ = [
+    "HEURISTICS", "Evaluation", "GpuShareInstance", "Plan", "build", "evaluate", "formulate",
+    "simulate", "simulate_policy",
+]

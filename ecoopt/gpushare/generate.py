@@ -44,6 +44,12 @@ def generate(
     has_slo = rng.random(n_agents) < slo_fraction
     slo_share = 1.5 * load_share + 1.0 / U
     slo = 1.0 / (mu * slo_share - lam)
+    # keep the instance feasible on total capacity: drop the largest SLO demands until the
+    # guaranteed shares fit in 90 % of it (bin packing may still bind across several GPUs)
+    for i in np.argsort(-slo_share):
+        if np.maximum(min_share, np.where(has_slo, slo_share, 0)).sum() <= 0.9 * cap:
+            break
+        has_slo[i] = False
     mem = rng.uniform(0.5, 8.0, n_agents) * 1e9
     gpus = []
     for g in range(1 if pooled else n_gpus):

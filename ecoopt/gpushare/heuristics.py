@@ -5,8 +5,8 @@ wrappers place agents on GPUs (one GPU or pool: trivially; several: worst-fit by
 allocate on each, and quantise to the GPU's share units by largest remainder.
 
 Complexities (N agents, U units per GPU): ``adaptive`` O(N); ``static_equal`` O(N);
-``round_robin`` O(N); ``greedy_marginal`` O(N + U log N); ``sqrt_waterfill`` O(N log N)
-(bisection on a sorted-free vectorised water level; 100 iterations of O(N)).
+``round_robin`` O(N); ``greedy_marginal`` O((N + U) log N); ``sqrt_waterfill`` O(N log N)
+(100 bisection steps of O(N) for the water level, then ≤ N units by marginal gain).
 """
 
 from __future__ import annotations
@@ -53,10 +53,12 @@ def quantise(shares: np.ndarray, units: int, capacity_units: int,
     hi = np.full(len(x), units, dtype=np.int64) if hi is None else hi
     k = np.clip(np.floor(x + 1e-9).astype(np.int64), lo, hi)
     spare = capacity_units - int(k.sum())
-    if spare > 0:
-        order = np.argsort(-(x - np.floor(x + 1e-9)), kind="stable")
-        order = order[k[order] < hi[order]][:spare]
-        k[order] += 1
+    room = np.flatnonzero(k < hi)
+    if spare > 0 and len(room):
+        rem = (x - np.floor(x + 1e-9))[room]
+        take = min(spare, len(room))
+        # O(N) selection of the largest remainders (argpartition, not a full sort)
+        k[room[np.argpartition(-rem, take - 1)[:take]]] += 1
     return k
 
 
@@ -64,33 +66,37 @@ def sqrt_waterfill_shares(
     lam: np.ndarray, mu: np.ndarray, weight: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     capacity: float, rho_max: float,
 ) -> np.ndarray:
-    """Our allocator: stabilise first, then share the rest by the square-root rule.
+    """Our allocator: the KKT solution of the continuous latency problem, by water-filling.
 
-    The continuous optimum of min Σ w_i/(μ_i s_i − λ_i) s.t. Σ s_i = G (KKT) is
-    s_i = λ_i/μ_i + c·sqrt(w_i/μ_i): each agent first gets its load λ_i/μ_i, and the spare
-    capacity is split in proportion to sqrt(w_i/μ_i). We clip to [a_i, hi_i] with
-    a_i = max(lo_i, λ_i/(ρ_max μ_i)) (never below a minimum, never beyond ρ_max utilisation)
-    and find the water level c by bisection. When even the a_i do not fit (overload), every
-    agent keeps lo_i and the spare capacity is split in proportion to the deficits a_i − lo_i.
-    Never breaks a minimum share; O(N) per bisection step.
+    Minimise Σ w_i·W_i(s_i) s.t. Σ s_i ≤ G, lo_i ≤ s_i ≤ hi_i, with W_i the tangent-continued
+    M/M/1 curve of :func:`~ecoopt.gpushare.physics.latency_s`. For a water level c (= ν^-1/2,
+    ν the capacity price) the stationarity condition gives, per agent,
+
+        s_i(c) = clip(λ_i/μ_i + c·sqrt(w_i/μ_i), lo_i, hi_i)   if c ≥ c*_i
+        s_i(c) = lo_i                                          otherwise,
+
+    where c*_i is the level at which λ_i/μ_i + c·sqrt(w_i/μ_i) reaches s*_i = λ_i/(ρ_max μ_i):
+    below s*_i the curve is linear, so an agent is either left at its floor or lifted past the
+    overload point at once (the square-root rule: load first, spare capacity ∝ sqrt(w/μ)).
+    Σ s_i(c) is non-decreasing in c; bisection finds the level that fills G. Never below lo.
+    O(N) per bisection step, 100 steps.
     """
     lam, mu, w = (np.asarray(v, dtype=float) for v in (lam, mu, weight))
-    a = np.minimum(np.maximum(lo, lam / (rho_max * mu)), hi)
-    if a.sum() > capacity:
-        deficit = a - lo
-        spare = capacity - lo.sum()
-        if spare <= 0 or deficit.sum() <= 0:
-            return lo.astype(float).copy()
-        return lo + deficit * (spare / deficit.sum())
-    root = np.sqrt(np.maximum(w, 0) / mu)
-    if root.sum() <= 0:
-        return a
+    lo = np.asarray(lo, dtype=float)
+    hi = np.maximum(np.asarray(hi, dtype=float), lo)
+    root = np.sqrt(np.maximum(w, 0.0) / mu)
+    s_star = lam / (rho_max * mu)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c_star = np.where(root > 0, (s_star - lam / mu) / root, np.inf)
+    c_star = np.where(lam <= 0, 0.0, c_star)
 
     def fill(c: float) -> np.ndarray:
-        return np.clip(lam / mu + c * root, a, hi)
+        return np.where(c >= c_star, np.clip(lam / mu + c * root, lo, hi), lo)
 
+    if lo.sum() >= capacity or fill(np.inf).sum() <= capacity:
+        return fill(np.inf) if fill(np.inf).sum() <= capacity else lo.copy()
     c_lo, c_hi = 0.0, 1.0
-    while fill(c_hi).sum() < capacity and c_hi < 1e12:
+    while fill(c_hi).sum() < capacity and c_hi < 1e15:
         c_hi *= 2
     for _ in range(100):
         c = 0.5 * (c_lo + c_hi)
@@ -135,24 +141,16 @@ def place(inst: GpuShareInstance) -> np.ndarray:
 
 
 def _per_slot(
-    inst: GpuShareInstance,
-    method: str,
-    allocate: Callable[[np.ndarray, int], np.ndarray],
-    *,
-    respect_minimum: bool = True,
+    inst: GpuShareInstance, method: str, allocate: Callable[[np.ndarray, int], np.ndarray]
 ) -> Plan:
-    """Place agents, call ``allocate(agent_indices, slot_index) -> units`` on each slot."""
+    """Place agents, then ``allocate(agent_indices, slot_index) -> units`` on each slot."""
     where = place(inst)
     k = np.zeros(len(inst.agents), dtype=np.int64)
-    raw = np.zeros(len(inst.agents))
-    notes: list[str] = []
     for g in np.unique(where):
         idx = np.flatnonzero(where == g)
         k[idx] = allocate(idx, int(g))
     share = k / np.array([inst.slots[g].units_per_gpu for g in where])
-    plan = Plan(method=method, slot=[inst.slots[g].name for g in where], share=share,
-                raw_share=raw, notes=notes)
-    return plan
+    return Plan(method=method, slot=[inst.slots[g].name for g in where], share=share)
 
 
 def adaptive(inst: GpuShareInstance, objective: str | None = None) -> Plan:
@@ -214,6 +212,41 @@ def _level_value(inst: GpuShareInstance, objective: str, idx: np.ndarray, g: int
     return per_share * share  # carbon
 
 
+def _fill_by_marginal_gain(
+    inst: GpuShareInstance, objective: str, idx: np.ndarray, g: int, k: np.ndarray,
+    hi: np.ndarray, spare: int,
+) -> np.ndarray:
+    """Hand out ``spare`` units one at a time to the agent whose objective improves most.
+
+    A heap of marginal gains: O((N + spare) log N). Stops early when no unit helps.
+    """
+    k = k.copy()
+    U = inst.slots[g].units_per_gpu
+    cur = _level_value(inst, objective, idx, g, k)
+    nxt = _level_value(inst, objective, idx, g, np.minimum(k + 1, U))
+    heap = [(-(c - n_), j) for j, (c, n_) in enumerate(zip(cur, nxt)) if k[j] < hi[j]]
+    heapq.heapify(heap)
+    while spare > 0 and heap:
+        neg_gain, j = heapq.heappop(heap)
+        if -neg_gain <= 1e-15:
+            break
+        k[j] += 1
+        spare -= 1
+        if k[j] < hi[j]:
+            c, n_ = _level_value(inst, objective, idx[j : j + 1].repeat(2), g,
+                                 np.array([k[j], k[j] + 1]))
+            heapq.heappush(heap, (-(c - n_), j))
+    return k
+
+
+def _unit_bounds(inst: GpuShareInstance, idx: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest admissible units (min share, SLO; capped at U) and largest (max share)."""
+    U = inst.slots[g].units_per_gpu
+    lo = np.minimum(min_units(inst, g)[idx], U)
+    hi = np.floor(inst.arrays.max_share[idx] * U + 1e-9).astype(np.int64)
+    return lo, hi
+
+
 def greedy_marginal(inst: GpuShareInstance, objective: str | None = None) -> Plan:
     """Start every agent at its smallest admissible level; hand out units one at a time to the
     agent whose objective improves most, while any improves and capacity remains.
@@ -223,53 +256,36 @@ def greedy_marginal(inst: GpuShareInstance, objective: str | None = None) -> Pla
     theorem for separable convex resource allocation. O(N + U log N).
     """
     objective = objective or inst.objective
-    a = inst.arrays
 
     def alloc(idx: np.ndarray, g: int) -> np.ndarray:
-        slot = inst.slots[g]
-        U = slot.units_per_gpu
-        k = min_units(inst, g)[idx].astype(np.int64)
-        hi = np.floor(a.max_share[idx] * U + 1e-9).astype(np.int64)
-        k = np.minimum(k, U)
-        spare = slot.capacity_units - int(k.sum())
-        if spare <= 0:
-            return k
-        cur = _level_value(inst, objective, idx, g, k)
-        nxt = _level_value(inst, objective, idx, g, np.minimum(k + 1, U))
-        heap = [(-(c - n_), j) for j, (c, n_) in enumerate(zip(cur, nxt)) if k[j] < hi[j]]
-        heapq.heapify(heap)
-        while spare > 0 and heap:
-            neg_gain, j = heapq.heappop(heap)
-            if -neg_gain <= 1e-15:
-                break
-            k[j] += 1
-            spare -= 1
-            if k[j] < hi[j]:
-                one = np.array([idx[j]])
-                c, n_ = _level_value(inst, objective, one, g, np.array([k[j], k[j] + 1]))
-                heapq.heappush(heap, (-(c - n_), j))
-        return k
+        lo, hi = _unit_bounds(inst, idx, g)
+        spare = inst.slots[g].capacity_units - int(lo.sum())
+        return _fill_by_marginal_gain(inst, objective, idx, g, lo, hi, spare) if spare > 0 else lo
 
     return _per_slot(inst, "greedy_marginal", alloc)
 
 
 def sqrt_waterfill(inst: GpuShareInstance, objective: str | None = None) -> Plan:
-    """Our O(N log N) allocator (see :func:`sqrt_waterfill_shares`), quantised without ever
-    dropping an agent below its smallest admissible level (min share and SLO)."""
+    """Our O(N log N) allocator: the continuous square-root water-filling of
+    :func:`sqrt_waterfill_shares`, floored to whole units (never below an agent's smallest
+    admissible level: min share and SLO), then the at most N leftover units handed out by
+    marginal gain of the objective. Never breaks a minimum share."""
+    objective = objective or inst.objective
     a = inst.arrays
     raw = np.zeros(len(a.names))
 
     def alloc(idx: np.ndarray, g: int) -> np.ndarray:
         slot = inst.slots[g]
         U = slot.units_per_gpu
-        lo_k = np.minimum(min_units(inst, g)[idx], U)
-        hi_k = np.floor(a.max_share[idx] * U + 1e-9).astype(np.int64)
+        lo, hi = _unit_bounds(inst, idx, g)
         s = sqrt_waterfill_shares(
-            a.lam[idx], a.mu[idx] * slot.gpu.speed, a.weights[idx], lo_k / U, hi_k / U,
+            a.lam[idx], a.mu[idx] * slot.gpu.speed, a.weights[idx], lo / U, hi / U,
             float(slot.scale), inst.overload_rho,
         )
         raw[idx] = s
-        return quantise(s, U, slot.capacity_units, lo=lo_k, hi=hi_k)
+        k = np.clip(np.floor(s * U + 1e-9).astype(np.int64), lo, np.maximum(hi, lo))
+        spare = slot.capacity_units - int(k.sum())
+        return _fill_by_marginal_gain(inst, objective, idx, g, k, hi, spare) if spare > 0 else k
 
     plan = _per_slot(inst, "sqrt_waterfill", alloc)
     plan.raw_share = raw

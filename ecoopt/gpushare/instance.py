@@ -199,9 +199,9 @@ class Slot:
     def memory_bytes(self) -> float:
         return self.gpu.memory_bytes * self.scale
 
-    @property
+    @cached_property
     def intensity_g_per_kwh(self) -> float:
-        """Static intensity: the fixed value, or the trace's value in its start hour."""
+        """Static intensity: the fixed value, or the trace's value in its start hour (cached)."""
         g = self.gpu
         if g.intensity_g_per_kwh is not None:
             return g.intensity_g_per_kwh
