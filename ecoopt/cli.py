@@ -29,7 +29,8 @@ def _table(df: pd.DataFrame) -> str:
     view = df[SHOW + metrics].copy()
     view["feasible"] = view["feasible"].map({True: "yes", False: "NO"})
     fmt = {c: (lambda v: f"{v:.4g}") for c in view.columns if view[c].dtype.kind == "f"}
-    fmt["gap_pct"] = lambda v: "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
+    # gaps within float noise of zero print as 0.000, not -0.000; the CSV keeps raw values
+    fmt["gap_pct"] = lambda v: "-" if v is None or math.isnan(v) else f"{0.0 if abs(v) < 5e-10 else v:.3f}"
     fmt["runtime_s"] = lambda v: f"{v:.2e}"
     return view.to_string(index=False, formatters=fmt)
 
