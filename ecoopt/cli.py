@@ -149,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # e.g. an unknown objective name
         print(f"ecoopt: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
