@@ -28,8 +28,10 @@ from ecoopt.solve import highs_version
 
 def milp_rows(sizes: list[int], pyomo_up_to: int) -> None:
     print("\n## MILP (direct highspy hand-off), objective = priority-weighted latency, gap 1e-4")
-    print("| N agents | GPUs | binaries | build s | hand-off s | HiGHS s | total s | total/HiGHS "
-          "| status | Pyomo route total s |")
+    print(
+        "| N agents | GPUs | binaries | build s | hand-off s | HiGHS s | total s | total/HiGHS "
+        "| status | Pyomo route total s |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     for n in sizes:
         gpus = max(1, n // 10)
@@ -41,9 +43,11 @@ def milp_rows(sizes: list[int], pyomo_up_to: int) -> None:
             rp = solve(inst, time_limit=600, interface="pyomo")
             pyomo = f"{time.perf_counter() - t0:.3f}"
             assert abs(rp.objective - res.objective) <= 1e-4 * abs(res.objective)
-        print(f"| {n:,} | {gpus} | {res.num_vars:,} | {res.build_s:.3f} | {res.handoff_s:.3f} | "
-              f"{res.solve_s:.3f} | {res.total_s:.3f} | {res.total_s / res.solve_s:.3f} | "
-              f"{res.termination} | {pyomo} |")
+        print(
+            f"| {n:,} | {gpus} | {res.num_vars:,} | {res.build_s:.3f} | {res.handoff_s:.3f} | "
+            f"{res.solve_s:.3f} | {res.total_s:.3f} | {res.total_s / res.solve_s:.3f} | "
+            f"{res.termination} | {pyomo} |"
+        )
         heuristic_row(inst, res)
 
 
@@ -52,7 +56,7 @@ _HEUR: list[str] = []
 
 def heuristic_row(inst, res) -> None:  # noqa: ANN001
     cells = []
-    for name, fn in HEURISTICS.items():
+    for fn in HEURISTICS.values():
         t0 = time.perf_counter()
         plan = fn(inst)
         dt = time.perf_counter() - t0
@@ -61,6 +65,19 @@ def heuristic_row(inst, res) -> None:  # noqa: ANN001
         gap = 0.0 if abs(gap) < 5e-8 else gap  # float noise around the optimum
         cells.append(f"{gap:.1f} % / {dt * 1e3:.1f} ms" + ("" if ev.feasible else " (infeasible)"))
     _HEUR.append(f"| {len(inst.agents):,} | " + " | ".join(cells) + " |")
+
+
+def _median_ms(f, *args) -> float:  # noqa: ANN001
+    ts = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        f(*args)
+        ts.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(ts)
+
+
+def _adaptive_quantised(lam, R, P, cap) -> np.ndarray:  # noqa: ANN001
+    return quantise(adaptive_shares(lam, R, P, cap), 100, int(cap * 100))
 
 
 def allocator_rows(sizes: list[int]) -> None:
@@ -78,17 +95,9 @@ def allocator_rows(sizes: list[int]) -> None:
         hi = np.ones(n)
         w = lam / P / np.sum(lam / P)
 
-        def med(f) -> float:  # noqa: ANN001
-            ts = []
-            for _ in range(5):
-                t0 = time.perf_counter()
-                f()
-                ts.append(time.perf_counter() - t0)
-            return 1e3 * statistics.median(ts)
-
-        a = med(lambda: adaptive_shares(lam, R, P, cap))
-        aq = med(lambda: quantise(adaptive_shares(lam, R, P, cap), 100, int(cap * 100)))
-        s = med(lambda: sqrt_waterfill_shares(lam, mu, w, lo, hi, cap, 0.95))
+        a = _median_ms(adaptive_shares, lam, R, P, cap)
+        aq = _median_ms(_adaptive_quantised, lam, R, P, cap)
+        s = _median_ms(sqrt_waterfill_shares, lam, mu, w, lo, hi, cap, 0.95)
         print(f"| {n:,} | {a:.2f} | {aq:.2f} | {s:.2f} |")
 
 
@@ -96,8 +105,10 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--quick", action="store_true")
     args = p.parse_args()
-    print(f"# gpushare benchmark — {highs_version()}, Python {platform.python_version()}, "
-          f"{platform.machine()}")
+    print(
+        f"# gpushare benchmark — {highs_version()}, Python {platform.python_version()}, "
+        f"{platform.machine()}"
+    )
     sizes = [10, 100, 1_000] if args.quick else [10, 100, 1_000, 10_000]
     milp_rows(sizes, pyomo_up_to=1_000)
     print("\n## Heuristics on the same instances: gap to the MILP optimum / run time")

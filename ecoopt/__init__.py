@@ -11,6 +11,15 @@ from .solve import Result, solve
 
 __version__ = "0.1.0"
 __all__ = [
-    "EcoOptError", "InfeasibleError", "InstanceError", "NotOptimalError", "Result",
-    "compare", "dump", "from_dict", "load", "solve", "__version__",
+    "EcoOptError",
+    "InfeasibleError",
+    "InstanceError",
+    "NotOptimalError",
+    "Result",
+    "compare",
+    "dump",
+    "from_dict",
+    "load",
+    "solve",
+    "__version__",
 ]

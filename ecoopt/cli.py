@@ -30,7 +30,9 @@ def _table(df: pd.DataFrame) -> str:
     view["feasible"] = view["feasible"].map({True: "yes", False: "NO"})
     fmt = {c: (lambda v: f"{v:.4g}") for c in view.columns if view[c].dtype.kind == "f"}
     # gaps within float noise of zero print as 0.000, not -0.000; the CSV keeps raw values
-    fmt["gap_pct"] = lambda v: "-" if v is None or math.isnan(v) else f"{0.0 if abs(v) < 5e-10 else v:.3f}"
+    fmt["gap_pct"] = lambda v: (
+        "-" if v is None or math.isnan(v) else f"{0.0 if abs(v) < 5e-10 else v:.3f}"
+    )
     fmt["runtime_s"] = lambda v: f"{v:.2e}"
     return view.to_string(index=False, formatters=fmt)
 
@@ -51,8 +53,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         inst = load(path)
         df = compare(inst, args.objective, time_limit=args.time_limit)
         sense = df.attrs["sense"]
-        print(f"== {path}: {inst.name or Path(path).stem} — objective {df.attrs['objective']} "
-              f"({sense}imise); gap_pct vs the MILP optimum, ≥ 0 means worse")
+        print(
+            f"== {path}: {inst.name or Path(path).stem} — objective {df.attrs['objective']} "
+            f"({sense}imise); gap_pct vs the MILP optimum, ≥ 0 means worse"
+        )
         print(_table(df))
         notes = _notes(df)
         if notes:

@@ -56,24 +56,31 @@ def compare(
         "violations": "" if res.metrics else (res.explanation or ""),
     }
     if res.metrics:
-        milp_row.update({k: v for k, v in res.metrics.items()
-                         if k not in ("objective", "feasible", "violations")})
+        milp_row.update(
+            {
+                k: v
+                for k, v in res.metrics.items()
+                if k not in ("objective", "feasible", "violations")
+            }
+        )
     rows.append(milp_row)
     for name in names:
         t0 = time.perf_counter()
         plan = spec.heuristics[name](instance, objective=objective)
         runtime = time.perf_counter() - t0
         ev = spec.evaluate(instance, plan, objective)
-        rows.append({
-            "method": name,
-            "objective": ev.objective,
-            "feasible": ev.feasible,
-            "gap_pct": gap_pct(ev.objective, reference, sense),
-            "runtime_s": runtime,
-            "status": "; ".join(plan.notes) if plan.notes else "heuristic",
-            "violations": "; ".join(ev.violations),
-            **ev.metrics,
-        })
+        rows.append(
+            {
+                "method": name,
+                "objective": ev.objective,
+                "feasible": ev.feasible,
+                "gap_pct": gap_pct(ev.objective, reference, sense),
+                "runtime_s": runtime,
+                "status": "; ".join(plan.notes) if plan.notes else "heuristic",
+                "violations": "; ".join(ev.violations),
+                **ev.metrics,
+            }
+        )
     df = pd.DataFrame(rows)
     df.attrs.update(objective=objective, sense=sense, instance=getattr(instance, "name", ""))
     return df

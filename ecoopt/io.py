@@ -1,7 +1,7 @@
 """Instance files in and out: YAML or JSON, ``problem:`` selects the family, validated on load.
 
-Every problem in a file is reported at once, each naming its field (``agents[2] (vision).min_share``)
-and a fix, in one :class:`~ecoopt.errors.InstanceError`.
+Every problem in a file is reported at once, each naming its field
+(``agents[2] (vision).min_share``) and a fix, in one :class:`~ecoopt.errors.InstanceError`.
 """
 
 from __future__ import annotations
@@ -59,15 +59,31 @@ def _field_path(loc: tuple[Any, ...], data: Any) -> str:
 def from_dict(data: Any, source: str = "<dict>") -> BaseModel:
     """Validate a mapping into its problem's typed, frozen instance."""
     if not isinstance(data, dict):
-        raise InstanceError(source, [Problem("(top level)", "must be a mapping of fields",
-                                             "start the file with 'problem: gpushare'")])
+        raise InstanceError(
+            source,
+            [
+                Problem(
+                    "(top level)",
+                    "must be a mapping of fields",
+                    "start the file with 'problem: gpushare'",
+                )
+            ],
+        )
     problem = data.get("problem")
     if problem is None:
-        raise InstanceError(source, [Problem("problem", "missing",
-                                             f"add 'problem:' with one of {', '.join(MODULES)}")])
+        raise InstanceError(
+            source,
+            [Problem("problem", "missing", f"add 'problem:' with one of {', '.join(MODULES)}")],
+        )
     if problem not in MODULES:
-        raise InstanceError(source, [Problem("problem", f"unknown problem {problem!r}",
-                                             f"use one of {', '.join(MODULES)}")])
+        raise InstanceError(
+            source,
+            [
+                Problem(
+                    "problem", f"unknown problem {problem!r}", f"use one of {', '.join(MODULES)}"
+                )
+            ],
+        )
     spec = get_spec(problem)
     try:
         return spec.instance_cls.model_validate(data)
@@ -75,7 +91,9 @@ def from_dict(data: Any, source: str = "<dict>") -> BaseModel:
         problems = []
         errors = exc.errors()
         for err in errors:
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            loc = tuple(
+                p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))
+            )
             if err["type"] == "too_short" and any(
                 len(e["loc"]) > len(err["loc"]) and e["loc"][: len(err["loc"])] == err["loc"]
                 for e in errors
@@ -94,8 +112,9 @@ def read_file(path: str | Path) -> Any:
     try:
         text = path.read_text()
     except OSError as exc:
-        raise InstanceError(str(path), [Problem("(file)", exc.strerror or str(exc),
-                                                "check the path")]) from None
+        raise InstanceError(
+            str(path), [Problem("(file)", exc.strerror or str(exc), "check the path")]
+        ) from None
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text)
@@ -105,9 +124,16 @@ def read_file(path: str | Path) -> Any:
         line = f" at line {where.line + 1}" if where is not None else ""
         if isinstance(exc, json.JSONDecodeError):
             line = f" at line {exc.lineno}"
-        raise InstanceError(str(path), [Problem("(syntax)", f"not valid "
-                                                f"{'JSON' if path.suffix == '.json' else 'YAML'}{line}",
-                                                "fix the file's syntax")]) from None
+        raise InstanceError(
+            str(path),
+            [
+                Problem(
+                    "(syntax)",
+                    f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}{line}",
+                    "fix the file's syntax",
+                )
+            ],
+        ) from None
 
 
 def load(path: str | Path) -> Any:

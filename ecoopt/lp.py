@@ -1,4 +1,4 @@
-"""A linear (mixed-integer) programme held as numpy blocks: the single source of every model's maths.
+"""A (mixed-integer) linear programme held as numpy blocks: the one source of a model's maths.
 
 Each problem writes its formulation once, as named variable blocks and named constraint
 families (:class:`VarBlock`, :class:`RowBlock`), built vectorised from instance data. Two
@@ -256,12 +256,18 @@ def to_pyomo(lp: LinearProgram) -> Any:
             lo = None if fam.lower[k] == -INF else float(fam.lower[k])
             hi = None if fam.upper[k] == INF else float(fam.upper[k])
             exprs[lab] = (lo, expr, hi)
-        con = pyo.Constraint(fam.labels, rule=lambda _m, *idx, _e=exprs: _e[idx[0] if len(idx) == 1 else idx], doc=fam.doc)
+        con = pyo.Constraint(
+            fam.labels,
+            rule=lambda _m, *idx, _e=exprs: _e[idx[0] if len(idx) == 1 else idx],
+            doc=fam.doc,
+        )
         m.add_component(fam.name, con)
 
     cost, _, _, _ = lp.column_arrays()
     nz = np.flatnonzero(cost)
-    obj_expr = LinearExpression([float(cost[c]) * col_vars[c] for c in nz.tolist()]) + lp.objective_offset
+    obj_expr = (
+        LinearExpression([float(cost[c]) * col_vars[c] for c in nz.tolist()]) + lp.objective_offset
+    )
     m.objective = pyo.Objective(
         expr=obj_expr, sense=pyo.maximize if lp.sense == "max" else pyo.minimize
     )

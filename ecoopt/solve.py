@@ -122,7 +122,8 @@ class Result:
             raise InfeasibleError(self.explanation or "the model is infeasible")
         if not self.optimal:
             what = (
-                f"incumbent {self.objective:.6g}, bound {self.bound:.6g}, gap {100 * self.gap:.3g} %"
+                f"incumbent {self.objective:.6g}, bound {self.bound:.6g}, "
+                f"gap {100 * self.gap:.3g} %"
                 if self.objective is not None and self.bound is not None and self.gap is not None
                 else "no feasible solution found"
             )
@@ -312,9 +313,11 @@ def solve_lp_pyomo(lp: LinearProgram, options: SolverOptions) -> tuple[LPSolutio
     res = opt.solve(m)
     elapsed = time.perf_counter() - t1
     tc = str(res.solver.termination_condition)
-    termination = {"optimal": "optimal", "infeasible": "infeasible", "maxTimeLimit": "time_limit"}.get(
-        tc, "unknown"
-    )
+    termination = {
+        "optimal": "optimal",
+        "infeasible": "infeasible",
+        "maxTimeLimit": "time_limit",
+    }.get(tc, "unknown")
     x = None
     objective = None
     if termination == "optimal":
@@ -376,7 +379,9 @@ def elastic_analysis(lp: LinearProgram, options: SolverOptions) -> ElasticReport
                 cols = np.concatenate([cols, *extra_c])
                 vals = np.concatenate([vals, *extra_v])
         el.add_rows(fam.name, fam.labels, rows, cols, vals, lower=fam.lower, upper=fam.upper)
-    sol = solve_lp(el, SolverOptions(time_limit=options.time_limit or 60.0, threads=options.threads))
+    sol = solve_lp(
+        el, SolverOptions(time_limit=options.time_limit or 60.0, threads=options.threads)
+    )
     if sol.x is None:
         return None
     by_family: dict[str, list[tuple[Any, float]]] = {}
@@ -435,10 +440,21 @@ def solve(
     conflicts = spec.precheck(instance)
     if conflicts:
         result = Result(
-            **base, sense=spec.sense(objective), termination="infeasible",
-            solution_status="none", objective=None, bound=None, gap=None, build_s=0.0,
-            handoff_s=0.0, solve_s=0.0, solver=highs_version(), interface="precheck",
-            num_vars=0, num_constraints=0, explanation="infeasible: " + " ".join(conflicts),
+            **base,
+            sense=spec.sense(objective),
+            termination="infeasible",
+            solution_status="none",
+            objective=None,
+            bound=None,
+            gap=None,
+            build_s=0.0,
+            handoff_s=0.0,
+            solve_s=0.0,
+            solver=highs_version(),
+            interface="precheck",
+            num_vars=0,
+            num_constraints=0,
+            explanation="infeasible: " + " ".join(conflicts),
         )
         return result.require_optimal() if strict else result
 
@@ -479,16 +495,13 @@ def solve(
         report = elastic_analysis(lp, options)
         explanation = spec.explain(instance, report)
     elif sol.termination == "time_limit":
-        explanation = (
-            "time limit reached: "
-            + (
-                f"incumbent {sol.objective:.6g}, bound "
-                + ("-" if sol.bound is None else f"{sol.bound:.6g}")
-                + ", gap "
-                + ("-" if sol.gap is None else f"{100 * sol.gap:.3g} %")
-                if sol.objective is not None
-                else "no feasible solution found yet"
-            )
+        explanation = "time limit reached: " + (
+            f"incumbent {sol.objective:.6g}, bound "
+            + ("-" if sol.bound is None else f"{sol.bound:.6g}")
+            + ", gap "
+            + ("-" if sol.gap is None else f"{100 * sol.gap:.3g} %")
+            if sol.objective is not None
+            else "no feasible solution found yet"
         )
     result = Result(
         **base,

@@ -9,8 +9,9 @@ ROOT = Path(__file__).resolve().parents[1]
 INSTANCES = ROOT / "instances"
 
 # Property tests are seeded and bounded so the suite is deterministic and fast.
-settings.register_profile("ecoopt", derandomize=True, deadline=None, max_examples=30,
-                          print_blob=True)
+settings.register_profile(
+    "ecoopt", derandomize=True, deadline=None, max_examples=30, print_blob=True
+)
 settings.load_profile("ecoopt")
 
 

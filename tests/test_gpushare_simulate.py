@@ -20,13 +20,20 @@ from ecoopt.gpushare.simulate import (
 )
 
 PAPER = Path(__file__).resolve().parents[1] / "instances/gpushare/paper_four_agents.yaml"
-GPU = {"name": "g", "memory_bytes": 40e9, "idle_power_w": 50, "active_power_w": 300,
-       "price_usd_per_h": 1.5, "intensity_g_per_kwh": 400}
+GPU = {
+    "name": "g",
+    "memory_bytes": 40e9,
+    "idle_power_w": 50,
+    "active_power_w": 300,
+    "price_usd_per_h": 1.5,
+    "intensity_g_per_kwh": 400,
+}
 
 
 def make(agents: list[dict], gpu: dict | None = None, **extra: object):
-    return ecoopt.from_dict({"problem": "gpushare", "gpus": [gpu or GPU], "agents": agents,
-                             **extra})
+    return ecoopt.from_dict(
+        {"problem": "gpushare", "gpus": [gpu or GPU], "agents": agents, **extra}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +103,18 @@ def test_censoring_at_horizon():
 
 
 def test_carbon_follows_trace_and_embodied():
-    gpu = {**GPU, "intensity_g_per_kwh": None, "pue": 1.2, "embodied_kg": 100,
-           "intensity_trace": {"name": "EIA930-CISO-2022", "start": "2022-06-01T12:30Z"}}
-    inst = make([{"name": "a", "throughput_rps": 10, "arrival_rps": 5}], gpu,
-                simulation={"step_s": 600, "steps": 12})
+    gpu = {
+        **GPU,
+        "intensity_g_per_kwh": None,
+        "pue": 1.2,
+        "embodied_kg": 100,
+        "intensity_trace": {"name": "EIA930-CISO-2022", "start": "2022-06-01T12:30Z"},
+    }
+    inst = make(
+        [{"name": "a", "throughput_rps": 10, "arrival_rps": 5}],
+        gpu,
+        simulation={"step_s": 600, "steps": 12},
+    )
     tr = simulate_policy(inst, "static_equal")
     hourly = load_trace("EIA930-CISO-2022")
     at = [hourly[f"2022-06-01 {h}:00+00:00"] for h in (12, 13, 14)]
@@ -146,8 +161,9 @@ def test_unknown_policy():
 def test_conservation_every_policy(paper_traces):
     for p, tr in paper_traces.items():
         arrived = tr.arrivals_req.sum(axis=0)
-        np.testing.assert_allclose(arrived, tr.served_req.sum(axis=0) + tr.backlog_req[-1],
-                                   rtol=1e-12, err_msg=p)
+        np.testing.assert_allclose(
+            arrived, tr.served_req.sum(axis=0) + tr.backlog_req[-1], rtol=1e-12, err_msg=p
+        )
 
 
 def test_static_equal_throughput_saturates(paper_traces):
@@ -189,11 +205,14 @@ def test_milp_no_worse_than_static_equal_when_stable():
     # both plans (no fluid delay). static_equal's plan is a MILP point, so the MILP cannot lose
     # beyond its relative gap (1e-4).
     gpu = {**GPU, "share_units": 20}
-    inst = make([
-        {"name": "a", "throughput_rps": 100, "arrival_rps": 30},
-        {"name": "b", "throughput_rps": 50, "arrival_rps": 4},
-        {"name": "c", "throughput_rps": 30, "arrival_rps": 2},
-    ], gpu)
+    inst = make(
+        [
+            {"name": "a", "throughput_rps": 100, "arrival_rps": 30},
+            {"name": "b", "throughput_rps": 50, "arrival_rps": 4},
+            {"name": "c", "throughput_rps": 30, "arrival_rps": 2},
+        ],
+        gpu,
+    )
     milp = simulate_policy(inst, "milp", steps=5)
     eq = simulate_policy(inst, "static_equal", steps=5)
     assert not milp.infeasible.any()
@@ -204,8 +223,12 @@ def test_milp_no_worse_than_static_equal_when_stable():
 
 
 def test_infeasible_milp_falls_back_to_minimum_shares():
-    inst = make([{"name": f"a{i}", "throughput_rps": 10, "arrival_rps": 3, "min_share": 0.6}
-                 for i in range(2)])
+    inst = make(
+        [
+            {"name": f"a{i}", "throughput_rps": 10, "arrival_rps": 3, "min_share": 0.6}
+            for i in range(2)
+        ]
+    )
     tr = simulate_policy(inst, "milp", steps=3)
     assert tr.infeasible.all()
     np.testing.assert_allclose(tr.share, 0.5)  # 0.6 + 0.6 scaled down to one GPU

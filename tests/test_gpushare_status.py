@@ -7,8 +7,13 @@ import pytest
 import ecoopt
 from ecoopt.gpushare.generate import generate
 
-GPU = {"share_units": 10, "memory_bytes": 1e10, "idle_power_w": 50, "active_power_w": 250,
-       "intensity_g_per_kwh": 300}
+GPU = {
+    "share_units": 10,
+    "memory_bytes": 1e10,
+    "idle_power_w": 50,
+    "active_power_w": 250,
+    "intensity_g_per_kwh": 300,
+}
 
 
 def make(agents, n_gpus=1):
@@ -17,8 +22,12 @@ def make(agents, n_gpus=1):
 
 
 def test_minimum_shares_above_capacity_names_the_agents():
-    inst = make([{"name": n, "throughput_rps": 10, "arrival_rps": 1, "min_share": s}
-                 for n, s in [("alpha", 0.5), ("beta", 0.4), ("gamma", 0.3)]])
+    inst = make(
+        [
+            {"name": n, "throughput_rps": 10, "arrival_rps": 1, "min_share": s}
+            for n, s in [("alpha", 0.5), ("beta", 0.4), ("gamma", 0.3)]
+        ]
+    )
     res = ecoopt.solve(inst)
     assert res.termination == "infeasible" and res.solution_status == "none"
     assert "minimum shares" in res.explanation
@@ -32,16 +41,25 @@ def test_minimum_shares_above_capacity_names_the_agents():
 def test_packing_conflict_found_by_elastic_resolve():
     # 1.8 GPUs of minimums fit the 2 GPUs in total but not one agent per GPU at a time:
     # three agents of 0.6 cannot be packed onto two GPUs -> HiGHS proves it, elastic names capacity.
-    inst = make([{"name": f"a{i}", "throughput_rps": 10, "arrival_rps": 1, "min_share": 0.6}
-                 for i in range(3)], n_gpus=2)
+    inst = make(
+        [
+            {"name": f"a{i}", "throughput_rps": 10, "arrival_rps": 1, "min_share": 0.6}
+            for i in range(3)
+        ],
+        n_gpus=2,
+    )
     res = ecoopt.solve(inst)
     assert res.termination == "infeasible"
     assert "capacity" in res.explanation and "+2" in res.explanation
 
 
 def test_unattainable_slo_names_the_agent():
-    inst = make([{"name": "slow", "throughput_rps": 10, "arrival_rps": 5, "latency_slo_s": 0.01},
-                 {"name": "fine", "throughput_rps": 10, "arrival_rps": 1}])
+    inst = make(
+        [
+            {"name": "slow", "throughput_rps": 10, "arrival_rps": 5, "latency_slo_s": 0.01},
+            {"name": "fine", "throughput_rps": 10, "arrival_rps": 1},
+        ]
+    )
     res = ecoopt.solve(inst)
     assert res.termination == "infeasible"
     assert "slow" in res.explanation and "fine" not in res.explanation

@@ -59,6 +59,7 @@ def test_every_error_reported_at_once(tmp_path):
     def two(d):
         d["agents"][0].pop("throughput_rps")
         d["gpus"][0]["idle_power_w"] = -1
+
     msg = bad(tmp_path, two)
     assert "2 problems" in msg and "throughput_rps" in msg and "idle_power_w" in msg
 
@@ -79,8 +80,9 @@ def test_dump_load_round_trip(tmp_path, suffix):
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ecoopt.cli", *args], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "ecoopt.cli", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_cli_compare_writes_csv(tmp_path):
@@ -95,8 +97,12 @@ def test_cli_compare_writes_csv(tmp_path):
 def test_cli_user_errors_are_one_line_no_traceback(tmp_path):
     p = tmp_path / "bad.yaml"
     p.write_text("problem: gpushare\ngpus: []\nagents: []\nextra: 1\n")
-    for args in (["solve", str(p)], ["compare", str(p)], ["validate", str(p)],
-                 ["solve", str(tmp_path / "missing.yaml")]):
+    for args in (
+        ["solve", str(p)],
+        ["compare", str(p)],
+        ["validate", str(p)],
+        ["solve", str(tmp_path / "missing.yaml")],
+    ):
         r = run(*args)
         assert r.returncode != 0
         assert "Traceback" not in r.stderr

@@ -23,9 +23,14 @@ def test_bundled_instance_compare(path):
     assert df.iloc[0]["feasible"]
 
 
-@pytest.mark.parametrize("nb_path", sorted((ROOT / "notebooks").glob("*.ipynb")),
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "nb_path", sorted((ROOT / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem
+)
 def test_notebook_executes(nb_path):
     nb = nbformat.read(nb_path, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(nb_path.parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(nb_path.parent)}},
+    ).execute()

@@ -37,7 +37,9 @@ def plan_to_x(inst: GpuShareInstance, lp: LinearProgram, plan: Plan) -> np.ndarr
     lv = lp.levels  # type: ignore[attr-defined]
     slot_of = {s.name: g for g, s in enumerate(inst.slots)}
     units = np.array([s.units_per_gpu for s in inst.slots])
-    key = {(int(a), int(g), int(k)): j for j, (a, g, k) in enumerate(zip(lv.agent, lv.slot, lv.units))}
+    key = {
+        (int(a), int(g), int(k)): j for j, (a, g, k) in enumerate(zip(lv.agent, lv.slot, lv.units))
+    }
     z = np.zeros(len(lv.agent))
     for i, (nm, s) in enumerate(zip(plan.slot, plan.share)):
         g = slot_of.get(nm)
@@ -74,9 +76,15 @@ def precheck(inst: GpuShareInstance) -> list[str]:
     if need.sum() > capacity + 1e-9:
         order = np.argsort(-need)
         binding = [(a.names[i], float(need[i])) for i in order if need[i] > 0]
-        floor = np.array([np.maximum(1, np.ceil(a.min_share * s.units_per_gpu - 1e-9))
-                          / s.units_per_gpu for s in inst.slots]).min(axis=0)
-        slo_driven = [a.names[i] for i in order if np.isfinite(a.slo[i]) and need[i] > floor[i] + 1e-9]
+        floor = np.array(
+            [
+                np.maximum(1, np.ceil(a.min_share * s.units_per_gpu - 1e-9)) / s.units_per_gpu
+                for s in inst.slots
+            ]
+        ).min(axis=0)
+        slo_driven = [
+            a.names[i] for i in order if np.isfinite(a.slo[i]) and need[i] > floor[i] + 1e-9
+        ]
         why = "minimum shares" + (" and latency SLOs" if slo_driven else "")
         out.append(
             f"the {why} of the agents need {need.sum():.4g} GPUs but only {capacity:.4g} exist: "
@@ -96,7 +104,9 @@ def precheck(inst: GpuShareInstance) -> list[str]:
 def explain(inst: GpuShareInstance, report: ElasticReport | None) -> str:
     """Turn an elastic re-solve into plain words naming the constraint families to relax."""
     if report is None or not report.by_family:
-        return "infeasible: HiGHS proved it, but the elastic re-solve found no single family to relax."
+        return (
+            "infeasible: HiGHS proved it, but the elastic re-solve found no single family to relax."
+        )
     words = {
         "capacity": "GPU capacity (share units) would have to grow",
         "memory_fit": "GPU memory (GB) would have to grow",
@@ -129,6 +139,13 @@ SPEC = register(
 )
 
 __all__ = [
-    "HEURISTICS", "Evaluation", "GpuShareInstance", "Plan", "build", "evaluate", "formulate",
-    "simulate", "simulate_policy",
+    "HEURISTICS",
+    "Evaluation",
+    "GpuShareInstance",
+    "Plan",
+    "build",
+    "evaluate",
+    "formulate",
+    "simulate",
+    "simulate_policy",
 ]

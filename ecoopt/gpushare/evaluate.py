@@ -56,8 +56,12 @@ class Evaluation:
     per_agent: pd.DataFrame
 
     def as_dict(self) -> dict[str, Any]:
-        return {"objective": self.objective, "feasible": self.feasible,
-                "violations": list(self.violations), **self.metrics}
+        return {
+            "objective": self.objective,
+            "feasible": self.feasible,
+            "violations": list(self.violations),
+            **self.metrics,
+        }
 
 
 def evaluate(inst: GpuShareInstance, plan: Plan, objective: str | None = None) -> Evaluation:
@@ -93,9 +97,13 @@ def evaluate(inst: GpuShareInstance, plan: Plan, objective: str | None = None) -
     for i in np.flatnonzero(share < 1.0 / units - TOL):
         violations.append(f"{a.names[i]}: share {share[i]:.6g} below one unit")
     for i in np.flatnonzero(share < a.min_share - TOL):
-        violations.append(f"{a.names[i]}: share {share[i]:.4g} below min_share {a.min_share[i]:.4g}")
+        violations.append(
+            f"{a.names[i]}: share {share[i]:.4g} below min_share {a.min_share[i]:.4g}"
+        )
     for i in np.flatnonzero(share > a.max_share + TOL):
-        violations.append(f"{a.names[i]}: share {share[i]:.4g} above max_share {a.max_share[i]:.4g}")
+        violations.append(
+            f"{a.names[i]}: share {share[i]:.4g} above max_share {a.max_share[i]:.4g}"
+        )
 
     lat = latency_s(share, a.lam, mu, inst.overload_rho)
     if plan.time_slice:
@@ -137,8 +145,15 @@ def evaluate(inst: GpuShareInstance, plan: Plan, objective: str | None = None) -
         "carbon": carbon,
     }[objective]
     per_agent = pd.DataFrame(
-        {"agent": a.names, "gpu": list(plan.slot), "share": share, "latency_s": lat,
-         "served_rps": served, "arrival_rps": a.lam, "stable": stable}
+        {
+            "agent": a.names,
+            "gpu": list(plan.slot),
+            "share": share,
+            "latency_s": lat,
+            "served_rps": served,
+            "arrival_rps": a.lam,
+            "stable": stable,
+        }
     )
     assert objective in OBJECTIVES
     return Evaluation(objective_value, not violations, violations, metrics, per_agent)

@@ -53,17 +53,19 @@ def generate(
     mem = rng.uniform(0.5, 8.0, n_agents) * 1e9
     gpus = []
     for g in range(1 if pooled else n_gpus):
-        gpus.append({
-            "name": f"gpu{g}",
-            "count": n_gpus if pooled else 1,
-            "pooled": pooled,
-            "share_units": U,
-            "memory_bytes": memory_gb * 1e9,
-            "idle_power_w": float(rng.uniform(40, 80)),
-            "active_power_w": float(rng.uniform(250, 400)),
-            "price_usd_per_h": round(float(rng.uniform(1.0, 3.0)), 2),
-            "intensity_g_per_kwh": round(float(rng.uniform(50, 600)), 1),
-        })
+        gpus.append(
+            {
+                "name": f"gpu{g}",
+                "count": n_gpus if pooled else 1,
+                "pooled": pooled,
+                "share_units": U,
+                "memory_bytes": memory_gb * 1e9,
+                "idle_power_w": float(rng.uniform(40, 80)),
+                "active_power_w": float(rng.uniform(250, 400)),
+                "price_usd_per_h": round(float(rng.uniform(1.0, 3.0)), 2),
+                "intensity_g_per_kwh": round(float(rng.uniform(50, 600)), 1),
+            }
+        )
     agents = []
     for i in range(n_agents):
         a: dict = {

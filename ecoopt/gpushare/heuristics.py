@@ -42,8 +42,13 @@ def adaptive_shares(
     return g
 
 
-def quantise(shares: np.ndarray, units: int, capacity_units: int,
-             lo: np.ndarray | None = None, hi: np.ndarray | None = None) -> np.ndarray:
+def quantise(
+    shares: np.ndarray,
+    units: int,
+    capacity_units: int,
+    lo: np.ndarray | None = None,
+    hi: np.ndarray | None = None,
+) -> np.ndarray:
     """Round shares to whole units (largest remainder) keeping Σ ≤ capacity and lo ≤ k ≤ hi.
 
     Returns integer units. ``lo``/``hi`` are unit bounds (default 1 and ``units``).
@@ -63,8 +68,13 @@ def quantise(shares: np.ndarray, units: int, capacity_units: int,
 
 
 def sqrt_waterfill_shares(
-    lam: np.ndarray, mu: np.ndarray, weight: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-    capacity: float, rho_max: float,
+    lam: np.ndarray,
+    mu: np.ndarray,
+    weight: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    capacity: float,
+    rho_max: float,
 ) -> np.ndarray:
     """Our allocator: the KKT solution of the continuous latency problem, by water-filling.
 
@@ -177,8 +187,9 @@ def static_equal(inst: GpuShareInstance, objective: str | None = None) -> Plan:
 
     def alloc(idx: np.ndarray, g: int) -> np.ndarray:
         slot = inst.slots[g]
-        return quantise(np.full(len(idx), slot.scale / len(idx)), slot.units_per_gpu,
-                        slot.capacity_units)
+        return quantise(
+            np.full(len(idx), slot.scale / len(idx)), slot.units_per_gpu, slot.capacity_units
+        )
 
     return _per_slot(inst, "static_equal", alloc)
 
@@ -195,8 +206,9 @@ def round_robin(inst: GpuShareInstance, objective: str | None = None) -> Plan:
     return plan
 
 
-def _level_value(inst: GpuShareInstance, objective: str, idx: np.ndarray, g: int,
-                 units: np.ndarray) -> np.ndarray:
+def _level_value(
+    inst: GpuShareInstance, objective: str, idx: np.ndarray, g: int, units: np.ndarray
+) -> np.ndarray:
     """Per-agent objective contribution at ``units`` on slot g, as a quantity to minimise."""
     a = inst.arrays
     slot = inst.slots[g]
@@ -213,8 +225,13 @@ def _level_value(inst: GpuShareInstance, objective: str, idx: np.ndarray, g: int
 
 
 def _fill_by_marginal_gain(
-    inst: GpuShareInstance, objective: str, idx: np.ndarray, g: int, k: np.ndarray,
-    hi: np.ndarray, spare: int,
+    inst: GpuShareInstance,
+    objective: str,
+    idx: np.ndarray,
+    g: int,
+    k: np.ndarray,
+    hi: np.ndarray,
+    spare: int,
 ) -> np.ndarray:
     """Hand out ``spare`` units one at a time to the agent whose objective improves most.
 
@@ -233,8 +250,9 @@ def _fill_by_marginal_gain(
         k[j] += 1
         spare -= 1
         if k[j] < hi[j]:
-            c, n_ = _level_value(inst, objective, idx[j : j + 1].repeat(2), g,
-                                 np.array([k[j], k[j] + 1]))
+            c, n_ = _level_value(
+                inst, objective, idx[j : j + 1].repeat(2), g, np.array([k[j], k[j] + 1])
+            )
             heapq.heappush(heap, (-(c - n_), j))
     return k
 
@@ -279,8 +297,13 @@ def sqrt_waterfill(inst: GpuShareInstance, objective: str | None = None) -> Plan
         U = slot.units_per_gpu
         lo, hi = _unit_bounds(inst, idx, g)
         s = sqrt_waterfill_shares(
-            a.lam[idx], a.mu[idx] * slot.gpu.speed, a.weights[idx], lo / U, hi / U,
-            float(slot.scale), inst.overload_rho,
+            a.lam[idx],
+            a.mu[idx] * slot.gpu.speed,
+            a.weights[idx],
+            lo / U,
+            hi / U,
+            float(slot.scale),
+            inst.overload_rho,
         )
         raw[idx] = s
         k = np.clip(np.floor(s * U + 1e-9).astype(np.int64), lo, np.maximum(hi, lo))

@@ -25,7 +25,9 @@ class _Strict(BaseModel):
 class TraceRef(_Strict):
     """An hourly carbon-intensity trace bundled with ecoopt, read from ``start`` (UTC)."""
 
-    name: str = Field(description="e.g. EIA930-CISO-2022, NESO-GB-2022 (ecoopt.carbon.available_traces())")
+    name: str = Field(
+        description="e.g. EIA930-CISO-2022, NESO-GB-2022 (ecoopt.carbon.available_traces())"
+    )
     start: str = Field(description="ISO timestamp, e.g. 2022-06-01T12:00Z")
 
 
@@ -42,7 +44,9 @@ class GPU(_Strict):
     intensity_g_per_kwh: float | None = Field(None, ge=0)
     intensity_trace: TraceRef | None = None
     pue: float = Field(1.0, ge=1.0)
-    speed: float = Field(1.0, gt=0, description="throughput multiplier relative to the agents' base")
+    speed: float = Field(
+        1.0, gt=0, description="throughput multiplier relative to the agents' base"
+    )
     embodied_kg: float = Field(0.0, ge=0)
     lifetime_years: float = Field(5.0, gt=0)
     pooled: bool = Field(
@@ -99,7 +103,9 @@ class Simulation(_Strict):
     """Control loop of the dynamic simulator."""
 
     step_s: float = Field(1.0, gt=0)
-    steps: int | None = Field(None, ge=1, description="default: the arrival traces' length, else 60")
+    steps: int | None = Field(
+        None, ge=1, description="default: the arrival traces' length, else 60"
+    )
     window_steps: int = Field(1, ge=1, description="past steps averaged for the observed rate")
 
 

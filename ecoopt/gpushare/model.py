@@ -99,8 +99,14 @@ def add_one_level(lp: LinearProgram, inst: GpuShareInstance, lv: Levels, cols: n
     Index set: agents. Dimensionless.
     """
     lp.add_rows(
-        "one_level", inst.arrays.names, lv.agent, cols, np.ones(len(cols)),
-        lower=1.0, upper=1.0, doc=add_one_level.__doc__ or "",
+        "one_level",
+        inst.arrays.names,
+        lv.agent,
+        cols,
+        np.ones(len(cols)),
+        lower=1.0,
+        upper=1.0,
+        doc=add_one_level.__doc__ or "",
         elastic=False,  # every agent must be placed: capacity and memory are what can give
     )
 
@@ -115,9 +121,13 @@ def add_capacity(
     cap = np.array([s.capacity_units for s in inst.slots], dtype=float)
     G = len(inst.slots)
     lp.add_rows(
-        "capacity", [s.name for s in inst.slots],
-        np.concatenate([lv.slot, np.arange(G)]), np.concatenate([cols, used]),
-        np.concatenate([lv.units.astype(float), -cap]), upper=0.0, doc=add_capacity.__doc__ or "",
+        "capacity",
+        [s.name for s in inst.slots],
+        np.concatenate([lv.slot, np.arange(G)]),
+        np.concatenate([cols, used]),
+        np.concatenate([lv.units.astype(float), -cap]),
+        upper=0.0,
+        doc=add_capacity.__doc__ or "",
     )
 
 
@@ -131,9 +141,12 @@ def add_memory_fit(
     mem = np.array([s.memory_bytes for s in inst.slots]) / 1e9
     G = len(inst.slots)
     lp.add_rows(
-        "memory_fit", [s.name for s in inst.slots],
-        np.concatenate([lv.slot, np.arange(G)]), np.concatenate([cols, used]),
-        np.concatenate([inst.arrays.memory[lv.agent] / 1e9, -mem]), upper=0.0,
+        "memory_fit",
+        [s.name for s in inst.slots],
+        np.concatenate([lv.slot, np.arange(G)]),
+        np.concatenate([cols, used]),
+        np.concatenate([inst.arrays.memory[lv.agent] / 1e9, -mem]),
+        upper=0.0,
         doc=add_memory_fit.__doc__ or "",
     )
 
@@ -146,13 +159,23 @@ def formulate(inst: GpuShareInstance, objective: str) -> LinearProgram:
     slot_names = [s.name for s in inst.slots]
     assign = lp.add_vars(
         "assign",
-        list(zip([names[i] for i in lv.agent], [slot_names[g] for g in lv.slot], lv.units.tolist())),
-        lower=0.0, upper=1.0, integer=True, cost=level_cost(inst, lv, objective),
+        list(
+            zip([names[i] for i in lv.agent], [slot_names[g] for g in lv.slot], lv.units.tolist())
+        ),
+        lower=0.0,
+        upper=1.0,
+        integer=True,
+        cost=level_cost(inst, lv, objective),
         doc="assign[agent, gpu, units] = 1 if the agent holds that many share units on that GPU",
     )
     fixed = np.array([slot_rates(s)[0] for s in inst.slots]) if objective == "carbon" else 0.0
     used = lp.add_vars(
-        "used", slot_names, lower=0.0, upper=1.0, integer=True, cost=fixed,
+        "used",
+        slot_names,
+        lower=0.0,
+        upper=1.0,
+        integer=True,
+        cost=fixed,
         doc="used[gpu] = 1 if the GPU hosts any agent",
     )
     add_one_level(lp, inst, lv, assign.cols)

@@ -57,7 +57,7 @@ def served_rps(share: np.ndarray, lam: np.ndarray, mu: np.ndarray) -> np.ndarray
 
 
 def slot_rates(slot: Slot) -> tuple[float, float, float, float]:
-    """(idle carbon g/h incl. embodied, active carbon g/h per GPU-share, price USD/h per share, speed)."""
+    """(fixed gCO2/h: idle + embodied, gCO2/h per GPU-share, USD/h per GPU-share, speed)."""
     g = slot.gpu
     intensity = slot.intensity_g_per_kwh
     idle_w = g.idle_power_w * slot.scale

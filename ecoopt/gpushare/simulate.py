@@ -75,8 +75,17 @@ SAMPLES_PER_STEP = 4
 DEFAULT_STEPS = 60
 POLICIES: tuple[str, ...] = ("milp", *HEURISTICS)
 COLUMNS = [
-    "policy", "mean_latency_s", "p95_latency_s", "throughput_rps", "served_fraction",
-    "backlog_end_req", "utilisation", "cost_usd", "carbon_g", "decide_s", "infeasible_steps",
+    "policy",
+    "mean_latency_s",
+    "p95_latency_s",
+    "throughput_rps",
+    "served_fraction",
+    "backlog_end_req",
+    "utilisation",
+    "cost_usd",
+    "carbon_g",
+    "decide_s",
+    "infeasible_steps",
 ]
 
 
@@ -238,8 +247,12 @@ def _fit(share: np.ndarray, where: np.ndarray, scale: np.ndarray) -> np.ndarray:
 
 # -- latency -----------------------------------------------------------------------------------
 def fifo_delays(
-    arrivals: np.ndarray, served: np.ndarray, backlog: np.ndarray, rate: np.ndarray,
-    step_s: float, k: int = SAMPLES_PER_STEP,
+    arrivals: np.ndarray,
+    served: np.ndarray,
+    backlog: np.ndarray,
+    rate: np.ndarray,
+    step_s: float,
+    k: int = SAMPLES_PER_STEP,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fluid FIFO virtual delays of arrival samples, and the step serving each.
 
@@ -374,11 +387,14 @@ def simulate_policy(
     power_w = hosted * (idle + extra * load)
     pue = np.array([s.gpu.pue for s in slots])
     carbon = operational_carbon_g(power_w * dt, intensity_per_step(inst, T), pue)
-    embodied = np.array([
-        s.scale * embodied_share_g(s.gpu.embodied_kg, s.gpu.lifetime_years, dt)
-        if s.gpu.embodied_kg > 0 else 0.0
-        for s in slots
-    ])
+    embodied = np.array(
+        [
+            s.scale * embodied_share_g(s.gpu.embodied_kg, s.gpu.lifetime_years, dt)
+            if s.gpu.embodied_kg > 0
+            else 0.0
+            for s in slots
+        ]
+    )
     price = np.array([s.gpu.price_usd_per_h for s in slots])[where]
 
     return SimTrace(
@@ -429,8 +445,9 @@ def simulate(
         USD and carbon in gCO2e over the horizon, ``decide_s`` the total deciding time in s.
     """
     rows = [
-        simulate_policy(inst, p, steps=steps, objective=objective,
-                        milp_time_limit=milp_time_limit).summary()
+        simulate_policy(
+            inst, p, steps=steps, objective=objective, milp_time_limit=milp_time_limit
+        ).summary()
         for p in (policies if policies is not None else POLICIES)
     ]
     return pd.DataFrame(rows, columns=COLUMNS)
