@@ -340,10 +340,15 @@ def solve_lp_pyomo(lp: LinearProgram, options: SolverOptions) -> tuple[LPSolutio
 
 @dataclass
 class ElasticReport:
-    """Slack each constraint family needed: family -> [(row label, amount), ...]."""
+    """Slack each constraint family needed: family -> [(row label, amount), ...].
+
+    ``values`` holds the elastic solution of the original variable blocks (name -> array), so a
+    problem can say which of its entities sit on the rows that had to give.
+    """
 
     total: float
     by_family: dict[str, list[tuple[Any, float]]]
+    values: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def elastic_analysis(lp: LinearProgram, options: SolverOptions) -> ElasticReport | None:
@@ -391,7 +396,8 @@ def elastic_analysis(lp: LinearProgram, options: SolverOptions) -> ElasticReport
         for lab, v in zip(blk.labels, vals_):
             if v > 1e-6:
                 by_family.setdefault(fam_name, []).append((lab, float(v)))
-    return ElasticReport(total=float(sol.objective or 0.0), by_family=by_family)
+    values = {name: el.values(sol.x, name) for name in lp.vars}
+    return ElasticReport(total=float(sol.objective or 0.0), by_family=by_family, values=values)
 
 
 def solve(

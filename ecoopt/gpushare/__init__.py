@@ -16,7 +16,7 @@ from ..solve import ElasticReport
 from .evaluate import Evaluation, Plan, evaluate
 from .heuristics import HEURISTICS
 from .instance import OBJECTIVES, GpuShareInstance
-from .model import build, formulate, min_units
+from .model import build, formulate, levels, min_units
 from .simulate import simulate, simulate_policy
 
 
@@ -112,9 +112,19 @@ def explain(inst: GpuShareInstance, report: ElasticReport | None) -> str:
         "memory_fit": "GPU memory (GB) would have to grow",
         "one_level": "agents could not be given any admissible share level",
     }
+    on_gpu: dict[str, list[str]] = {}
+    if "assign" in report.values:
+        lv = levels(inst)
+        for j in np.flatnonzero(report.values["assign"] > 0.5):
+            on_gpu.setdefault(inst.slots[lv.slot[j]].name, []).append(
+                f"{inst.arrays.names[lv.agent[j]]} {lv.share[j]:.3g}"
+            )
     parts = []
     for fam, rows in report.by_family.items():
-        detail = ", ".join(f"{lab}: +{v:.4g}" for lab, v in rows[:8])
+        detail = ", ".join(
+            f"{lab}: +{v:.4g}" + (f" (agents {', '.join(on_gpu[lab])})" if lab in on_gpu else "")
+            for lab, v in rows[:8]
+        )
         parts.append(f"{words.get(fam, fam)} [{fam}: {detail}]")
     return (
         "infeasible: minimum shares, SLO-required shares and memory cannot all be packed onto "
