@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from .compare import compare
-from .errors import EcoOptError
+from .errors import EcoOptError, InfeasibleError
 from .io import load
 from .problems import spec_for
 from .solve import solve
@@ -49,6 +49,7 @@ def _notes(df: pd.DataFrame) -> list[str]:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     frames = []
+    status = 0
     for path in args.files:
         inst = load(path)
         df = compare(inst, args.objective, time_limit=args.time_limit)
@@ -64,15 +65,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
             print("\n".join(notes))
         print()
         frames.append(df.assign(instance=str(path)))
+        if df.iloc[0]["status"] in ("infeasible", "infeasible_or_unbounded"):
+            print(f"ecoopt: error: {path}: {df.iloc[0]['violations']}", file=sys.stderr)
+            status = 1
     if args.csv:
         pd.concat(frames, ignore_index=True).to_csv(args.csv, index=False)
         print(f"wrote {args.csv}")
-    return 0
+    return status
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
     inst = load(args.file)
     res = solve(inst, args.objective, time_limit=args.time_limit, mip_rel_gap=args.mip_gap)
+    if res.termination in ("infeasible", "infeasible_or_unbounded") and not args.json:
+        raise InfeasibleError(f"{args.file}: {res.explanation}")
     if args.json:
         print(json.dumps(res.to_dict(), indent=2, default=_jsonable))
     else:

@@ -206,30 +206,20 @@ def solve_lp(
         h.setSolution(sol)
     handoff = time.perf_counter() - t0
 
-    if options.time_limit is not None and options.time_limit <= 0:
-        # HiGHS treats a zero limit as "stop at the first check"; make it explicit and cheap.
-        status_name = "kTimeLimit"
-        run_s = 0.0
-    else:
-        t1 = time.perf_counter()
-        h.run()
-        run_s = time.perf_counter() - t1
-        status_name = h.getModelStatus().name
-    termination = TERMINATION.get(status_name, "unknown")
+    # A zero time limit is honoured by HiGHS itself: it stops at once, keeping a warm start as
+    # its incumbent only if the start is feasible (HiGHS checks it).
+    t1 = time.perf_counter()
+    h.run()
+    run_s = time.perf_counter() - t1
+    termination = TERMINATION.get(h.getModelStatus().name, "unknown")
     info = h.getInfo()
     is_mip = any(b.integer for b in lp.vars.values())
 
     x = None
     objective = None
-    has_primal = (
-        status_name != "kTimeLimit" or options.time_limit is None or options.time_limit > 0
-    ) and info.primal_solution_status == 2
-    if has_primal:
+    if info.primal_solution_status == 2:  # kSolutionStatusFeasible
         x = np.asarray(h.getSolution().col_value, dtype=float)
         objective = float(info.objective_function_value)
-    elif warm_start is not None and termination == "time_limit":
-        x = np.asarray(warm_start, dtype=float)
-        objective = lp.objective_value(x)
 
     bound: float | None
     if termination == "optimal":

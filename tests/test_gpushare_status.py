@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import ecoopt
@@ -84,6 +85,15 @@ def test_time_limit_zero_with_incumbent_reports_bound_and_gap():
     assert res.objective is not None and res.plan is not None
     assert res.metrics["feasible"]
     assert "incumbent" in res.explanation
+
+
+def test_infeasible_warm_start_is_not_reported_as_incumbent(paper_path):
+    from ecoopt.gpushare import Plan
+
+    inst = ecoopt.load(paper_path)
+    over = Plan("by hand", ["gpu0"] * 4, np.array([0.4, 0.4, 0.4, 0.4]))  # 1.6 GPUs on one
+    res = ecoopt.solve(inst, time_limit=0, warm_start=over)
+    assert res.termination == "time_limit" and res.solution_status == "none"
 
 
 def test_short_time_limit_on_a_hard_instance_keeps_incumbent_bound_gap():

@@ -119,6 +119,19 @@ def test_cli_validate_reports_infeasible_minimums(tmp_path):
     assert r.returncode == 1 and "coordinator" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_cli_infeasible_instance_is_one_line_naming_agents(tmp_path):
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["agents"][3]["min_share"] = 0.6
+    p = tmp_path / "over.yaml"
+    p.write_text(yaml.safe_dump(data))
+    r = run("solve", str(p))
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert str(p) in r.stderr and "reasoning (0.6)" in r.stderr and "min_share" in r.stderr
+    c = run("compare", str(p))
+    assert c.returncode == 1 and "reasoning" in c.stderr
+
+
 def test_cli_solve_json():
     r = run("solve", str(INSTANCES / "gpushare" / "paper_four_agents.yaml"), "--json")
     assert r.returncode == 0
