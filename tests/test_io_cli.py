@@ -136,3 +136,14 @@ def test_cli_solve_json():
     r = run("solve", str(INSTANCES / "gpushare" / "paper_four_agents.yaml"), "--json")
     assert r.returncode == 0
     assert '"termination": "optimal"' in r.stdout
+
+
+def test_unknown_trace_and_non_finite_numbers(tmp_path):
+    def mutate(d):
+        d["gpus"][0].pop("intensity_g_per_kwh")
+        d["gpus"][0]["intensity_trace"] = {"name": "EIA930-XXX-2022", "start": "2022-01-01T00:00Z"}
+        d["agents"][0]["throughput_rps"] = float("inf")
+
+    msg = bad(tmp_path, mutate)
+    assert "gpus[0] (gpu0).intensity_trace: unknown carbon-intensity trace" in msg
+    assert "agents[0] (coordinator).throughput_rps: Input should be a finite number" in msg

@@ -19,7 +19,7 @@ OBJECTIVES = {"latency": "min", "throughput": "max", "cost": "min", "carbon": "m
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class TraceRef(_Strict):
@@ -29,6 +29,16 @@ class TraceRef(_Strict):
         description="e.g. EIA930-CISO-2022, NESO-GB-2022 (ecoopt.carbon.available_traces())"
     )
     start: str = Field(description="ISO timestamp, e.g. 2022-06-01T12:00Z")
+
+    @model_validator(mode="after")
+    def _exists(self) -> TraceRef:
+        from ..carbon import trace_slots
+
+        try:  # unknown names and starts outside the trace's span are caught at load time
+            trace_slots(self.name, self.start, 1, 3600.0)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(str(exc)) from None
+        return self
 
 
 class GPU(_Strict):
