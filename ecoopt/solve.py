@@ -251,7 +251,7 @@ def solve_lp(
         x=x,
         objective=objective,
         bound=bound,
-        gap=0.0 if termination == "optimal" else _relative_gap(objective, bound),
+        gap=_relative_gap(objective, bound),  # the true gap, also when "optimal" within tolerance
         handoff_s=handoff,
         solve_s=run_s,
         log=log + (f"\necoopt: {bound_note}\n" if bound_note else ""),
