@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from .errors import NotApplicable
 from .problems import spec_for
 from .solve import solve
 
@@ -38,10 +39,11 @@ def compare(
     objective = objective or instance.objective
     spec.check_objective(objective)
     sense = spec.sense(objective)
-    names = methods if methods is not None else list(spec.heuristics)
-    unknown = [m for m in names if m not in spec.heuristics]
+    available = spec.methods_for(instance)
+    names = methods if methods is not None else list(available)
+    unknown = [m for m in names if m not in available]
     if unknown:
-        raise ValueError(f"unknown method(s) {unknown}; choose from {list(spec.heuristics)}")
+        raise ValueError(f"unknown method(s) {unknown}; choose from {list(available)}")
 
     res = solve(instance, objective, time_limit=time_limit, mip_rel_gap=mip_rel_gap)
     reference = res.objective if res.optimal else res.bound
@@ -66,7 +68,10 @@ def compare(
     rows.append(milp_row)
     for name in names:
         t0 = time.perf_counter()
-        plan = spec.heuristics[name](instance, objective=objective)
+        try:
+            plan = available[name](instance, objective=objective)
+        except NotApplicable:
+            continue  # e.g. the chain DP on a branching graph: no row
         runtime = time.perf_counter() - t0
         ev = spec.evaluate(instance, plan, objective)
         rows.append(

@@ -37,5 +37,9 @@ class InfeasibleError(EcoOptError):
     """The model has no feasible solution; the message names the conflicting constraints."""
 
 
+class NotApplicable(EcoOptError):
+    """A method does not apply to this instance (e.g. the chain DP on a branching graph)."""
+
+
 class NotOptimalError(EcoOptError):
     """Raised by ``strict=True`` / ``Result.require_optimal()`` when optimality is not proven."""

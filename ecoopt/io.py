@@ -56,7 +56,7 @@ def _field_path(loc: tuple[Any, ...], data: Any) -> str:
     return out or "(top level)"
 
 
-def from_dict(data: Any, source: str = "<dict>") -> BaseModel:
+def from_dict(data: Any, source: str = "<dict>", base_dir: str | Path = ".") -> BaseModel:
     """Validate a mapping into its problem's typed, frozen instance."""
     if not isinstance(data, dict):
         raise InstanceError(
@@ -86,7 +86,8 @@ def from_dict(data: Any, source: str = "<dict>") -> BaseModel:
         )
     spec = get_spec(problem)
     try:
-        return spec.instance_cls.model_validate(data)
+        # base_dir resolves paths inside the instance (e.g. a model CSV) against the file
+        return spec.instance_cls.model_validate(data, context={"base_dir": str(base_dir)})
     except ValidationError as exc:
         problems = []
         errors = exc.errors()
@@ -138,7 +139,7 @@ def read_file(path: str | Path) -> Any:
 
 def load(path: str | Path) -> Any:
     """Load and validate an instance file (YAML or JSON) into its problem's typed instance."""
-    return from_dict(read_file(path), source=str(path))
+    return from_dict(read_file(path), source=str(path), base_dir=Path(path).parent)
 
 
 def to_dict(instance: BaseModel) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 #: problem name -> module that registers it on import
-MODULES = {"gpushare": "ecoopt.gpushare"}
+MODULES = {"gpushare": "ecoopt.gpushare", "partition": "ecoopt.partition"}
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,12 @@ class ProblemSpec:
     precheck: Callable[..., list[str]]  # (instance) -> plain-words conflicts, [] if none seen
     explain: Callable[..., str]  # (instance, ElasticReport | None) -> plain words
     default_heuristic: str
+    #: every method for one instance (default: ``heuristics``); lets a problem add per-instance
+    #: rows such as monolithic on each device
+    methods: Callable[[Any], dict[str, Callable[..., Any]]] | None = None
+
+    def methods_for(self, instance: Any) -> dict[str, Callable[..., Any]]:
+        return self.methods(instance) if self.methods else dict(self.heuristics)
 
     def sense(self, objective: str) -> str:
         return self.objectives[objective]

@@ -1,0 +1,115 @@
+"""partition: place the layers of a DNN's layer graph on heterogeneous edge devices.
+
+Parts: ``graph`` (layer graphs from ``models/``, fusion), ``instance`` (validated input and the
+per-layer/per-link cost arrays), ``model`` (the MILP), ``heuristics`` (monolithic, best split,
+AMP4EC, greedy, CarbonEdge scoring, the exact chain DP), ``evaluate`` (plan + evaluator).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..lp import LinearProgram
+from ..problems import ProblemSpec, register
+from ..solve import ElasticReport
+from .evaluate import Evaluation, Plan, evaluate
+from .heuristics import HEURISTICS, methods
+from .instance import OBJECTIVES, PartitionInstance
+from .model import formulate
+
+
+def plan_from_x(inst: PartitionInstance, lp: LinearProgram, x: np.ndarray) -> Plan:
+    pl, pd, *_ = lp.index  # type: ignore[attr-defined]
+    on = lp.values(x, "place") > 0.5
+    dev = np.zeros(len(inst.data.layers), dtype=np.int64)
+    dev[pl[on]] = pd[on]
+    return Plan("milp", [inst.data.devices[d] for d in dev])
+
+
+def plan_to_x(inst: PartitionInstance, lp: LinearProgram, plan: Plan) -> np.ndarray | None:
+    """A full MILP start vector for ``plan`` (None if it uses an inadmissible placement)."""
+    data = inst.data
+    L = len(data.layers)
+    pl, pd, fe, fd, fe2 = lp.index  # type: ignore[attr-defined]
+    index = {n: j for j, n in enumerate(data.devices)}
+    if any(d not in index for d in plan.device):
+        return None
+    a = np.array([index[d] for d in plan.device])
+    xp = (pd == a[pl]).astype(float)
+    if xp.sum() != L:
+        return None
+    end = np.concatenate([a, [data.source, data.sink]])
+    src = np.array([end[u] if u >= 0 else data.source for u, _ in data.edges])
+    dst = np.array([end[v] if v < L else data.sink for _, v in data.edges])
+    xf = ((fd == src[fe]) & (fe2 == dst[fe])).astype(float)
+    parts = [xp, xf]
+    if "period" in lp.vars:
+        parts.append(np.array([evaluate(inst, plan, "period").objective]))
+    return np.concatenate(parts)
+
+
+def precheck(inst: PartitionInstance) -> list[str]:
+    """Plain-words conflicts found without a solver."""
+    data = inst.data
+    out = []
+    too_big = np.flatnonzero(data.param_bytes > data.memory_bytes.max())
+    if len(too_big):
+        names = ", ".join(
+            f"{data.layers[i]} ({data.param_bytes[i] / 1e9:.3g} GB)" for i in too_big[:8]
+        )
+        out.append(
+            f"layer(s) {names} fit in no device's memory (largest "
+            f"{data.memory_bytes.max() / 1e9:.3g} GB): add memory or split the layer."
+        )
+    if data.param_bytes.sum() > data.memory_bytes.sum():
+        out.append(
+            f"the model's weights ({data.param_bytes.sum() / 1e9:.3g} GB) exceed all "
+            f"devices' memory together ({data.memory_bytes.sum() / 1e9:.3g} GB)."
+        )
+    if inst.latency_slo_s is not None:
+        fastest = float(data.time_s.min(axis=1).sum())
+        if fastest > inst.latency_slo_s:
+            out.append(
+                f"latency_slo_s {inst.latency_slo_s:.4g} s is below the fastest possible "
+                f"latency {fastest:.4g} s (every layer on its fastest device, no "
+                "transfers): relax the SLO or add faster devices."
+            )
+    return out
+
+
+def explain(inst: PartitionInstance, report: ElasticReport | None) -> str:
+    if report is None or not report.by_family:
+        return "infeasible: HiGHS proved it; the elastic re-solve found no family to relax."
+    words = {
+        "memory_fit": "device memory (GB) would have to grow",
+        "latency_slo": "the latency SLO (s) would have to be relaxed",
+    }
+    parts = [
+        f"{words.get(f, f)} [{f}: " + ", ".join(f"{lab}: +{v:.4g}" for lab, v in rows[:8]) + "]"
+        for f, rows in report.by_family.items()
+    ]
+    return (
+        "infeasible: memory, links and the latency SLO cannot all be met together; "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+SPEC = register(
+    ProblemSpec(
+        name="partition",
+        instance_cls=PartitionInstance,
+        objectives=OBJECTIVES,
+        formulate=formulate,
+        plan_from_x=plan_from_x,
+        plan_to_x=plan_to_x,
+        evaluate=evaluate,
+        heuristics=HEURISTICS,
+        precheck=precheck,
+        explain=explain,
+        default_heuristic="greedy_layer",
+        methods=methods,
+    )
+)
+
+__all__ = ["HEURISTICS", "Evaluation", "PartitionInstance", "Plan", "evaluate", "formulate"]

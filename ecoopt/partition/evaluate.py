@@ -1,0 +1,111 @@
+"""The partition plan and its independent evaluator (any method's plan, same checks)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .instance import PartitionInstance
+
+
+@dataclass
+class Plan:
+    """Device of every layer, in the instance's topological layer order."""
+
+    method: str
+    device: list[str]
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "device": list(self.device), "notes": list(self.notes)}
+
+
+@dataclass
+class Evaluation:
+    objective: float
+    feasible: bool
+    violations: list[str]
+    metrics: dict[str, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "objective": self.objective,
+            "feasible": self.feasible,
+            "violations": list(self.violations),
+            **self.metrics,
+        }
+
+
+def evaluate(inst: PartitionInstance, plan: Plan, objective: str | None = None) -> Evaluation:
+    """Recompute latency, period, throughput, energy, carbon, inferences per gCO2 and memory.
+
+    Checks: every layer on a known device; weights fit each device's memory; every tensor
+    crossing devices has a link; latency within ``latency_slo_s``. Execution is sequential
+    (one inference at a time: compute of every layer plus every transfer); the pipeline period
+    is the largest busy time of any device or link per inference.
+    """
+    objective = objective or inst.objective
+    data = inst.data
+    L, D = data.time_s.shape
+    index = {n: j for j, n in enumerate(data.devices)}
+    violations: list[str] = []
+    if len(plan.device) != L:
+        raise ValueError(f"plan places {len(plan.device)} layers, the graph has {L}")
+    unknown = sorted({d for d in plan.device if d not in index})
+    if unknown:
+        violations.append(f"unknown device(s): {', '.join(unknown)}")
+    a = np.array([index.get(d, 0) for d in plan.device])
+    layer = np.arange(L)
+    # node endpoints of every edge: input on the source, output on the sink
+    where = np.concatenate([a, [data.source, data.sink]])  # index -1 -> source, L -> sink
+    src = np.array([where[u] if u >= 0 else data.source for u, _ in data.edges])
+    dst = np.array([where[v] if v < L else data.sink for _, v in data.edges])
+    k = np.arange(len(data.edges))
+    no_link = ~data.linked[src, dst]
+    for j in np.flatnonzero(no_link):
+        violations.append(
+            f"edge {j}: no link from {data.devices[src[j]]} to {data.devices[dst[j]]}"
+        )
+    mem = np.bincount(a, weights=data.param_bytes, minlength=D)
+    for d in np.flatnonzero(mem > data.memory_bytes * (1 + 1e-9)):
+        violations.append(
+            f"{data.devices[d]}: weights {mem[d] / 1e9:.4g} GB > memory "
+            f"{data.memory_bytes[d] / 1e9:.4g} GB"
+        )
+    link_t = np.where(no_link, np.inf, data.link_time[src, dst, k])
+    compute = data.time_s[layer, a]
+    latency = float(compute.sum() + link_t.sum())
+    if inst.latency_slo_s is not None and latency > inst.latency_slo_s * (1 + 1e-9):
+        violations.append(f"latency {latency:.6g} s above SLO {inst.latency_slo_s:.6g} s")
+    carbon = float(data.carbon_g[layer, a].sum() + data.link_carbon_g[src, dst, k].sum())
+    energy = float(data.energy_j[layer, a].sum() + data.link_energy_j[src, dst, k].sum())
+    busy = np.bincount(a, weights=compute, minlength=D)
+    link_id = data.link_index[src, dst]
+    on = link_id >= 0
+    link_busy = np.bincount(
+        link_id[on],
+        weights=data.edge_bytes[on] / data.bandwidth[src[on], dst[on]],
+        minlength=max(1, int(data.link_index.max()) + 1),
+    )
+    period = float(max(busy.max(), link_busy.max(initial=0.0)))
+    w = inst.weights
+    metrics = {
+        "latency_s": latency,
+        "period_s": period,
+        "throughput_per_s": 1.0 / period if period > 0 else float("inf"),
+        "energy_j": energy,
+        "carbon_g": carbon,
+        "inferences_per_g": 1.0 / carbon if carbon > 0 else float("inf"),
+        "devices_used": int(len(np.unique(a))),
+        "transfers": int(np.sum(src != dst)),
+        "max_memory_frac": float(np.max(mem / data.memory_bytes)),
+    }
+    value = {
+        "carbon": carbon,
+        "latency": latency,
+        "period": period,
+        "weighted": w.carbon_per_g * carbon + w.latency_per_s * latency,
+    }[objective]
+    return Evaluation(value, not violations, violations, metrics)

@@ -1,0 +1,275 @@
+"""partition heuristics and the exact chain DP.
+
+Every method returns a :class:`Plan`; all are judged by :func:`evaluate`. Complexities with L
+layers, E edges, D devices: monolithic O(L·D); best single split O(D²·(L+E)); AMP4EC split
+O(L + D log D); greedy per layer O(E·D); CarbonEdge weighted scoring O(L·D); chain DP O(L·D²).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..errors import NotApplicable
+from .evaluate import Plan, evaluate
+from .instance import PartitionData, PartitionInstance
+
+#: CarbonEdge mode weights (w_R, w_L, w_P, w_B, w_C), arXiv 2603.27420 [paper]
+CARBONEDGE_MODES = {
+    "performance": (0.25, 0.25, 0.30, 0.15, 0.05),
+    "balanced": (0.20, 0.20, 0.15, 0.15, 0.30),
+    "green": (0.15, 0.15, 0.10, 0.10, 0.50),
+}
+
+
+def costs(inst: PartitionInstance, objective: str) -> tuple[np.ndarray, np.ndarray]:
+    """Additive per-inference costs: node (L, D) and transfer (D, D, E) for ``objective``.
+
+    ``period`` is not additive; its greedy proxy is latency.
+    """
+    data = inst.data
+    if objective == "carbon":
+        return data.carbon_g, data.link_carbon_g
+    if objective == "weighted":
+        w = inst.weights
+        return (
+            w.carbon_per_g * data.carbon_g + w.latency_per_s * data.time_s,
+            w.carbon_per_g * data.link_carbon_g + w.latency_per_s * data.link_time,
+        )
+    return data.time_s, data.link_time
+
+
+def _plan(
+    data: PartitionData, method: str, dev: np.ndarray, notes: list[str] | None = None
+) -> Plan:
+    return Plan(method, [data.devices[int(d)] for d in dev], notes or [])
+
+
+def _best(inst: PartitionInstance, plans: list[Plan], objective: str) -> Plan:
+    """The feasible plan with the best objective (or the least bad infeasible one)."""
+    scored = [
+        (not (ev := evaluate(inst, p, objective)).feasible, ev.objective, i)
+        for i, p in enumerate(plans)
+    ]
+    return plans[min(scored)[2]]
+
+
+def monolithic(inst: PartitionInstance, device: str) -> Plan:
+    """Every layer on one device (the CarbonEdge / AMP4EC monolithic baseline)."""
+    data = inst.data
+    return _plan(
+        data, f"monolithic[{device}]", np.full(len(data.layers), data.devices.index(device))
+    )
+
+
+def monolithic_best(inst: PartitionInstance, objective: str | None = None) -> Plan:
+    """The best single device for the objective."""
+    objective = objective or inst.objective
+    best = _best(inst, [monolithic(inst, d.name) for d in inst.devices], objective)
+    best.method = "monolithic_best"
+    return best
+
+
+def best_split(inst: PartitionInstance, objective: str | None = None) -> Plan:
+    """Neurosurgeon-style: the best single split point of the topological order between two
+    devices (layers before the cut on ``a``, after on ``b``), over every ordered pair and cut,
+    honouring memory, links and the SLO. Vectorised over cuts per device pair.
+    """
+    objective = objective or inst.objective
+    data = inst.data
+    L, D = data.time_s.shape
+    node, link = costs(inst, objective)
+    u = np.array([e[0] for e in data.edges])
+    v = np.array([e[1] for e in data.edges])
+    best: tuple[float, int, int, int] | None = None
+    cuts = np.arange(L + 1)
+    for a in range(D):
+        for b in range(D):
+            if a == b:
+                continue
+            src = _split_device(data, u[None, :], cuts[:, None], a, b)
+            dst = _split_device(data, v[None, :], cuts[:, None], a, b)
+            k = np.arange(len(u))[None, :]
+            ok_link = data.linked[src, dst].all(axis=1)
+            lat = (
+                np.concatenate([[0], np.cumsum(data.time_s[:, a])])
+                + np.concatenate([np.cumsum(data.time_s[::-1, b])[::-1], [0]])
+                + np.where(data.linked[src, dst], data.link_time[src, dst, k], np.inf).sum(1)
+            )
+            if objective == "period":
+                busy_a = np.concatenate([[0], np.cumsum(data.time_s[:, a])])
+                busy_b = np.concatenate([np.cumsum(data.time_s[::-1, b])[::-1], [0]])
+                value = np.maximum(busy_a, busy_b)
+            else:
+                value = (
+                    np.concatenate([[0], np.cumsum(node[:, a])])
+                    + np.concatenate([np.cumsum(node[::-1, b])[::-1], [0]])
+                    + np.where(data.linked[src, dst], link[src, dst, k], np.inf).sum(1)
+                )
+            mem_a = np.concatenate([[0], np.cumsum(data.param_bytes)])
+            mem_b = data.param_bytes.sum() - mem_a
+            ok = ok_link & (mem_a <= data.memory_bytes[a]) & (mem_b <= data.memory_bytes[b])
+            if inst.latency_slo_s is not None:
+                ok &= lat <= inst.latency_slo_s
+            value = np.where(ok, value, np.inf)
+            s = int(np.argmin(value))
+            if np.isfinite(value[s]) and (best is None or value[s] < best[0]):
+                best = (float(value[s]), a, b, s)
+    if best is None:
+        plan = monolithic_best(inst, objective)
+        plan.method = "best_split"
+        plan.notes.append("no feasible split; fell back to the best single device")
+        return plan
+    _, a, b, s = best
+    return _plan(data, "best_split", np.where(np.arange(L) < s, a, b))
+
+
+def _split_device(data: PartitionData, node: np.ndarray, cut: np.ndarray, a: int, b: int):  # noqa: ANN202
+    """Device of ``node`` (index; -1 input, L output) when layers before ``cut`` run on a."""
+    L = len(data.layers)
+    return np.where(
+        node < 0, data.source, np.where(node >= L, data.sink, np.where(node < cut, a, b))
+    )
+
+
+def amp4ec(inst: PartitionInstance, objective: str | None = None) -> Plan:
+    """AMP4EC capability-proportional split [secondary]: S_i = 0.6·c_i/c_max + 0.4·m_i/m_max
+    (c = FLOP/s, m = memory); devices in decreasing S take contiguous segments of the
+    topological order whose FLOP share equals their share of ΣS. Ignores the objective."""
+    data = inst.data
+    c = np.array([d.flops_per_s for d in inst.devices])
+    m = data.memory_bytes
+    score = 0.6 * c / c.max() + 0.4 * m / m.max()
+    order = np.argsort(-score, kind="stable")
+    work = data.time_s[:, order[0]]  # FLOP-proportional (time on one device)
+    frac = np.cumsum(work) / max(work.sum(), 1e-300)
+    bounds = np.cumsum(score[order]) / score.sum()
+    seg = np.minimum(np.searchsorted(bounds, frac - 1e-12), len(order) - 1)
+    return _plan(data, "amp4ec", order[seg])
+
+
+def greedy_layer(inst: PartitionInstance, objective: str | None = None) -> Plan:
+    """Each layer, in topological order, on the device that adds least to the objective
+    (its compute plus transfers from its already-placed predecessors, plus the transfer to the
+    sink if it is a last layer), among devices with memory left and links to the predecessors."""
+    objective = objective or inst.objective
+    data = inst.data
+    L, D = data.time_s.shape
+    node, link = costs(inst, objective)
+    preds: list[list[int]] = [[] for _ in range(L)]
+    outs: list[list[int]] = [[] for _ in range(L)]
+    for k, (u, v) in enumerate(data.edges):
+        if v < L:
+            preds[v].append(k)
+        if u >= 0 and v >= L:
+            outs[u].append(k)
+    free = data.memory_bytes.astype(float).copy()
+    dev = np.zeros(L, dtype=np.int64)
+    for layer in range(L):
+        cost = node[layer].copy()
+        for k in preds[layer]:
+            u = data.edges[k][0]
+            s = data.source if u < 0 else dev[u]
+            cost = cost + np.where(data.linked[s], link[s, :, k], np.inf)
+        for k in outs[layer]:
+            cost = cost + np.where(data.linked[:, data.sink], link[:, data.sink, k], np.inf)
+        cost = np.where(free >= data.param_bytes[layer], cost, np.inf)
+        d = int(np.argmin(cost)) if np.isfinite(cost).any() else int(np.argmax(free))
+        dev[layer] = d
+        free[d] -= data.param_bytes[layer]
+    return _plan(data, "greedy_layer", dev)
+
+
+def carbonedge_scoring(inst: PartitionInstance, mode: str) -> Plan:
+    """CarbonEdge Algorithm 1 [paper], applied per layer in topological order.
+
+    Skip devices with load > 0.8; score S = w_R·S_R + w_L·S_L + w_P·S_P + w_B·S_B + w_C·S_C with
+    S_L = 1 − load, S_P = 1/(1 + t_ms), S_B = 1/(1 + 2·task_count), S_C = 1/(1 + I·E_est),
+    E_est = P·t_ms/3.6e6 (as the paper writes it). Decisions the paper leaves open [open]:
+    load = memory used / memory; S_R = 1 − load after placing the layer; t_ms the layer's
+    compute time on the device; task_count the layers already placed there; when every device
+    is filtered, the one with the most free memory. Strict > so the first device wins ties.
+    """
+    data = inst.data
+    L, D = data.time_s.shape
+    wR, wL, wP, wB, wC = CARBONEDGE_MODES[mode]
+    power = np.array([d.active_power_w for d in inst.devices])
+    used = np.zeros(D)
+    count = np.zeros(D)
+    dev = np.zeros(L, dtype=np.int64)
+    for layer in range(L):
+        load = used / data.memory_bytes
+        t_ms = data.time_s[layer] * 1e3
+        after = (used + data.param_bytes[layer]) / data.memory_bytes
+        score = (
+            wR * (1 - after)
+            + wL * (1 - load)
+            + wP / (1 + t_ms)
+            + wB / (1 + 2 * count)
+            + wC / (1 + data.intensity * power * t_ms / 3.6e6)
+        )
+        ok = (load <= 0.8) & (after <= 1.0)
+        d = int(np.argmax(np.where(ok, score, -np.inf))) if ok.any() else int(np.argmin(load))
+        dev[layer] = d
+        used[d] += data.param_bytes[layer]
+        count[d] += 1
+    return _plan(data, f"carbonedge_{mode}", dev)
+
+
+def dp_chain(inst: PartitionInstance, objective: str | None = None) -> Plan:
+    """Exact dynamic programme for chains, O(L·D²), for the additive objectives.
+
+    V[l, d] = node[l, d] + min_{d'} (V[l−1, d'] + link[d', d, edge l−1→l]), the input pinned
+    on the source and the output on the sink. Memory and the SLO are not in the recursion:
+    when its plan violates them it is only a lower bound (noted in the plan).
+    """
+    objective = objective or inst.objective
+    if not inst.graph.is_chain:
+        raise NotApplicable("dp_chain needs a chain graph")
+    if objective == "period":
+        raise NotApplicable("dp_chain handles additive objectives, not the pipeline period")
+    data = inst.data
+    L, D = data.time_s.shape
+    node, link = costs(inst, objective)
+    link = np.where(data.linked[:, :, None], link, np.inf)
+    # edges of a chain in order: input->0, 0->1, ..., (L-1)->output
+    k_of = {e: k for k, e in enumerate(data.edges)}
+    value = node[0] + link[data.source, :, k_of[(-1, 0)]]
+    back = np.zeros((L, D), dtype=np.int64)
+    for layer in range(1, L):
+        total = value[:, None] + link[:, :, k_of[(layer - 1, layer)]]
+        back[layer] = np.argmin(total, axis=0)
+        value = total[back[layer], np.arange(D)] + node[layer]
+    value = value + link[:, data.sink, k_of[(L - 1, L)]]
+    dev = np.zeros(L, dtype=np.int64)
+    dev[-1] = int(np.argmin(value))
+    for layer in range(L - 1, 0, -1):
+        dev[layer - 1] = back[layer, dev[layer]]
+    plan = _plan(data, "dp_chain", dev)
+    ev = evaluate(inst, plan, objective)
+    if not ev.feasible:
+        plan.notes.append("DP optimum ignores memory/SLO and violates them: a lower bound only")
+    return plan
+
+
+HEURISTICS: dict[str, Callable[..., Plan]] = {
+    "dp_chain": dp_chain,
+    "monolithic_best": monolithic_best,
+    "best_split": best_split,
+    "amp4ec": amp4ec,
+    "greedy_layer": greedy_layer,
+    **{
+        f"carbonedge_{m}": (lambda inst, objective=None, _m=m: carbonedge_scoring(inst, _m))
+        for m in CARBONEDGE_MODES
+    },
+}
+
+
+def methods(inst: PartitionInstance) -> dict[str, Callable[..., Plan]]:
+    """Every method for this instance: the heuristics plus monolithic on each device."""
+    per_device = {
+        f"monolithic[{d.name}]": (lambda i, objective=None, _d=d.name: monolithic(i, _d))
+        for d in inst.devices
+    }
+    return {**HEURISTICS, **per_device}

@@ -1,0 +1,262 @@
+"""The validated partition input: a DNN layer graph, edge devices, links, source and sink.
+
+The layer graph is a model file from ``models/layer_graphs`` (by ``model.name``) or a CSV path
+(``model.path``, relative to the instance file). It is loaded and checked when the instance is
+validated, so a bad model file is reported like any other field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
+
+from ..gpushare.instance import TraceRef
+
+OBJECTIVES = {"carbon": "min", "latency": "min", "period": "min", "weighted": "min"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class ModelRef(_Strict):
+    """Which layer graph: a bundled model ``name`` or a CSV ``path``; fused by default."""
+
+    name: str | None = None
+    path: str | None = None
+    fuse: bool = True
+
+    @model_validator(mode="after")
+    def _one(self) -> ModelRef:
+        if (self.name is None) == (self.path is None):
+            raise ValueError("give exactly one of name (a bundled model) or path (a CSV file)")
+        return self
+
+
+class Device(_Strict):
+    """An edge or datacenter device; compute time of a layer = flops / ``flops_per_s``."""
+
+    name: str = Field(min_length=1)
+    flops_per_s: float = Field(gt=0, description="effective (sustained) FLOP/s for this model")
+    active_power_w: float = Field(ge=0)
+    idle_power_w: float = Field(0.0, ge=0)
+    memory_bytes: float = Field(gt=0, description="memory available for weights")
+    intensity_g_per_kwh: float | None = Field(None, ge=0)
+    intensity_trace: TraceRef | None = None
+    pue: float = Field(1.0, ge=1.0)
+    embodied_kg: float = Field(0.0, ge=0)
+    lifetime_years: float = Field(5.0, gt=0)
+    layer_times_s: dict[str, float] | None = Field(
+        None, description="measured per-layer times (s) overriding flops / flops_per_s"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Device:
+        if self.active_power_w < self.idle_power_w:
+            raise ValueError("active_power_w must be ≥ idle_power_w")
+        if (self.intensity_g_per_kwh is None) == (self.intensity_trace is None):
+            raise ValueError("give exactly one of intensity_g_per_kwh or intensity_trace")
+        if self.layer_times_s and any(v < 0 for v in self.layer_times_s.values()):
+            raise ValueError("layer_times_s values must be ≥ 0")
+        return self
+
+
+class Link(_Strict):
+    """A bidirectional link between devices ``a`` and ``b``."""
+
+    a: str
+    b: str
+    bandwidth_bytes_per_s: float = Field(gt=0)
+    latency_s: float = Field(0.0, ge=0)
+    energy_j_per_byte: float = Field(0.0, ge=0)
+
+
+class Weights(_Strict):
+    """Weights of the ``weighted`` objective: carbon_per_g·carbon_g + latency_per_s·latency_s."""
+
+    carbon_per_g: float = Field(1.0, ge=0)
+    latency_per_s: float = Field(0.0, ge=0)
+
+
+class PartitionInstance(_Strict):
+    problem: Literal["partition"]
+    schema_version: Literal[1] = 1
+    name: str = ""
+    description: str = ""
+    objective: Literal["carbon", "latency", "period", "weighted"] = "carbon"
+    model: ModelRef
+    devices: tuple[Device, ...] = Field(min_length=1)
+    links: tuple[Link, ...] = ()
+    source: str = Field(description="device where the input arrives")
+    sink: str = Field(description="device where the result must return")
+    latency_slo_s: float | None = Field(None, gt=0)
+    weights: Weights = Weights()
+
+    _graph: object = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> PartitionInstance:
+        names = [d.name for d in self.devices]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"device names must be unique; repeated: {', '.join(dup)}")
+        for what, dev in (("source", self.source), ("sink", self.sink)):
+            if dev not in names:
+                raise ValueError(f"{what} {dev!r} is not a device (devices: {', '.join(names)})")
+        for k, link in enumerate(self.links):
+            for end in (link.a, link.b):
+                if end not in names:
+                    raise ValueError(f"links[{k}]: {end!r} is not a device")
+            if link.a == link.b:
+                raise ValueError(f"links[{k}]: a link joins two different devices")
+        base = Path((info.context or {}).get("base_dir", "."))
+        from .graph import load_layer_graph
+
+        try:
+            target = self.model.name if self.model.name else str(base / str(self.model.path))
+            self._graph = load_layer_graph(target, fuse=self.model.fuse)
+        except (ValueError, OSError) as exc:
+            raise ValueError(f"model: {exc}") from None
+        return self
+
+    @property
+    def graph(self):  # noqa: ANN201
+        """The loaded :class:`~ecoopt.partition.graph.LayerGraph`."""
+        return self._graph
+
+    @cached_property
+    def data(self) -> PartitionData:
+        return PartitionData.build(self)
+
+
+@dataclass(frozen=True)
+class PartitionData:
+    """Everything the model, heuristics and evaluator need, as numpy arrays.
+
+    Nodes are the graph's layers in topological order plus two pinned virtual nodes, ``input``
+    (on the source device, carrying the input bytes) and ``output`` (on the sink device).
+    """
+
+    layers: list[str]  # real layers, topological order
+    devices: list[str]
+    time_s: np.ndarray  # (L, D) compute time of layer l on device d
+    energy_j: np.ndarray  # (L, D) active energy
+    carbon_g: np.ndarray  # (L, D) operational (incl. PUE) + embodied share
+    param_bytes: np.ndarray  # (L,)
+    memory_bytes: np.ndarray  # (D,)
+    edges: list[tuple[int, int]]  # node indices; -1 = input, L = output
+    edge_bytes: np.ndarray  # (E,)
+    link_time: np.ndarray  # (D, D, E) transfer time of edge over d->e (0 on d==e), inf if no link
+    link_energy_j: np.ndarray  # (D, D, E)
+    link_carbon_g: np.ndarray  # (D, D, E)
+    linked: np.ndarray  # (D, D) bool: a transfer d->e is possible (d == e always)
+    link_index: np.ndarray  # (D, D) int: which undirected link, -1 if none or d == e
+    bandwidth: np.ndarray  # (D, D) bytes/s, inf where no link
+    source: int
+    sink: int
+    intensity: np.ndarray  # (D,) gCO2/kWh
+    pue: np.ndarray  # (D,)
+
+    @staticmethod
+    def build(inst: PartitionInstance) -> PartitionData:
+        from ..carbon import embodied_rate_g_per_h, operational_carbon_g
+
+        g = inst.graph
+        layers = list(g.layers)
+        pos = {name: i for i, name in enumerate(layers)}
+        L, D = len(layers), len(inst.devices)
+        flops = np.array([g.graph.nodes[n]["flops"] for n in layers], dtype=float)
+        params = np.array([g.graph.nodes[n]["param_bytes"] for n in layers], dtype=float)
+        out_b = np.array([g.graph.nodes[n]["out_bytes"] for n in layers], dtype=float)
+        intensity = np.array([_intensity(d) for d in inst.devices])
+        pue = np.array([d.pue for d in inst.devices])
+        time_s = flops[:, None] / np.array([d.flops_per_s for d in inst.devices])[None, :]
+        for j, d in enumerate(inst.devices):
+            for name, t in (d.layer_times_s or {}).items():
+                if name in pos:
+                    time_s[pos[name], j] = t
+        power = np.array([d.active_power_w for d in inst.devices])
+        energy = time_s * power[None, :]
+        emb = np.array(
+            [
+                embodied_rate_g_per_h(d.embodied_kg, d.lifetime_years) / 3600.0
+                if d.embodied_kg
+                else 0.0
+                for d in inst.devices
+            ]
+        )
+        carbon = operational_carbon_g(energy, intensity[None, :], pue[None, :]) + time_s * emb
+        edges: list[tuple[int, int]] = []
+        ebytes: list[float] = []
+        sources = [n for n in layers if g.graph.in_degree(n) == 0]
+        sinks = [n for n in layers if g.graph.out_degree(n) == 0]
+        for s in sources:
+            edges.append((-1, pos[s]))
+            ebytes.append(float(g.input_bytes))
+        for u, v in g.graph.edges:
+            edges.append((pos[u], pos[v]))
+            ebytes.append(float(out_b[pos[u]]))
+        for t in sinks:
+            edges.append((pos[t], L))
+            ebytes.append(float(out_b[pos[t]]))
+        eb = np.array(ebytes)
+        names = [d.name for d in inst.devices]
+        linked = np.eye(D, dtype=bool)
+        link_index = np.full((D, D), -1)
+        bw = np.full((D, D), np.inf)
+        lat = np.zeros((D, D))
+        epb = np.zeros((D, D))
+        for k, link in enumerate(inst.links):
+            a, b = names.index(link.a), names.index(link.b)
+            for x, y in ((a, b), (b, a)):
+                linked[x, y] = True
+                link_index[x, y] = k
+                bw[x, y] = link.bandwidth_bytes_per_s
+                lat[x, y] = link.latency_s
+                epb[x, y] = link.energy_j_per_byte
+        off = ~np.eye(D, dtype=bool)
+        link_time = np.where(
+            linked[:, :, None] & off[:, :, None],
+            lat[:, :, None] + eb[None, None, :] / bw[:, :, None],
+            np.where(linked[:, :, None], 0.0, np.inf),
+        )
+        link_energy = np.where(off[:, :, None], epb[:, :, None] * eb[None, None, :], 0.0)
+        # transfer energy is charged at the sending device's grid intensity and PUE
+        link_carbon = operational_carbon_g(
+            link_energy, intensity[:, None, None], pue[:, None, None]
+        )
+        return PartitionData(
+            layers=layers,
+            devices=names,
+            time_s=time_s,
+            energy_j=energy,
+            carbon_g=carbon,
+            param_bytes=params,
+            memory_bytes=np.array([d.memory_bytes for d in inst.devices]),
+            edges=edges,
+            edge_bytes=eb,
+            link_time=link_time,
+            link_energy_j=link_energy,
+            link_carbon_g=link_carbon,
+            linked=linked,
+            link_index=link_index,
+            bandwidth=bw,
+            source=names.index(inst.source),
+            sink=names.index(inst.sink),
+            intensity=intensity,
+            pue=pue,
+        )
+
+
+def _intensity(d: Device) -> float:
+    if d.intensity_g_per_kwh is not None:
+        return d.intensity_g_per_kwh
+    from ..carbon import trace_slots
+
+    assert d.intensity_trace is not None
+    return float(trace_slots(d.intensity_trace.name, d.intensity_trace.start, 1, 3600.0)[0])
