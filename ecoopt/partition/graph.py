@@ -161,7 +161,16 @@ def _repo_root() -> Path:
 
 
 def _model_dir(base_dir: str | Path | None) -> Path:
-    return Path(base_dir if base_dir is not None else _repo_root()) / "models" / "layer_graphs"
+    """``base_dir/models/layer_graphs``; by default the repository's, or, in an installed
+    ecoopt without the repository, the copy installed as the ``ecoopt._models`` package."""
+    if base_dir is not None:
+        return Path(base_dir) / "models" / "layer_graphs"
+    repo = _repo_root() / "models" / "layer_graphs"
+    if repo.is_dir():
+        return repo
+    from importlib.resources import files
+
+    return Path(str(files("ecoopt._models"))) / "layer_graphs"
 
 
 def available_models(base_dir: str | Path | None = None) -> list[str]:
