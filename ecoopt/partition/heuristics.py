@@ -24,20 +24,8 @@ CARBONEDGE_MODES = {
 
 
 def costs(inst: PartitionInstance, objective: str) -> tuple[np.ndarray, np.ndarray]:
-    """Additive per-inference costs: node (L, D) and transfer (D, D, E) for ``objective``.
-
-    ``period`` is not additive; its greedy proxy is latency.
-    """
-    data = inst.data
-    if objective == "carbon":
-        return data.carbon_g, data.link_carbon_g
-    if objective == "weighted":
-        w = inst.weights
-        return (
-            w.carbon_per_g * data.carbon_g + w.latency_per_s * data.time_s,
-            w.carbon_per_g * data.link_carbon_g + w.latency_per_s * data.link_time,
-        )
-    return data.time_s, data.link_time
+    """Additive per-inference costs (node (L, D), transfer (D, D, E)); period's proxy is latency."""
+    return inst.data.additive_costs(objective, inst.weights)
 
 
 def _plan(

@@ -162,6 +162,23 @@ class PartitionData:
     intensity: np.ndarray  # (D,) gCO2/kWh
     pue: np.ndarray  # (D,)
 
+    def additive_costs(self, objective: str, w: Weights) -> tuple[np.ndarray, np.ndarray]:
+        """Per-inference cost of each (layer, device) and each (from, to, edge) transfer.
+
+        carbon: gCO2e; latency: s; weighted: carbon_per_g·carbon + latency_per_s·latency.
+        ``period`` is not additive: its additive proxy is latency. Transfers over a missing
+        link cost inf.
+        """
+        if objective == "carbon":
+            node, link = self.carbon_g, self.link_carbon_g
+        elif objective == "weighted":
+            node = w.carbon_per_g * self.carbon_g + w.latency_per_s * self.time_s
+            with np.errstate(invalid="ignore"):  # 0 × inf on missing links, masked below
+                link = w.carbon_per_g * self.link_carbon_g + w.latency_per_s * self.link_time
+        else:
+            node, link = self.time_s, self.link_time
+        return node, np.where(self.linked[:, :, None], link, np.inf)
+
     @staticmethod
     def build(inst: PartitionInstance) -> PartitionData:
         from ..carbon import embodied_rate_g_per_h, operational_carbon_g

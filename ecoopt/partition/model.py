@@ -45,22 +45,12 @@ def formulate(inst: PartitionInstance, objective: str) -> LinearProgram:
     fits = data.param_bytes[:, None] <= data.memory_bytes[None, :]
     pl, pd = np.nonzero(fits)
     fe, fd, fe2 = _flow_columns(data)
-    w = inst.weights
 
-    def per(node_cost: np.ndarray, link_cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return node_cost[pl, pd], link_cost[fd, fe2, fe]
-
-    if objective == "carbon":
-        cx, cz = per(data.carbon_g, data.link_carbon_g)
-    elif objective == "latency":
-        cx, cz = per(data.time_s, data.link_time)
-    elif objective == "weighted":
-        cx, cz = per(
-            w.carbon_per_g * data.carbon_g + w.latency_per_s * data.time_s,
-            w.carbon_per_g * data.link_carbon_g + w.latency_per_s * data.link_time,
-        )
-    else:
+    if objective == "period":
         cx, cz = np.zeros(len(pl)), np.zeros(len(fe))
+    else:
+        node, link = data.additive_costs(objective, inst.weights)
+        cx, cz = node[pl, pd], link[fd, fe2, fe]  # flow columns exist on linked pairs only
     place = lp.add_vars(
         "place",
         list(zip([data.layers[i] for i in pl], [data.devices[j] for j in pd])),

@@ -1,0 +1,224 @@
+"""partition exactness: hand-solved placements, the chain DP, brute force, status paths."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import ecoopt
+from ecoopt.errors import NotApplicable
+from ecoopt.partition import HEURISTICS, Plan, evaluate
+from ecoopt.partition.heuristics import dp_chain, methods
+
+HEADER = (
+    "idx,name,op,target,type,inputs,out_shape,out_elems,out_bytes_fp32,params,"
+    "param_bytes_fp32,macs,flops\n"
+)
+
+
+def write_graph(path: Path, layers, input_bytes: float) -> Path:
+    """layers: [(name, inputs list, flops, out_bytes, param_bytes)]; 'x' is the input."""
+    rows = [f"0,x,placeholder,x,input,,1,1,{input_bytes},0,0,0,0"]
+    for i, (name, inputs, flops, out_b, par) in enumerate(layers, start=1):
+        rows.append(
+            f"{i},{name},call_module,{name},Linear,{';'.join(inputs)},1,1,{out_b},0,{par},0,{flops}"
+        )
+    path.write_text(HEADER + "\n".join(rows) + "\n")
+    return path
+
+
+def instance(tmp_path, layers, devices, links, *, input_bytes=1e5, slo=None, src="d0", sink="d0"):
+    csv = write_graph(tmp_path / "g_layers.csv", layers, input_bytes)
+    data = {
+        "problem": "partition",
+        "model": {"path": str(csv), "fuse": False},
+        "source": src,
+        "sink": sink,
+        "devices": devices,
+        "links": links,
+    }
+    if slo is not None:
+        data["latency_slo_s"] = slo
+    return ecoopt.from_dict(data)
+
+
+def dev(name, fps, power, mem, ci):
+    return {
+        "name": name,
+        "flops_per_s": fps,
+        "active_power_w": power,
+        "memory_bytes": mem,
+        "intensity_g_per_kwh": ci,
+    }
+
+
+TWO = [("A", ["x"], 1e9, 1e6, 1e6), ("B", ["A"], 1e9, 1e5, 1e6)]
+DEVS = [dev("d0", 1e9, 10, 1e9, 500), dev("d1", 2e9, 10, 1e9, 100)]
+LINK = [{"a": "d0", "b": "d1", "bandwidth_bytes_per_s": 1e6}]
+
+
+def test_hand_solved_latency_and_carbon(tmp_path):
+    # all on d0: 1 + 1 = 2 s. all on d1: 0.5 + 0.5 + input 0.1 + output 0.1 = 1.2 s.
+    # A|B split either way pays the 1 MB tensor (1 s): 2.6 s. Carbon: d1 spends 10 J at
+    # 100 g/kWh = 2.778e-4 g; d0 spends 20 J at 500 g/kWh = 2.778e-3 g.
+    inst = instance(tmp_path, TWO, DEVS, LINK)
+    lat = ecoopt.solve(inst, "latency", strict=True)
+    assert lat.objective == pytest.approx(1.2)
+    assert lat.plan.device == ["d1", "d1"]
+    carbon = ecoopt.solve(inst, "carbon", strict=True)
+    assert carbon.objective == pytest.approx(10 * 100 / 3.6e6)
+    # period: d1 busy 1 s, link busy (0.1 + 0.1) s -> 1.0; split A on d1, B on d0: max(0.5,1,1.1)
+    period = ecoopt.solve(inst, "period", strict=True)
+    assert period.objective == pytest.approx(1.0)
+
+
+def test_slo_conflict_is_explained_by_the_elastic_resolve(tmp_path):
+    # fastest compute is 1.0 s (passes the pre-check) but every placement needs ≥ 1.2 s
+    inst = instance(tmp_path, TWO, DEVS, LINK, slo=1.1)
+    res = ecoopt.solve(inst)
+    assert res.termination == "infeasible"
+    assert "latency SLO" in res.explanation and "+0.1" in res.explanation
+
+
+def test_slo_below_fastest_possible_and_layer_fitting_nowhere(tmp_path):
+    res = ecoopt.solve(instance(tmp_path, TWO, DEVS, LINK, slo=0.5))
+    assert res.termination == "infeasible"
+    assert "below the fastest possible latency 1 s" in res.explanation
+    big = [("A", ["x"], 1e9, 1e6, 5e9), ("B", ["A"], 1e9, 1e5, 1e6)]
+    res = ecoopt.solve(instance(tmp_path, big, DEVS, LINK))
+    assert (
+        res.termination == "infeasible" and "layer(s) A (5 GB) fit in no device" in res.explanation
+    )
+
+
+def test_memory_forces_a_split(tmp_path):
+    # each device holds one layer's weights only -> the MILP must split; DP ignores memory
+    devs = [dev("d0", 1e9, 10, 1.5e6, 500), dev("d1", 2e9, 10, 1.5e6, 100)]
+    inst = instance(tmp_path, TWO, devs, LINK)
+    res = ecoopt.solve(inst, "latency", strict=True)
+    assert sorted(res.plan.device) == ["d0", "d1"]
+    assert res.objective == pytest.approx(2.6)
+    plan = dp_chain(inst, "latency")
+    assert not evaluate(inst, plan, "latency").feasible and plan.notes
+
+
+@st.composite
+def random_instance(draw, tmp_path_factory, chain: bool):
+    n = draw(st.integers(1, 7 if chain else 5))
+    D = draw(st.integers(2, 4 if chain else 3))
+    layers = []
+    for i in range(n):
+        if chain or i == 0:
+            inputs = ["x"] if i == 0 else [f"L{i - 1}"]
+        else:
+            k = draw(st.integers(1, min(2, i)))
+            inputs = sorted(
+                {f"L{j}" for j in draw(st.lists(st.integers(0, i - 1), min_size=k, max_size=k))}
+            )
+        layers.append(
+            (
+                f"L{i}",
+                inputs,
+                draw(st.floats(1e6, 1e9)),
+                draw(st.floats(1e3, 1e6)),
+                draw(st.floats(0, 5e8)),
+            )
+        )
+    devices = [
+        dev(
+            f"d{j}",
+            draw(st.floats(1e8, 1e10)),
+            draw(st.floats(1, 200)),
+            1e12 if chain else draw(st.sampled_from([6e8, 1e9, 1e12])),
+            draw(st.floats(20, 800)),
+        )
+        for j in range(D)
+    ]
+    links = [
+        {
+            "a": f"d{a}",
+            "b": f"d{b}",
+            "bandwidth_bytes_per_s": draw(st.floats(1e5, 1e9)),
+            "latency_s": draw(st.floats(0, 0.05)),
+            "energy_j_per_byte": draw(st.floats(0, 1e-6)),
+        }
+        for a, b in itertools.combinations(range(D), 2)
+        if draw(st.booleans()) or b == a + 1
+    ]
+    slo = None if chain or draw(st.booleans()) else draw(st.floats(0.05, 20))
+    path = tmp_path_factory.mktemp("g")
+    return instance(path, layers, devices, links, slo=slo, src="d0", sink=f"d{D - 1}")
+
+
+@given(st.data(), st.sampled_from(["carbon", "latency", "weighted"]))
+def test_chain_dp_equals_milp(tmp_path_factory, data, objective):
+    inst = data.draw(random_instance(tmp_path_factory, chain=True))
+    res = ecoopt.solve(inst, objective, mip_rel_gap=0, strict=True)
+    dp = evaluate(inst, dp_chain(inst, objective), objective)
+    assert dp.feasible
+    assert dp.objective == pytest.approx(res.objective, rel=1e-7, abs=1e-12)
+
+
+@given(st.data(), st.sampled_from(["carbon", "latency", "period", "weighted"]))
+def test_milp_equals_brute_force_on_tiny_dags(tmp_path_factory, data, objective):
+    inst = data.draw(random_instance(tmp_path_factory, chain=False))
+    d = inst.data
+    best = None
+    for combo in itertools.product(d.devices, repeat=len(d.layers)):
+        ev = evaluate(inst, Plan("brute", list(combo)), objective)
+        if ev.feasible and (best is None or ev.objective < best):
+            best = ev.objective
+    res = ecoopt.solve(inst, objective, mip_rel_gap=0)
+    if best is None:
+        assert res.termination == "infeasible" and res.explanation
+        return
+    assert res.optimal
+    assert res.objective == pytest.approx(best, rel=1e-7, abs=1e-12)
+    milp = evaluate(inst, res.plan, objective)
+    assert milp.feasible and milp.objective == pytest.approx(res.objective, rel=1e-7, abs=1e-12)
+    for name, fn in methods(inst).items():
+        try:
+            ev = evaluate(inst, fn(inst, objective=objective), objective)
+        except NotApplicable:
+            continue
+        if ev.feasible:
+            assert ev.objective >= res.objective * (1 - 1e-7) - 1e-12, name
+
+
+def test_dp_not_applicable_to_branching_graphs():
+    inst = ecoopt.load(
+        Path(__file__).parents[1] / "instances/partition/carbonedge_mobilenet_v2.yaml"
+    )
+    assert not inst.graph.is_chain
+    with pytest.raises(NotApplicable):
+        HEURISTICS["dp_chain"](inst)
+    assert "dp_chain" not in set(ecoopt.compare(inst).method)
+
+
+def test_bad_partition_files(tmp_path):
+    base = {
+        "problem": "partition",
+        "model": {"name": "resnet51"},
+        "source": "a",
+        "sink": "zz",
+        "devices": [dev("a", 1e9, 10, 1e9, 100)],
+    }
+    with pytest.raises(ecoopt.InstanceError) as info:
+        ecoopt.from_dict(base, source="x.yaml")
+    msg = str(info.value)
+    assert "sink 'zz' is not a device" in msg
+    base["sink"] = "a"
+    with pytest.raises(ecoopt.InstanceError, match="model: unknown model 'resnet51'"):
+        ecoopt.from_dict(base)
+    bad_csv = tmp_path / "bad_layers.csv"
+    bad_csv.write_text(
+        HEADER
+        + "0,x,placeholder,x,input,,1,1,10,0,0,0,0\n1,A,call_module,A,Linear,x,1,1,10,0,0,0,lots\n"
+    )
+    base["model"] = {"path": str(bad_csv)}
+    with pytest.raises(ecoopt.InstanceError, match="column flops: not a number"):
+        ecoopt.from_dict(base)
