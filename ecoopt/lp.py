@@ -183,8 +183,21 @@ class LinearProgram:
         return x[block.offset : block.offset + block.size]
 
 
-def to_highs(lp: LinearProgram) -> Any:
-    """Return a ``highspy.HighsLp`` holding ``lp`` (row-wise matrix, one hand-off call)."""
+def objective_scale(lp: LinearProgram) -> float:
+    """Factor that brings the largest objective coefficient to 1.
+
+    Objectives in natural units can be tiny (grams of CO2 per inference are 1e-3 to 1e-8 per
+    layer): below HiGHS's absolute gap and dual feasibility tolerances (1e-6, 1e-7), which
+    would then stop early. Scaling keeps the optimum and makes the tolerances relative.
+    """
+    cost, _, _, _ = lp.column_arrays()
+    big = float(np.max(np.abs(cost), initial=0.0))
+    return 1.0 / big if big > 0 else 1.0
+
+
+def to_highs(lp: LinearProgram, cost_scale: float = 1.0) -> Any:
+    """Return a ``highspy.HighsLp`` holding ``lp`` (row-wise matrix, one hand-off call), the
+    objective multiplied by ``cost_scale``."""
     import highspy
 
     cost, lower, upper, integ = lp.column_arrays()
@@ -192,12 +205,12 @@ def to_highs(lp: LinearProgram) -> Any:
     h = highspy.HighsLp()
     h.num_col_ = len(cost)
     h.num_row_ = len(row_lo)
-    h.col_cost_ = cost
+    h.col_cost_ = cost * cost_scale
     h.col_lower_ = lower
     h.col_upper_ = upper
     h.row_lower_ = row_lo
     h.row_upper_ = row_hi
-    h.offset_ = lp.objective_offset
+    h.offset_ = lp.objective_offset * cost_scale
     h.sense_ = highspy.ObjSense.kMaximize if lp.sense == "max" else highspy.ObjSense.kMinimize
     h.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
     h.a_matrix_.num_col_ = len(cost)

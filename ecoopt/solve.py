@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InfeasibleError, NotOptimalError
-from .lp import INF, LinearProgram, to_highs, to_pyomo
+from .lp import INF, LinearProgram, objective_scale, to_highs, to_pyomo
 
 #: HiGHS model status name -> ecoopt termination (why the solver stopped).
 TERMINATION = {
@@ -198,7 +198,8 @@ def solve_lp(
         status = h.setOptionValue(key, value)
         if status != highspy.HighsStatus.kOk:
             raise ValueError(f"solver_options: HiGHS rejected option {key}={value!r}")
-    h.passModel(to_highs(lp))
+    scale = objective_scale(lp)
+    h.passModel(to_highs(lp, cost_scale=scale))
     if warm_start is not None:
         sol = highspy.HighsSolution()
         sol.col_value = np.asarray(warm_start, dtype=float).tolist()
@@ -219,15 +220,15 @@ def solve_lp(
     objective = None
     if info.primal_solution_status == 2:  # kSolutionStatusFeasible
         x = np.asarray(h.getSolution().col_value, dtype=float)
-        objective = float(info.objective_function_value)
+        objective = lp.objective_value(x)  # exact, in the model's own units
 
     bound: float | None
     if termination == "optimal":
-        bound = float(info.mip_dual_bound) if is_mip else objective
+        bound = float(info.mip_dual_bound) / scale if is_mip else objective
         if bound is not None and not math.isfinite(bound):
             bound = objective
     elif is_mip and math.isfinite(info.mip_dual_bound) and abs(info.mip_dual_bound) < 1e29:
-        bound = float(info.mip_dual_bound)
+        bound = float(info.mip_dual_bound) / scale
     else:
         bound = None
     bound_note = ""

@@ -11,10 +11,10 @@ from nbclient import NotebookClient
 import ecoopt
 
 ROOT = Path(__file__).resolve().parents[1]
-GPUSHARE = sorted((ROOT / "instances" / "gpushare").glob("*.yaml"))
+FILES = sorted((ROOT / "instances").glob("*/*.yaml"))
 
 
-@pytest.mark.parametrize("path", GPUSHARE, ids=[p.stem for p in GPUSHARE])
+@pytest.mark.parametrize("path", FILES, ids=[f"{p.parent.name}/{p.stem}" for p in FILES])
 def test_bundled_instance_compare(path):
     df = ecoopt.compare(ecoopt.load(path))
     assert df.iloc[0]["status"] == "optimal"

@@ -222,3 +222,14 @@ def test_bad_partition_files(tmp_path):
     base["model"] = {"path": str(bad_csv)}
     with pytest.raises(ecoopt.InstanceError, match="column flops: not a number"):
         ecoopt.from_dict(base)
+
+
+def test_pyomo_model_is_named_and_agrees(tmp_path):
+    inst = instance(tmp_path, TWO, DEVS, LINK)
+    from ecoopt.partition import build
+
+    m = build(inst, "latency")
+    names = {c.local_name for c in m.component_objects()}
+    assert {"place", "flow", "assign", "flow_out", "flow_in", "memory_fit"} <= names
+    via = ecoopt.solve(inst, "latency", interface="pyomo")
+    assert via.objective == pytest.approx(1.2)

@@ -15,7 +15,7 @@ from ..solve import ElasticReport
 from .evaluate import Evaluation, Plan, evaluate
 from .heuristics import HEURISTICS, methods
 from .instance import OBJECTIVES, PartitionInstance
-from .model import formulate
+from .model import build, formulate
 
 
 def plan_from_x(inst: PartitionInstance, lp: LinearProgram, x: np.ndarray) -> Plan:
@@ -112,4 +112,12 @@ SPEC = register(
     )
 )
 
-__all__ = ["HEURISTICS", "Evaluation", "PartitionInstance", "Plan", "evaluate", "formulate"]
+__all__ = [
+    "HEURISTICS",
+    "Evaluation",
+    "PartitionInstance",
+    "Plan",
+    "build",
+    "evaluate",
+    "formulate",
+]

@@ -423,3 +423,31 @@ def measured_orin_nano_mobilenet_v2(*, base_dir: str | Path | None = None) -> pd
             "power_w": raw["power"].astype(float) / 1e6,
         }
     )
+
+
+def orin_nano_mobilenet_v2_layer_times(*, base_dir: str | Path | None = None) -> dict[str, float]:
+    """Measured per-layer times (s) of MobileNetV2 on a Jetson Orin Nano, keyed by the fused
+    layer names of ``load_layer_graph("mobilenet_v2")``.
+
+    TensorRT names its 54 fused layers after the PyTorch module path of their first operator
+    (``[CONVOLUTION]-[...]-[/features/1/conv/0/0/convolution_1] + [SCALE]...``); that path with
+    ``/`` → ``_`` is the fx layer name (``features_1_conv_0_0``); the global mean is the fx
+    ``adaptive_avg_pool2d``. All 54 measured layers map one-to-one onto the 54 fused layers.
+    """
+    import re
+
+    out: dict[str, float] = {}
+    for name, t in zip(
+        *(
+            measured_orin_nano_mobilenet_v2(base_dir=base_dir)[c]
+            for c in ("layer_name", "runtime_s")
+        )
+    ):
+        m = re.search(r"\]-\[/([^\]]*?)/(?:convolution|addmm)", name)
+        key = (
+            m.group(1).replace("/", "_")
+            if m
+            else ("adaptive_avg_pool2d" if "mean" in name else name)
+        )
+        out[key] = float(t)
+    return out

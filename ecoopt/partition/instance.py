@@ -39,13 +39,23 @@ class ModelRef(_Strict):
 
 
 class Device(_Strict):
-    """An edge or datacenter device; compute time of a layer = flops / ``flops_per_s``."""
+    """An edge or datacenter device.
+
+    Time of a layer = max(flops / ``flops_per_s``, param_bytes / ``memory_bandwidth_bytes_per_s``)
+    unless ``layer_times_s`` gives a measured time for it.
+    """
 
     name: str = Field(min_length=1)
     flops_per_s: float = Field(gt=0, description="effective (sustained) FLOP/s for this model")
     active_power_w: float = Field(ge=0)
     idle_power_w: float = Field(0.0, ge=0)
     memory_bytes: float = Field(gt=0, description="memory available for weights")
+    memory_bandwidth_bytes_per_s: float | None = Field(
+        None,
+        gt=0,
+        description="if given, a layer takes at least param_bytes / bandwidth "
+        "(roofline: every weight is read once per inference; decode is bandwidth-bound)",
+    )
     intensity_g_per_kwh: float | None = Field(None, ge=0)
     intensity_trace: TraceRef | None = None
     pue: float = Field(1.0, ge=1.0)
@@ -193,6 +203,8 @@ class PartitionData:
         intensity = np.array([_intensity(d) for d in inst.devices])
         pue = np.array([d.pue for d in inst.devices])
         time_s = flops[:, None] / np.array([d.flops_per_s for d in inst.devices])[None, :]
+        bw_mem = np.array([d.memory_bandwidth_bytes_per_s or np.inf for d in inst.devices])
+        time_s = np.maximum(time_s, params[:, None] / bw_mem[None, :])  # roofline
         for j, d in enumerate(inst.devices):
             for name, t in (d.layer_times_s or {}).items():
                 if name in pos:

@@ -214,3 +214,10 @@ def add_period(lp, data, pl, pd, pcols, fe, fd, fe2, fcols, pcol: int) -> None: 
             doc=add_period.__doc__ or "",
             elastic=False,
         )
+
+
+def build(inst: PartitionInstance, objective: str | None = None):  # noqa: ANN201
+    """The partition MILP as a Pyomo ``ConcreteModel`` (``m.place``, ``m.flow``, ``m.assign``)."""
+    from ..lp import to_pyomo
+
+    return to_pyomo(formulate(inst, objective or inst.objective))
