@@ -1,8 +1,9 @@
 """partition heuristics and the exact chain DP.
 
 Every method returns a :class:`Plan`; all are judged by :func:`evaluate`. Complexities with L
-layers, E edges, D devices: monolithic O(L·D); best single split O(D²·(L+E)); AMP4EC split
-O(L + D log D); greedy per layer O(E·D); CarbonEdge weighted scoring O(L·D); chain DP O(L·D²).
+layers, E edges, D devices: monolithic O(L·D); best single split O(L·E·D²) as matrix products;
+AMP4EC split O(L + D log D); greedy per layer O(E·D); CarbonEdge weighted scoring O(L·D);
+chain DP O(L·D²).
 """
 
 from __future__ import annotations
@@ -61,64 +62,67 @@ def monolithic_best(inst: PartitionInstance, objective: str | None = None) -> Pl
 
 def best_split(inst: PartitionInstance, objective: str | None = None) -> Plan:
     """Neurosurgeon-style: the best single split point of the topological order between two
-    devices (layers before the cut on ``a``, after on ``b``), over every ordered pair and cut,
-    honouring memory, links and the SLO. Vectorised over cuts per device pair.
+    devices (layers before the cut on ``a``, after it on ``b``; a = b is monolithic), over every
+    device pair and cut, honouring memory, links and the SLO.
+
+    Fully vectorised: with C[s, k] = 1 when edge k crosses cut s, the transfer cost of every
+    (cut, a, b) is one matrix product C @ link[a, b, :] — O(S·E·D²) flops, no Python loop.
     """
     objective = objective or inst.objective
     data = inst.data
     L, D = data.time_s.shape
     node, link = costs(inst, objective)
-    u = np.array([e[0] for e in data.edges])
-    v = np.array([e[1] for e in data.edges])
-    best: tuple[float, int, int, int] | None = None
-    cuts = np.arange(L + 1)
-    for a in range(D):
-        for b in range(D):
-            if a == b:
-                continue
-            src = _split_device(data, u[None, :], cuts[:, None], a, b)
-            dst = _split_device(data, v[None, :], cuts[:, None], a, b)
-            k = np.arange(len(u))[None, :]
-            ok_link = data.linked[src, dst].all(axis=1)
-            lat = (
-                np.concatenate([[0], np.cumsum(data.time_s[:, a])])
-                + np.concatenate([np.cumsum(data.time_s[::-1, b])[::-1], [0]])
-                + np.where(data.linked[src, dst], data.link_time[src, dst, k], np.inf).sum(1)
-            )
-            if objective == "period":
-                busy_a = np.concatenate([[0], np.cumsum(data.time_s[:, a])])
-                busy_b = np.concatenate([np.cumsum(data.time_s[::-1, b])[::-1], [0]])
-                value = np.maximum(busy_a, busy_b)
-            else:
-                value = (
-                    np.concatenate([[0], np.cumsum(node[:, a])])
-                    + np.concatenate([np.cumsum(node[::-1, b])[::-1], [0]])
-                    + np.where(data.linked[src, dst], link[src, dst, k], np.inf).sum(1)
-                )
-            mem_a = np.concatenate([[0], np.cumsum(data.param_bytes)])
-            mem_b = data.param_bytes.sum() - mem_a
-            ok = ok_link & (mem_a <= data.memory_bytes[a]) & (mem_b <= data.memory_bytes[b])
-            if inst.latency_slo_s is not None:
-                ok &= lat <= inst.latency_slo_s
-            value = np.where(ok, value, np.inf)
-            s = int(np.argmin(value))
-            if np.isfinite(value[s]) and (best is None or value[s] < best[0]):
-                best = (float(value[s]), a, b, s)
-    if best is None:
+    latency = _split_table(data, data.time_s, data.additive_costs("latency", inst.weights)[1])
+    if objective == "period":
+        pre = np.concatenate([np.zeros((1, D)), np.cumsum(data.time_s, axis=0)])
+        suf = np.concatenate([np.cumsum(data.time_s[::-1], axis=0)[::-1], np.zeros((1, D))])
+        value = np.maximum(pre[:, :, None], suf[:, None, :])
+    else:
+        value = _split_table(data, node, link)
+    mem = np.concatenate([[0.0], np.cumsum(data.param_bytes)])
+    ok = (mem[:, None, None] <= data.memory_bytes[None, :, None]) & (
+        (mem[-1] - mem)[:, None, None] <= data.memory_bytes[None, None, :]
+    )
+    same = np.eye(D, dtype=bool)[None]  # a = b: the whole model on one device
+    ok &= ~same | (mem[-1] <= data.memory_bytes)[None, :, None]
+    ok &= latency < 1e29  # every transfer has a link
+    if inst.latency_slo_s is not None:
+        ok &= latency <= inst.latency_slo_s * (1 + 1e-12)
+    value = np.where(ok, value, np.inf)
+    s, a, b = np.unravel_index(int(np.argmin(value)), value.shape)
+    if not np.isfinite(value[s, a, b]):
         plan = monolithic_best(inst, objective)
         plan.method = "best_split"
         plan.notes.append("no feasible split; fell back to the best single device")
         return plan
-    _, a, b, s = best
     return _plan(data, "best_split", np.where(np.arange(L) < s, a, b))
 
 
-def _split_device(data: PartitionData, node: np.ndarray, cut: np.ndarray, a: int, b: int):  # noqa: ANN202
-    """Device of ``node`` (index; -1 input, L output) when layers before ``cut`` run on a."""
-    L = len(data.layers)
-    return np.where(
-        node < 0, data.source, np.where(node >= L, data.sink, np.where(node < cut, a, b))
-    )
+def _split_table(data: PartitionData, node: np.ndarray, link: np.ndarray) -> np.ndarray:
+    """Additive cost (S = L+1 cuts, D, D) of 'layers before the cut on a, the rest on b'.
+
+    Missing links cost ≥ 1e29 (finite, so that 0 × cost stays 0 in the products).
+    """
+    L, D = node.shape
+    cut = np.arange(L + 1)[:, None]
+    u = np.array([e[0] for e in data.edges])
+    v = np.array([e[1] for e in data.edges])
+    big = np.where(np.isfinite(link), link, 1e30)
+    pre = np.concatenate([np.zeros((1, D)), np.cumsum(node, axis=0)])
+    suf = np.concatenate([np.cumsum(node[::-1], axis=0)[::-1], np.zeros((1, D))])
+    total = pre[:, :, None] + suf[:, None, :]
+    mid = (u >= 0) & (v < L)
+    cross = ((u[mid] < cut) & (cut <= v[mid])).astype(float)  # (S, E_mid)
+    total += (cross @ big[:, :, mid].reshape(D * D, -1).T).reshape(L + 1, D, D)
+    k_in, k_out = np.flatnonzero(u < 0), np.flatnonzero(v >= L)
+    # input edges: source -> the layer they feed; output edges: the last layers -> sink
+    for layer, cost in (
+        (v[k_in], big[data.source][:, k_in]),
+        (u[k_out], big[:, data.sink][:, k_out]),
+    ):
+        on_a = (layer < cut).astype(float)  # (S, E_end): the layer end runs on a
+        total += (on_a @ cost.T)[:, :, None] + ((1 - on_a) @ cost.T)[:, None, :]
+    return total
 
 
 def amp4ec(inst: PartitionInstance, objective: str | None = None) -> Plan:
