@@ -17,6 +17,7 @@ from .evaluate import Evaluation, Plan, evaluate
 from .heuristics import HEURISTICS
 from .instance import OBJECTIVES, GpuShareInstance
 from .model import build, formulate, levels, min_units
+from .physics import unit_bounds
 from .simulate import simulate, simulate_policy
 
 
@@ -64,12 +65,22 @@ def precheck(inst: GpuShareInstance) -> list[str]:
     req = np.array([min_units(inst, g) / s.units_per_gpu for g, s in enumerate(inst.slots)])
     unfit = np.all(req > 1.0, axis=0)
     if unfit.any():
-        bad = [a.names[i] for i in np.flatnonzero(unfit)]
-        out.append(
-            "no GPU can host agent(s) " + ", ".join(bad) + ": their min_share/max_share, "
-            "memory_bytes or latency_slo_s admit no share level on any GPU (relax the SLO or "
-            "the minimum, or add a larger/faster GPU)."
-        )
+        biggest = max(s.gpu.memory_bytes for s in inst.slots)
+        why = []
+        for i in np.flatnonzero(unfit):
+            if a.memory[i] > biggest:
+                why.append(
+                    f"{a.names[i]} (memory_bytes {a.memory[i] / 1e9:.4g} GB > the "
+                    f"largest GPU's {biggest / 1e9:.4g} GB)"
+                )
+            elif np.isfinite(a.slo[i]):
+                why.append(
+                    f"{a.names[i]} (latency_slo_s {a.slo[i]:.4g} s is not met even at "
+                    "max_share on the fastest GPU)"
+                )
+            else:
+                why.append(f"{a.names[i]} (min_share/max_share admit no share level)")
+        out.append("no GPU can host agent(s) " + "; ".join(why) + ".")
         return out
     need = req.min(axis=0)
     capacity = float(sum(s.scale for s in inst.slots))
@@ -78,7 +89,7 @@ def precheck(inst: GpuShareInstance) -> list[str]:
         binding = [(a.names[i], float(need[i])) for i in order if need[i] > 0]
         floor = np.array(
             [
-                np.maximum(1, np.ceil(a.min_share * s.units_per_gpu - 1e-9)) / s.units_per_gpu
+                unit_bounds(a.min_share, a.max_share, s.units_per_gpu)[0] / s.units_per_gpu
                 for s in inst.slots
             ]
         ).min(axis=0)

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from .instance import OBJECTIVES, GpuShareInstance
-from .physics import latency_s, served_rps, slot_rates
+from .physics import latency_s, served_rps, slot_rates, unit_bounds
 
-TOL = 1e-6
+TOL = 1e-6  # capacity in GPUs
 
 
 @dataclass
@@ -94,22 +94,32 @@ def evaluate(inst: GpuShareInstance, plan: Plan, objective: str | None = None) -
     off_grid = np.abs(k - np.round(k)) > 1e-6
     for i in np.flatnonzero(off_grid):
         violations.append(f"{a.names[i]}: share {share[i]:.6g} is not a multiple of 1/{units[i]}")
-    for i in np.flatnonzero(share < 1.0 / units - TOL):
-        violations.append(f"{a.names[i]}: share {share[i]:.6g} below one unit")
-    for i in np.flatnonzero(share < a.min_share - TOL):
+    k = np.round(k).astype(np.int64)
+    k_lo, k_hi = unit_bounds(a.min_share, a.max_share, units)  # the MILP's own rounding rule
+    for i in np.flatnonzero(k < k_lo):
         violations.append(
-            f"{a.names[i]}: share {share[i]:.4g} below min_share {a.min_share[i]:.4g}"
+            f"{a.names[i]}: share {share[i]:.4g} below min_share {a.min_share[i]:.4g} (or one unit)"
         )
-    for i in np.flatnonzero(share > a.max_share + TOL):
+    for i in np.flatnonzero(k > k_hi):
         violations.append(
             f"{a.names[i]}: share {share[i]:.4g} above max_share {a.max_share[i]:.4g}"
         )
+    gpu_mem = np.array([s.gpu.memory_bytes for s in inst.slots])[slot_idx]
+    for i in np.flatnonzero(a.memory > gpu_mem * (1 + 1e-9)):
+        violations.append(
+            f"{a.names[i]}: model needs {a.memory[i] / 1e9:.4g} GB > one GPU's "
+            f"{gpu_mem[i] / 1e9:.4g} GB"
+        )
 
-    lat = latency_s(share, a.lam, mu, inst.overload_rho)
+    lat = latency_s(share, a.lam, mu, inst.overload_rho, inst.overload_horizon_s)
     if plan.time_slice:
         lat = lat + _time_slice_wait(inst, slot_idx)
-    for i in np.flatnonzero(lat > a.slo * (1 + 1e-9)):
-        violations.append(f"{a.names[i]}: latency {lat[i]:.4g} s above SLO {a.slo[i]:.4g} s")
+    slo_ok = (lat <= a.slo * (1 + 1e-9)) & (a.lam <= inst.overload_rho * mu * share * (1 + 1e-12))
+    for i in np.flatnonzero(np.isfinite(a.slo) & ~slo_ok):
+        violations.append(
+            f"{a.names[i]}: latency {lat[i]:.4g} s (utilisation "
+            f"{a.lam[i] / (mu[i] * share[i]):.3g}) misses SLO {a.slo[i]:.4g} s"
+        )
 
     G = len(inst.slots)
     load = np.bincount(slot_idx, weights=share, minlength=G)
@@ -162,9 +172,12 @@ def evaluate(inst: GpuShareInstance, plan: Plan, objective: str | None = None) -
 def _time_slice_wait(inst: GpuShareInstance, slot_idx: np.ndarray) -> np.ndarray:
     """Mean wait for one's turn under whole-GPU rotation with a quantum of ``simulation.step_s``.
 
-    With n agents rotating, a request lands outside its agent's turn with probability (n−1)/n
-    and then waits a uniform part of the (n−1)·q other turns: (n−1)/n · (n−1)·q/2.
+    With n agents on S GPUs, min(S, n) run at a time and a rotation has c = ⌈n / min(S, n)⌉
+    turns; a request lands outside its agent's turn with probability (c−1)/c and then waits a
+    uniform part of the (c−1)·q other turns: (c−1)/c · (c−1)·q/2 (0 when S ≥ n).
     """
     n_on = np.bincount(slot_idx, minlength=len(inst.slots))[slot_idx].astype(float)
+    scale = np.array([s.scale for s in inst.slots], dtype=float)[slot_idx]
+    cycle = np.ceil(n_on / np.minimum(scale, n_on))  # a pool of S GPUs runs S agents at a time
     q = inst.simulation.step_s
-    return (n_on - 1) / n_on * (n_on - 1) * q / 2
+    return (cycle - 1) / cycle * (cycle - 1) * q / 2

@@ -19,7 +19,7 @@ import numpy as np
 from .evaluate import Plan
 from .instance import GpuShareInstance
 from .model import min_units
-from .physics import latency_s, served_rps, slot_rates
+from .physics import SHARE_TOL, latency_s, served_rps, slot_rates, unit_bounds
 
 
 # -- pure allocators on one capacity ------------------------------------------------------------
@@ -101,7 +101,8 @@ def sqrt_waterfill_shares(
     c_star = np.where(lam <= 0, 0.0, c_star)
 
     def fill(c: float) -> np.ndarray:
-        return np.where(c >= c_star, np.clip(lam / mu + c * root, lo, hi), lo)
+        lift = np.where(root > 0, c * root, 0.0)  # avoids inf·0 when an agent has no weight
+        return np.where(c >= c_star, np.clip(lam / mu + lift, lo, hi), lo)
 
     if lo.sum() >= capacity or fill(np.inf).sum() <= capacity:
         return fill(np.inf) if fill(np.inf).sum() <= capacity else lo.copy()
@@ -176,7 +177,7 @@ def adaptive(inst: GpuShareInstance, objective: str | None = None) -> Plan:
 
     plan = _per_slot(inst, "adaptive", alloc)
     plan.raw_share = raw
-    broken = [a.names[i] for i in np.flatnonzero(raw < a.min_share - 1e-9)]
+    broken = [a.names[i] for i in np.flatnonzero(raw < a.min_share - SHARE_TOL)]
     if broken:
         plan.notes.append("rescale broke min_share of: " + ", ".join(broken))
     return plan
@@ -216,7 +217,9 @@ def _level_value(
     mu = a.mu[idx] * slot.gpu.speed
     _, per_share, price, _ = slot_rates(slot)
     if objective == "latency":
-        return a.weights[idx] * latency_s(share, a.lam[idx], mu, inst.overload_rho)
+        return a.weights[idx] * latency_s(
+            share, a.lam[idx], mu, inst.overload_rho, inst.overload_horizon_s
+        )
     if objective == "throughput":
         return -served_rps(share, a.lam[idx], mu)
     if objective == "cost":
@@ -261,7 +264,7 @@ def _unit_bounds(inst: GpuShareInstance, idx: np.ndarray, g: int) -> tuple[np.nd
     """Smallest admissible units (min share, SLO; capped at U) and largest (max share)."""
     U = inst.slots[g].units_per_gpu
     lo = np.minimum(min_units(inst, g)[idx], U)
-    hi = np.floor(inst.arrays.max_share[idx] * U + 1e-9).astype(np.int64)
+    hi = unit_bounds(inst.arrays.min_share[idx], inst.arrays.max_share[idx], U)[1]
     return lo, hi
 
 

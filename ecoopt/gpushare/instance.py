@@ -126,7 +126,10 @@ class GpuShareInstance(_Strict):
     description: str = ""
     objective: Literal["latency", "throughput", "cost", "carbon"] = "latency"
     overload_rho: float = Field(
-        0.95, gt=0, lt=1, description="utilisation beyond which M/M/1 latency is linearised"
+        0.95, gt=0, lt=1, description="utilisation beyond which the overload model applies"
+    )
+    overload_horizon_s: float = Field(
+        60.0, gt=0, description="horizon over which an overloaded queue's backlog is priced"
     )
     gpus: tuple[GPU, ...] = Field(min_length=1)
     agents: tuple[Agent, ...] = Field(min_length=1)

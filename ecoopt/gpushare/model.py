@@ -24,7 +24,7 @@ import numpy as np
 
 from ..lp import LinearProgram
 from .instance import OBJECTIVES, GpuShareInstance
-from .physics import latency_s, served_rps, slot_rates
+from .physics import latency_s, served_rps, slot_rates, unit_bounds
 
 
 @dataclass(frozen=True)
@@ -39,30 +39,37 @@ class Levels:
 
 def min_units(inst: GpuShareInstance, slot_index: int) -> np.ndarray:
     """Smallest admissible units per agent on a slot from min share and SLO (U+1 if none)."""
-    slot = inst.slots[slot_index]
-    a = inst.arrays
-    U = slot.units_per_gpu
+    U = inst.slots[slot_index].units_per_gpu
     k = np.arange(1, U + 1)
     ok = admissible(inst, slot_index, k)
-    first = np.where(ok.any(axis=1), ok.argmax(axis=1) + 1, U + 1)
-    return np.where(a.memory <= slot.memory_bytes, first, U + 1)
+    return np.where(ok.any(axis=1), ok.argmax(axis=1) + 1, U + 1)
 
 
 def admissible(inst: GpuShareInstance, slot_index: int, k: np.ndarray) -> np.ndarray:
-    """Boolean (agents × len(k)) mask of admissible unit counts on one slot."""
+    """Boolean (agents × len(k)) mask of admissible unit counts on one slot.
+
+    Admissible: within the unit bounds of [min_share, max_share]; the agent's model fits one
+    GPU of the slot (also in a pool: its share lives on one GPU); with a latency SLO, latency
+    within it at utilisation ≤ ``overload_rho`` (an overloaded queue never meets an SLO).
+    """
     slot = inst.slots[slot_index]
     a = inst.arrays
     U = slot.units_per_gpu
-    share = k[None, :] / U
-    ok = (k[None, :] >= np.ceil(a.min_share[:, None] * U - 1e-9)) & (
-        k[None, :] <= np.floor(a.max_share[:, None] * U + 1e-9)
-    )
-    ok &= (a.memory <= slot.memory_bytes)[:, None]
-    finite_slo = np.isfinite(a.slo)
-    if finite_slo.any():
-        w = latency_s(share, a.lam[:, None], slot.gpu.speed * a.mu[:, None], inst.overload_rho)
-        ok &= w <= a.slo[:, None] * (1 + 1e-9)
+    k_lo, k_hi = unit_bounds(a.min_share, a.max_share, U)
+    ok = (k[None, :] >= k_lo[:, None]) & (k[None, :] <= k_hi[:, None])
+    ok &= (a.memory <= slot.gpu.memory_bytes)[:, None]
+    if np.isfinite(a.slo).any():
+        ok &= meets_slo(inst, k[None, :] / U, np.arange(len(a.names))[:, None], slot.gpu.speed)
     return ok
+
+
+def meets_slo(inst: GpuShareInstance, share: np.ndarray, agent: np.ndarray, speed) -> np.ndarray:  # noqa: ANN001
+    """Whether agents ``agent`` at ``share`` on a GPU of ``speed`` meet their SLO (broadcasts)."""
+    a = inst.arrays
+    lam, mu = a.lam[agent], speed * a.mu[agent]
+    w = latency_s(share, lam, mu, inst.overload_rho, inst.overload_horizon_s)
+    stable = lam <= inst.overload_rho * mu * share * (1 + 1e-12)
+    return (w <= a.slo[agent] * (1 + 1e-9)) & stable | ~np.isfinite(a.slo[agent])
 
 
 def levels(inst: GpuShareInstance) -> Levels:
@@ -83,7 +90,9 @@ def level_cost(inst: GpuShareInstance, lv: Levels, objective: str) -> np.ndarray
     speed = rates[lv.slot, 3]
     lam, mu = a.lam[lv.agent], a.mu[lv.agent] * speed
     if objective == "latency":
-        return a.weights[lv.agent] * latency_s(lv.share, lam, mu, inst.overload_rho)
+        return a.weights[lv.agent] * latency_s(
+            lv.share, lam, mu, inst.overload_rho, inst.overload_horizon_s
+        )
     if objective == "throughput":
         return served_rps(lv.share, lam, mu)
     if objective == "cost":

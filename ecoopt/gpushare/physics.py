@@ -5,14 +5,18 @@ Latency model (documented decision, seeds.md §2 leaves it open)
 Agent i with share s of a GPU of speed v is an M/M/1 queue with service rate r = v·μ_i·s (req/s)
 and arrivals λ_i, so its mean response time is
 
-    W(s) = 1 / (r − λ)                      if λ ≤ ρ_max · r   (utilisation at most ρ_max)
-    W(s) = W(s*) + W'(s*) · (s − s*)         otherwise, with s* = λ / (ρ_max · v · μ)
+    W(s) = 1 / (r − λ)                                   if λ ≤ ρ_max · r
+    W(s) = max( W* + W'(s*)·(s − s*),  W* + H/2 · (ρ − ρ_max) )   otherwise,
 
-i.e. beyond utilisation ``overload_rho`` (ρ_max, default 0.95) the curve is continued by its
-tangent. This keeps W finite, continuous, decreasing and **convex** in s, so overloaded shares
-are priced steeply but not infinitely (the paper's own four agents overload the GPU under every
-policy), and greedy marginal allocation stays exact on one GPU. Shares with λ ≥ r are flagged
-``stable = False``; the fluid simulator (``simulate.py``) gives their real, backlog-driven latency.
+with s* = λ / (ρ_max·v·μ) the share at utilisation ρ_max (``overload_rho``, default 0.95),
+W* = W(s*), ρ = λ / r and H = ``overload_horizon_s`` (default 60 s). Beyond ρ_max the curve
+is the larger of its tangent and a fluid-backlog term: a queue gaining (λ − ρ_max·r) requests
+per second for H seconds delays the average arrival by ≈ H/2 · (ρ − ρ_max). Both pieces are
+convex and meet W at s*, so W stays finite, continuous, decreasing and **convex** in s (greedy
+marginal allocation stays exact on one GPU), and heavier overload is always slower. Overloaded
+shares are priced steeply but not infinitely (the paper's own four agents overload the GPU
+under every policy). A latency SLO is met only at utilisation ≤ ρ_max. Shares with λ ≥ r are
+flagged ``stable = False``; the fluid simulator (``simulate.py``) gives their real latency.
 
 Power model: a GPU draws ``idle_power_w`` whenever it hosts an agent, plus
 (``active_power_w`` − ``idle_power_w``) × the share allocated (a held partition is kept busy by
@@ -26,17 +30,30 @@ import numpy as np
 from ..carbon import embodied_rate_g_per_h, power_carbon_rate_g_per_h
 from .instance import Slot
 
+#: shares within SHARE_TOL × (one unit count) of a bound are on it: one rule for the MILP, the
+#: heuristics and the evaluator (see :func:`unit_bounds`)
+SHARE_TOL = 1e-6
+
+
+def unit_bounds(
+    min_share: np.ndarray, max_share: np.ndarray, units: int | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest and largest whole number of units honouring [min_share, max_share] (≥ 1 unit)."""
+    k_lo = np.maximum(1, np.ceil(min_share * units - SHARE_TOL * units)).astype(np.int64)
+    k_hi = np.floor(max_share * units + SHARE_TOL * units).astype(np.int64)
+    return k_lo, k_hi
+
 
 def latency_s(
     share: np.ndarray | float,
     lam: np.ndarray | float,
     mu: np.ndarray | float,
     rho_max: float,
+    horizon_s: float = 60.0,
 ) -> np.ndarray:
-    """Mean response time (s) of M/M/1 queues with tangent continuation beyond ``rho_max``.
-
-    ``mu`` is the throughput at a whole GPU (already multiplied by the GPU's speed); all array
-    arguments broadcast. A share of 0 gives ``inf``.
+    """Mean response time (s): M/M/1 up to utilisation ``rho_max``, a convex overload model
+    beyond it (module docstring). ``mu`` is the throughput at a whole GPU (times the GPU's
+    speed); all array arguments broadcast. A share of 0 gives ``inf``.
     """
     share, lam, mu = np.broadcast_arrays(
         np.asarray(share, float), np.asarray(lam, float), np.asarray(mu, float)
@@ -47,7 +64,10 @@ def latency_s(
         w_star = 1.0 / (mu * s_star - lam)  # = rho_max / (lam (1 - rho_max))
         slope = -mu * w_star**2
         tangent = w_star + slope * (share - s_star)
-    out = np.where(share >= s_star, regular, tangent)
+        # fluid backlog over the horizon: grows with the excess utilisation rho - rho_max,
+        # so heavier overload is always slower (the tangent alone flattens as lam grows)
+        backlog = w_star + 0.5 * horizon_s * (lam / (mu * share) - rho_max)
+    out = np.where(share >= s_star, regular, np.maximum(tangent, backlog))
     return np.where(share <= 0, np.inf, out)
 
 

@@ -370,7 +370,7 @@ def simulate_policy(
 
     sample_t, mass, fluid, serve_step = fifo_delays(arrivals, served, backlog, rate, dt)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mm1 = latency_s(share, lam, mu, inst.overload_rho)
+        mm1 = latency_s(share, lam, mu, inst.overload_rho, inst.overload_horizon_s)
         service_time = np.where(rate > 0, 1.0 / rate, 0.0)
     stochastic = np.vstack([np.where(lam < rate, mm1, service_time), np.zeros(n)])
     total = fluid + np.take_along_axis(stochastic, serve_step, axis=0)
