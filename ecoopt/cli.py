@@ -153,15 +153,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except EcoOptError as exc:
+    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
+        sys.stderr.close()
+        return 0
+    except InfeasibleError as exc:  # a valid file whose constraints conflict
         print(f"ecoopt: error: {exc}", file=sys.stderr)
+        return 1
+    except EcoOptError as exc:  # a malformed or inconsistent file
+        print(f"ecoopt: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. --csv into a folder that does not exist
+        where = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
+        print(f"ecoopt: error: {where}", file=sys.stderr)
         return 2
     except ValueError as exc:  # e.g. an unknown objective name
         print(f"ecoopt: error: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
-        sys.stderr.close()
-        return 0
 
 
 if __name__ == "__main__":

@@ -75,7 +75,7 @@ def from_dict(data: Any, source: str = "<dict>", base_dir: str | Path = ".") -> 
             source,
             [Problem("problem", "missing", f"add 'problem:' with one of {', '.join(MODULES)}")],
         )
-    if problem not in MODULES:
+    if not isinstance(problem, str) or problem not in MODULES:
         raise InstanceError(
             source,
             [
@@ -111,7 +111,11 @@ def read_file(path: str | Path) -> Any:
     """Parse a YAML (.yaml/.yml) or JSON (.json) file; syntax errors become InstanceError."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InstanceError(
+            str(path), [Problem("(file)", "not UTF-8 text", "save the file as UTF-8")]
+        ) from None
     except OSError as exc:
         raise InstanceError(
             str(path), [Problem("(file)", exc.strerror or str(exc), "check the path")]

@@ -233,7 +233,8 @@ def solve_lp(
         bound = None
     bound_note = ""
     if is_mip and termination == "time_limit" and bound is None and x is not None:
-        bound = _relaxation_bound(lp)
+        # the LP relaxation gets a budget like the MIP's own: at least 1 s, at most 10 s
+        bound = _relaxation_bound(lp, min(10.0, max(1.0, options.time_limit or 0.0)))
         bound_note = "bound from the LP relaxation (HiGHS had none when the limit hit)"
     if termination == "optimal":
         solution_status = "optimal"
@@ -425,6 +426,10 @@ def solve(
     spec = spec_for(instance)
     objective = objective or instance.objective
     spec.check_objective(objective)
+    if time_limit is not None and not (math.isfinite(time_limit) and time_limit >= 0):
+        raise ValueError(f"time_limit must be a number of seconds ≥ 0, not {time_limit!r}")
+    if not (math.isfinite(mip_rel_gap) and mip_rel_gap >= 0):
+        raise ValueError(f"mip_rel_gap must be a number ≥ 0, not {mip_rel_gap!r}")
     options = SolverOptions(
         time_limit=time_limit,
         mip_rel_gap=mip_rel_gap,

@@ -35,7 +35,7 @@ class TraceRef(_Strict):
         from ..carbon import trace_slots
 
         try:  # unknown names and starts outside the trace's span are caught at load time
-            trace_slots(self.name, self.start, 1, 3600.0)
+            trace_slots(self.name, self.start, 1, 1.0)
         except (ValueError, TypeError) as exc:
             raise ValueError(str(exc)) from None
         return self
@@ -90,8 +90,10 @@ class Agent(_Strict):
 
     @model_validator(mode="after")
     def _demand(self) -> Agent:
-        if self.arrival_rps is None and self.arrival_trace_rps is None:
-            raise ValueError("give arrival_rps or arrival_trace_rps")
+        if (self.arrival_rps is None) == (self.arrival_trace_rps is None):
+            raise ValueError("give exactly one of arrival_rps or arrival_trace_rps")
+        if self.arrival_trace_rps is not None and len(self.arrival_trace_rps) == 0:
+            raise ValueError("arrival_trace_rps needs at least one value")
         if self.arrival_trace_rps is not None and any(
             (not math.isfinite(v)) or v < 0 for v in self.arrival_trace_rps
         ):
@@ -220,11 +222,11 @@ class Slot:
 
     @cached_property
     def intensity_g_per_kwh(self) -> float:
-        """Static intensity: the fixed value, or the trace's value in its start hour (cached)."""
+        """Static intensity: the fixed value, or the trace's value in force at its start."""
         g = self.gpu
         if g.intensity_g_per_kwh is not None:
             return g.intensity_g_per_kwh
         from ..carbon import trace_slots
 
         assert g.intensity_trace is not None
-        return float(trace_slots(g.intensity_trace.name, g.intensity_trace.start, 1, 3600.0)[0])
+        return float(trace_slots(g.intensity_trace.name, g.intensity_trace.start, 1, 1.0)[0])

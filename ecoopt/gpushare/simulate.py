@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from ..carbon import embodied_share_g, operational_carbon_g, trace_slots
+from ..errors import InstanceError, Problem
 from ..solve import solve
 from .evaluate import Plan
 from .heuristics import HEURISTICS, place
@@ -207,7 +208,19 @@ def intensity_per_step(inst: GpuShareInstance, steps: int) -> np.ndarray:
     for s in inst.slots:
         tr = s.gpu.intensity_trace
         if tr is not None:
-            cols.append(trace_slots(tr.name, tr.start, steps, dt))
+            try:
+                cols.append(trace_slots(tr.name, tr.start, steps, dt))
+            except ValueError as exc:
+                raise InstanceError(
+                    inst.name or "instance",
+                    [
+                        Problem(
+                            f"gpus[{s.gpu_index}] ({s.gpu.name}).intensity_trace.start",
+                            str(exc),
+                            "start the trace earlier or simulate fewer steps",
+                        )
+                    ],
+                ) from None
         else:
             cols.append(np.full(steps, float(s.gpu.intensity_g_per_kwh)))
     return np.column_stack(cols)
@@ -335,6 +348,7 @@ def simulate_policy(
         raise ValueError(f"unknown policy {policy!r}; choose from {', '.join(POLICIES)}")
     objective = objective or inst.objective
     T = horizon_steps(inst, steps)
+    intensity = intensity_per_step(inst, T)  # checked before any step runs
     dt = inst.simulation.step_s
     n = len(inst.agents)
     slots = inst.slots
@@ -386,7 +400,7 @@ def simulate_policy(
     extra = np.array([s.gpu.active_power_w - s.gpu.idle_power_w for s in slots])
     power_w = hosted * (idle + extra * load)
     pue = np.array([s.gpu.pue for s in slots])
-    carbon = operational_carbon_g(power_w * dt, intensity_per_step(inst, T), pue)
+    carbon = operational_carbon_g(power_w * dt, intensity, pue)
     embodied = np.array(
         [
             s.scale * embodied_share_g(s.gpu.embodied_kg, s.gpu.lifetime_years, dt)

@@ -288,4 +288,4 @@ def _intensity(d: Device) -> float:
     from ..carbon import trace_slots
 
     assert d.intensity_trace is not None
-    return float(trace_slots(d.intensity_trace.name, d.intensity_trace.start, 1, 3600.0)[0])
+    return float(trace_slots(d.intensity_trace.name, d.intensity_trace.start, 1, 1.0)[0])
