@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..schema import Evaluation as BaseEvaluation
 from .instance import OBJECTIVES, GpuShareInstance
 from .physics import latency_s, served_rps, slot_rates, unit_bounds
 
@@ -48,20 +49,10 @@ class Plan:
 
 
 @dataclass
-class Evaluation:
-    objective: float
-    feasible: bool
-    violations: list[str]
-    metrics: dict[str, float]
-    per_agent: pd.DataFrame
+class Evaluation(BaseEvaluation):
+    """The common evaluation plus a per-agent table."""
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "objective": self.objective,
-            "feasible": self.feasible,
-            "violations": list(self.violations),
-            **self.metrics,
-        }
+    per_agent: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def evaluate(inst: GpuShareInstance, plan: Plan, objective: str | None = None) -> Evaluation:

@@ -13,35 +13,14 @@ from functools import cached_property
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from ..schema import GridPowered, Strict
 
 OBJECTIVES = {"latency": "min", "throughput": "max", "cost": "min", "carbon": "min"}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class TraceRef(_Strict):
-    """An hourly carbon-intensity trace bundled with ecoopt, read from ``start`` (UTC)."""
-
-    name: str = Field(
-        description="e.g. EIA930-CISO-2022, NESO-GB-2022 (ecoopt.carbon.available_traces())"
-    )
-    start: str = Field(description="ISO timestamp, e.g. 2022-06-01T12:00Z")
-
-    @model_validator(mode="after")
-    def _exists(self) -> TraceRef:
-        from ..carbon import trace_slots
-
-        try:  # unknown names and starts outside the trace's span are caught at load time
-            trace_slots(self.name, self.start, 1, 1.0)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(str(exc)) from None
-        return self
-
-
-class GPU(_Strict):
+class GPU(GridPowered):
     """One GPU type; ``count`` identical GPUs of it."""
 
     name: str = Field(min_length=1)
@@ -51,9 +30,6 @@ class GPU(_Strict):
     idle_power_w: float = Field(ge=0)
     active_power_w: float = Field(ge=0)
     price_usd_per_h: float = Field(0.0, ge=0)
-    intensity_g_per_kwh: float | None = Field(None, ge=0)
-    intensity_trace: TraceRef | None = None
-    pue: float = Field(1.0, ge=1.0)
     speed: float = Field(
         1.0, gt=0, description="throughput multiplier relative to the agents' base"
     )
@@ -66,15 +42,13 @@ class GPU(_Strict):
     )
 
     @model_validator(mode="after")
-    def _power_and_intensity(self) -> GPU:
+    def _power(self) -> GPU:
         if self.active_power_w < self.idle_power_w:
             raise ValueError("active_power_w must be ≥ idle_power_w")
-        if (self.intensity_g_per_kwh is None) == (self.intensity_trace is None):
-            raise ValueError("give exactly one of intensity_g_per_kwh or intensity_trace")
         return self
 
 
-class Agent(_Strict):
+class Agent(Strict):
     """One LLM agent: its model's throughput at a full GPU, its demand and its guarantees."""
 
     name: str = Field(min_length=1)
@@ -111,7 +85,7 @@ class Agent(_Strict):
         return float(np.mean(self.arrival_trace_rps)) if self.arrival_trace_rps else 0.0
 
 
-class Simulation(_Strict):
+class Simulation(Strict):
     """Control loop of the dynamic simulator."""
 
     step_s: float = Field(1.0, gt=0)
@@ -121,7 +95,7 @@ class Simulation(_Strict):
     window_steps: int = Field(1, ge=1, description="past steps averaged for the observed rate")
 
 
-class GpuShareInstance(_Strict):
+class GpuShareInstance(Strict):
     problem: Literal["gpushare"]
     schema_version: Literal[1] = 1
     name: str = ""
@@ -222,11 +196,5 @@ class Slot:
 
     @cached_property
     def intensity_g_per_kwh(self) -> float:
-        """Static intensity: the fixed value, or the trace's value in force at its start."""
-        g = self.gpu
-        if g.intensity_g_per_kwh is not None:
-            return g.intensity_g_per_kwh
-        from ..carbon import trace_slots
-
-        assert g.intensity_trace is not None
-        return float(trace_slots(g.intensity_trace.name, g.intensity_trace.start, 1, 1.0)[0])
+        """Static intensity of the slot's GPU (cached: a trace lookup is not free)."""
+        return self.gpu.static_intensity

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..schema import Evaluation
 from .instance import PartitionInstance
 
 
@@ -20,22 +21,6 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         return {"method": self.method, "device": list(self.device), "notes": list(self.notes)}
-
-
-@dataclass
-class Evaluation:
-    objective: float
-    feasible: bool
-    violations: list[str]
-    metrics: dict[str, float]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "objective": self.objective,
-            "feasible": self.feasible,
-            "violations": list(self.violations),
-            **self.metrics,
-        }
 
 
 def evaluate(inst: PartitionInstance, plan: Plan, objective: str | None = None) -> Evaluation:

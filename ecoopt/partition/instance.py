@@ -13,18 +13,14 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
-from ..gpushare.instance import TraceRef
+from ..schema import GridPowered, Strict
 
 OBJECTIVES = {"carbon": "min", "latency": "min", "period": "min", "weighted": "min"}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-class ModelRef(_Strict):
+class ModelRef(Strict):
     """Which layer graph: a bundled model ``name`` or a CSV ``path``; fused by default."""
 
     name: str | None = None
@@ -38,7 +34,7 @@ class ModelRef(_Strict):
         return self
 
 
-class Device(_Strict):
+class Device(GridPowered):
     """An edge or datacenter device.
 
     Time of a layer = max(flops / ``flops_per_s``, param_bytes / ``memory_bandwidth_bytes_per_s``)
@@ -56,9 +52,6 @@ class Device(_Strict):
         description="if given, a layer takes at least param_bytes / bandwidth "
         "(roofline: every weight is read once per inference; decode is bandwidth-bound)",
     )
-    intensity_g_per_kwh: float | None = Field(None, ge=0)
-    intensity_trace: TraceRef | None = None
-    pue: float = Field(1.0, ge=1.0)
     embodied_kg: float = Field(0.0, ge=0)
     lifetime_years: float = Field(5.0, gt=0)
     layer_times_s: dict[str, float] | None = Field(
@@ -69,14 +62,12 @@ class Device(_Strict):
     def _check(self) -> Device:
         if self.active_power_w < self.idle_power_w:
             raise ValueError("active_power_w must be ≥ idle_power_w")
-        if (self.intensity_g_per_kwh is None) == (self.intensity_trace is None):
-            raise ValueError("give exactly one of intensity_g_per_kwh or intensity_trace")
         if self.layer_times_s and any(v < 0 for v in self.layer_times_s.values()):
             raise ValueError("layer_times_s values must be ≥ 0")
         return self
 
 
-class Link(_Strict):
+class Link(Strict):
     """A bidirectional link between devices ``a`` and ``b``."""
 
     a: str
@@ -86,14 +77,14 @@ class Link(_Strict):
     energy_j_per_byte: float = Field(0.0, ge=0)
 
 
-class Weights(_Strict):
+class Weights(Strict):
     """Weights of the ``weighted`` objective: carbon_per_g·carbon_g + latency_per_s·latency_s."""
 
     carbon_per_g: float = Field(1.0, ge=0)
     latency_per_s: float = Field(0.0, ge=0)
 
 
-class PartitionInstance(_Strict):
+class PartitionInstance(Strict):
     problem: Literal["partition"]
     schema_version: Literal[1] = 1
     name: str = ""
@@ -200,7 +191,7 @@ class PartitionData:
         flops = np.array([g.graph.nodes[n]["flops"] for n in layers], dtype=float)
         params = np.array([g.graph.nodes[n]["param_bytes"] for n in layers], dtype=float)
         out_b = np.array([g.graph.nodes[n]["out_bytes"] for n in layers], dtype=float)
-        intensity = np.array([_intensity(d) for d in inst.devices])
+        intensity = np.array([d.static_intensity for d in inst.devices])
         pue = np.array([d.pue for d in inst.devices])
         time_s = flops[:, None] / np.array([d.flops_per_s for d in inst.devices])[None, :]
         bw_mem = np.array([d.memory_bandwidth_bytes_per_s or np.inf for d in inst.devices])
@@ -280,12 +271,3 @@ class PartitionData:
             intensity=intensity,
             pue=pue,
         )
-
-
-def _intensity(d: Device) -> float:
-    if d.intensity_g_per_kwh is not None:
-        return d.intensity_g_per_kwh
-    from ..carbon import trace_slots
-
-    assert d.intensity_trace is not None
-    return float(trace_slots(d.intensity_trace.name, d.intensity_trace.start, 1, 1.0)[0])
