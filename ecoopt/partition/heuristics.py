@@ -76,7 +76,12 @@ def best_split(inst: PartitionInstance, objective: str | None = None) -> Plan:
     if objective == "period":
         pre = np.concatenate([np.zeros((1, D)), np.cumsum(data.time_s, axis=0)])
         suf = np.concatenate([np.cumsum(data.time_s[::-1], axis=0)[::-1], np.zeros((1, D))])
-        value = np.maximum(pre[:, :, None], suf[:, None, :])
+        # busy time of a, of b, and of the links (all transfers summed: an upper bound when
+        # they use different links; the evaluator computes the exact period)
+        link_busy = _split_table(data, np.zeros_like(data.time_s), _occupancy(data))
+        value = np.maximum(np.maximum(pre[:, :, None], suf[:, None, :]), link_busy)
+        same = np.arange(D)  # a = b: the whole model on one device
+        value[:, same, same] = np.maximum(pre[-1][None, :], link_busy[:, same, same])
     else:
         value = _split_table(data, node, link)
     mem = np.concatenate([[0.0], np.cumsum(data.param_bytes)])
@@ -96,6 +101,12 @@ def best_split(inst: PartitionInstance, objective: str | None = None) -> Plan:
         plan.notes.append("no feasible split; fell back to the best single device")
         return plan
     return _plan(data, "best_split", np.where(np.arange(L) < s, a, b))
+
+
+def _occupancy(data: PartitionData) -> np.ndarray:
+    """(D, D, E) link busy time of each transfer: bytes / bandwidth (no propagation delay)."""
+    occ = data.edge_bytes[None, None, :] / data.bandwidth[:, :, None]
+    return np.where(data.linked[:, :, None], occ, np.inf)
 
 
 def _split_table(data: PartitionData, node: np.ndarray, link: np.ndarray) -> np.ndarray:
