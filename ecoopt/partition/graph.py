@@ -170,7 +170,8 @@ def _model_dir(base_dir: str | Path | None) -> Path:
         return repo
     from importlib.resources import files
 
-    return Path(str(files("ecoopt._models"))) / "layer_graphs"
+    # ecoopt._models is data only (no __init__): reach it through the ecoopt package itself
+    return Path(str(files("ecoopt"))) / "_models" / "layer_graphs"
 
 
 def available_models(base_dir: str | Path | None = None) -> list[str]:
