@@ -149,8 +149,7 @@ def load(path: str | Path) -> Any:
 def to_dict(instance: BaseModel) -> dict[str, Any]:
     """The instance as plain data, omitting fields left at their defaults."""
     data = instance.model_dump(mode="json", exclude_defaults=True)
-    data["problem"] = instance.problem  # type: ignore[attr-defined]
-    return {"problem": data.pop("problem"), **data}
+    return {"problem": instance.problem, **data}  # problem first, always written
 
 
 def dump(instance: BaseModel, path: str | Path) -> None:

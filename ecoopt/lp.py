@@ -77,6 +77,8 @@ class LinearProgram:
     objective_offset: float = 0.0
     vars: dict[str, VarBlock] = field(default_factory=dict)
     families: dict[str, RowBlock] = field(default_factory=dict)
+    #: problem-specific index arrays kept for reading a solution back (e.g. gpushare's levels)
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def num_cols(self) -> int:

@@ -22,7 +22,7 @@ from .simulate import simulate, simulate_policy
 
 
 def plan_from_x(inst: GpuShareInstance, lp: LinearProgram, x: np.ndarray) -> Plan:
-    lv = lp.levels  # type: ignore[attr-defined]
+    lv = lp.meta["levels"]
     z = lp.values(x, "assign") > 0.5
     n = len(inst.agents)
     slot = [""] * n
@@ -35,7 +35,7 @@ def plan_from_x(inst: GpuShareInstance, lp: LinearProgram, x: np.ndarray) -> Pla
 
 def plan_to_x(inst: GpuShareInstance, lp: LinearProgram, plan: Plan) -> np.ndarray | None:
     """A full MILP start vector for ``plan``, or None when the plan is not a MILP point."""
-    lv = lp.levels  # type: ignore[attr-defined]
+    lv = lp.meta["levels"]
     slot_of = {s.name: g for g, s in enumerate(inst.slots)}
     units = np.array([s.units_per_gpu for s in inst.slots])
     key = {

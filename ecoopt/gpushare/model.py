@@ -190,7 +190,7 @@ def formulate(inst: GpuShareInstance, objective: str) -> LinearProgram:
     add_one_level(lp, inst, lv, assign.cols)
     add_capacity(lp, inst, lv, assign.cols, used.cols)
     add_memory_fit(lp, inst, lv, assign.cols, used.cols)
-    lp.levels = lv  # type: ignore[attr-defined]  # kept for plan extraction
+    lp.meta["levels"] = lv  # kept for plan extraction
     return lp
 
 

@@ -19,7 +19,7 @@ from .model import build, formulate
 
 
 def plan_from_x(inst: PartitionInstance, lp: LinearProgram, x: np.ndarray) -> Plan:
-    pl, pd, *_ = lp.index  # type: ignore[attr-defined]
+    pl, pd, *_ = lp.meta["index"]
     on = lp.values(x, "place") > 0.5
     dev = np.zeros(len(inst.data.layers), dtype=np.int64)
     dev[pl[on]] = pd[on]
@@ -30,7 +30,7 @@ def plan_to_x(inst: PartitionInstance, lp: LinearProgram, plan: Plan) -> np.ndar
     """A full MILP start vector for ``plan`` (None if it uses an inadmissible placement)."""
     data = inst.data
     L = len(data.layers)
-    pl, pd, fe, fd, fe2 = lp.index  # type: ignore[attr-defined]
+    pl, pd, fe, fd, fe2 = lp.meta["index"]
     index = {n: j for j, n in enumerate(data.devices)}
     if any(d not in index for d in plan.device):
         return None

@@ -81,7 +81,7 @@ def formulate(inst: PartitionInstance, objective: str) -> LinearProgram:
     if objective == "period":
         period = lp.add_vars("period", ["period"], cost=1.0, doc="pipeline period, s")
         add_period(lp, data, pl, pd, place.cols, fe, fd, fe2, flow.cols, int(period.cols[0]))
-    lp.index = (pl, pd, fe, fd, fe2)  # type: ignore[attr-defined]
+    lp.meta["index"] = (pl, pd, fe, fd, fe2)  # place and flow columns, for plan extraction
     return lp
 
 
