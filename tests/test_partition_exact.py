@@ -233,3 +233,29 @@ def test_pyomo_model_is_named_and_agrees(tmp_path):
     assert {"place", "flow", "assign", "flow_out", "flow_in", "memory_fit"} <= names
     via = ecoopt.solve(inst, "latency", interface="pyomo")
     assert via.objective == pytest.approx(1.2)
+
+
+def test_cli_partition_errors_are_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    src = Path(__file__).parents[1] / "instances/partition/carbonedge_mobilenet_v2.yaml"
+    data = yaml.safe_load(src.read_text())
+    cases = {
+        "unknown_model.yaml": ({"model": {"name": "mobilenet_v9"}}, 2, "model: unknown model"),
+        "slo.yaml": ({"latency_slo_s": 0.01}, 1, "below the fastest possible latency"),
+    }
+    for name, (change, code, text) in cases.items():
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump({**data, **change}))
+        r = subprocess.run(
+            [sys.executable, "-m", "ecoopt.cli", "solve", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert r.returncode == code, r.stderr
+        assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+        assert str(path) in r.stderr and text in r.stderr
