@@ -6,7 +6,7 @@ allocate on each, and quantise to the GPU's share units by largest remainder.
 
 Complexities (N agents, U units per GPU): ``adaptive`` O(N); ``static_equal`` O(N);
 ``round_robin`` O(N); ``greedy_marginal`` O((N + U) log N); ``sqrt_waterfill`` O(N log N)
-(100 bisection steps of O(N) for the water level, then ≤ N units by marginal gain).
+(100 bisection steps of O(N) for the water level, then ≤ 2N + U unit moves of O(log N)).
 """
 
 from __future__ import annotations
@@ -260,6 +260,69 @@ def _fill_by_marginal_gain(
     return k
 
 
+def _local_search(
+    inst: GpuShareInstance,
+    objective: str,
+    idx: np.ndarray,
+    g: int,
+    k: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    max_moves: int,
+) -> np.ndarray:
+    """Improve an allocation one unit at a time: drop a unit whose removal helps, add a spare
+    unit that helps, or move a unit from the agent that loses least to the one that gains most;
+    stop when no such move improves (at most ``max_moves``; two lazy heaps, O(log N) a move).
+
+    For costs convex in the share (all four objectives here) an allocation that no single
+    move improves is optimal on one GPU, so the search ends at the optimum when it converges
+    within its budget.
+    """
+    k = k.copy()
+    spare = inst.slots[g].capacity_units - int(k.sum())
+
+    def push(j: int) -> None:
+        units = np.array([max(k[j] - 1, 1), k[j], k[j] + 1])
+        c_down, c, c_up = _level_value(inst, objective, idx[[j, j, j]], g, units)
+        if k[j] < hi[j]:
+            heapq.heappush(gains, (-(c - c_up), j, int(k[j])))
+        if k[j] > lo[j]:
+            heapq.heappush(losses, (c_down - c, j, int(k[j])))
+
+    U = inst.slots[g].units_per_gpu
+    cur = _level_value(inst, objective, idx, g, k)
+    up = _level_value(inst, objective, idx, g, np.minimum(k + 1, U))
+    down = _level_value(inst, objective, idx, g, np.maximum(k - 1, 1))
+    gains = [(-(c - u), j, int(k[j])) for j, (c, u) in enumerate(zip(cur, up)) if k[j] < hi[j]]
+    losses = [(d - c, j, int(k[j])) for j, (c, d) in enumerate(zip(cur, down)) if k[j] > lo[j]]
+    heapq.heapify(gains)
+    heapq.heapify(losses)
+    tol = 1e-15
+    for _ in range(max_moves):
+        while gains and gains[0][2] != k[gains[0][1]]:
+            heapq.heappop(gains)  # stale entry
+        while losses and losses[0][2] != k[losses[0][1]]:
+            heapq.heappop(losses)
+        gain, j = (-gains[0][0], gains[0][1]) if gains else (-np.inf, -1)
+        loss, i = (losses[0][0], losses[0][1]) if losses else (np.inf, -1)
+        if loss < -tol:  # removing a unit helps (cost, carbon)
+            k[i] -= 1
+            spare += 1
+            push(i)
+        elif spare > 0 and gain > tol:  # a spare unit helps
+            k[j] += 1
+            spare -= 1
+            push(j)
+        elif i != j and i >= 0 and j >= 0 and gain > loss + tol * max(1.0, abs(gain)):
+            k[i] -= 1
+            k[j] += 1
+            push(i)
+            push(j)
+        else:
+            break
+    return k
+
+
 def _unit_bounds(inst: GpuShareInstance, idx: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
     """Smallest admissible units (min share, SLO; capped at U) and largest (max share)."""
     U = inst.slots[g].units_per_gpu
@@ -289,8 +352,9 @@ def greedy_marginal(inst: GpuShareInstance, objective: str | None = None) -> Pla
 def sqrt_waterfill(inst: GpuShareInstance, objective: str | None = None) -> Plan:
     """Our O(N log N) allocator: the continuous square-root water-filling of
     :func:`sqrt_waterfill_shares`, floored to whole units (never below an agent's smallest
-    admissible level: min share and SLO), then the at most N leftover units handed out by
-    marginal gain of the objective. Never breaks a minimum share."""
+    admissible level: min share and SLO), then improved one unit at a time
+    (:func:`_local_search`: drop, add or move a unit) until no move helps. Never breaks a
+    minimum share."""
     objective = objective or inst.objective
     a = inst.arrays
     raw = np.zeros(len(a.names))
@@ -310,8 +374,8 @@ def sqrt_waterfill(inst: GpuShareInstance, objective: str | None = None) -> Plan
         )
         raw[idx] = s
         k = np.clip(np.floor(s * U + 1e-9).astype(np.int64), lo, np.maximum(hi, lo))
-        spare = slot.capacity_units - int(k.sum())
-        return _fill_by_marginal_gain(inst, objective, idx, g, k, hi, spare) if spare > 0 else k
+        budget = 2 * len(idx) + slot.capacity_units
+        return _local_search(inst, objective, idx, g, k, lo, hi, max_moves=budget)
 
     plan = _per_slot(inst, "sqrt_waterfill", alloc)
     plan.raw_share = raw
