@@ -14,6 +14,13 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+def require_unique(what: str, names: list[str]) -> None:
+    """Raise a ValueError naming the repeated entries of ``names``."""
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"{what} names must be unique; repeated: {', '.join(dup)}")
+
+
 class TraceRef(Strict):
     """An hourly carbon-intensity trace bundled with ecoopt, read from ``start`` (UTC)."""
 

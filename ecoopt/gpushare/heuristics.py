@@ -227,39 +227,6 @@ def _level_value(
     return per_share * share  # carbon
 
 
-def _fill_by_marginal_gain(
-    inst: GpuShareInstance,
-    objective: str,
-    idx: np.ndarray,
-    g: int,
-    k: np.ndarray,
-    hi: np.ndarray,
-    spare: int,
-) -> np.ndarray:
-    """Hand out ``spare`` units one at a time to the agent whose objective improves most.
-
-    A heap of marginal gains: O((N + spare) log N). Stops early when no unit helps.
-    """
-    k = k.copy()
-    U = inst.slots[g].units_per_gpu
-    cur = _level_value(inst, objective, idx, g, k)
-    nxt = _level_value(inst, objective, idx, g, np.minimum(k + 1, U))
-    heap = [(-(c - n_), j) for j, (c, n_) in enumerate(zip(cur, nxt)) if k[j] < hi[j]]
-    heapq.heapify(heap)
-    while spare > 0 and heap:
-        neg_gain, j = heapq.heappop(heap)
-        if -neg_gain <= 1e-15:
-            break
-        k[j] += 1
-        spare -= 1
-        if k[j] < hi[j]:
-            c, n_ = _level_value(
-                inst, objective, idx[j : j + 1].repeat(2), g, np.array([k[j], k[j] + 1])
-            )
-            heapq.heappush(heap, (-(c - n_), j))
-    return k
-
-
 def _local_search(
     inst: GpuShareInstance,
     objective: str,
@@ -342,9 +309,11 @@ def greedy_marginal(inst: GpuShareInstance, objective: str | None = None) -> Pla
     objective = objective or inst.objective
 
     def alloc(idx: np.ndarray, g: int) -> np.ndarray:
+        # from the floors no unit can be dropped, so the local search hands out spare units
+        # by largest marginal gain: exactly the greedy
         lo, hi = _unit_bounds(inst, idx, g)
-        spare = inst.slots[g].capacity_units - int(lo.sum())
-        return _fill_by_marginal_gain(inst, objective, idx, g, lo, hi, spare) if spare > 0 else lo
+        budget = 2 * len(idx) + inst.slots[g].capacity_units
+        return _local_search(inst, objective, idx, g, lo, lo, hi, max_moves=budget)
 
     return _per_slot(inst, "greedy_marginal", alloc)
 

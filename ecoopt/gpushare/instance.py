@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from ..schema import GridPowered, Strict
+from ..schema import GridPowered, Strict, require_unique
 
 OBJECTIVES = {"latency": "min", "throughput": "max", "cost": "min", "carbon": "min"}
 
@@ -113,11 +113,8 @@ class GpuShareInstance(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> GpuShareInstance:
-        for what, items in (("gpus", self.gpus), ("agents", self.agents)):
-            names = [x.name for x in items]
-            dup = sorted({n for n in names if names.count(n) > 1})
-            if dup:
-                raise ValueError(f"{what} names must be unique; repeated: {', '.join(dup)}")
+        require_unique("gpus", [g.name for g in self.gpus])
+        require_unique("agents", [a.name for a in self.agents])
         lengths = {len(a.arrival_trace_rps) for a in self.agents if a.arrival_trace_rps is not None}
         if len(lengths) > 1:
             raise ValueError("every agent's arrival_trace_rps must have the same length")

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
-from ..schema import GridPowered, Strict
+from ..schema import GridPowered, Strict, require_unique
 
 OBJECTIVES = {"carbon": "min", "latency": "min", "period": "min", "weighted": "min"}
 
@@ -103,9 +103,7 @@ class PartitionInstance(Strict):
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> PartitionInstance:
         names = [d.name for d in self.devices]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise ValueError(f"device names must be unique; repeated: {', '.join(dup)}")
+        require_unique("device", names)
         for what, dev in (("source", self.source), ("sink", self.sink)):
             if dev not in names:
                 raise ValueError(f"{what} {dev!r} is not a device (devices: {', '.join(names)})")

@@ -117,28 +117,21 @@ def add_flow_balance(lp, data, pl, pd, pcols, fe, fd, fe2, fcols) -> None:  # no
     L = len(data.layers)
     D = len(data.devices)
     E = len(data.edges)
-    where = {(int(a), int(b)): c for a, b, c in zip(pl, pd, pcols)}
+    col_of = np.full((L, D), -1)  # place column of (layer, device), -1 where it does not fit
+    col_of[pl, pd] = pcols
+    ends = np.array(data.edges)  # (E, 2): -1 = input, L = output
     for name, end, dev in (("flow_out", 0, fd), ("flow_in", 1, fe2)):
-        rows = [fe * D + dev]
-        cols = [fcols]
-        vals = [np.ones(len(fcols))]
-        rhs = np.zeros(E * D)
-        extra_r, extra_c = [], []
-        for k, edge in enumerate(data.edges):
-            node = edge[end]
-            if node < 0:
-                rhs[k * D + data.source] = 1.0
-            elif node >= L:
-                rhs[k * D + data.sink] = 1.0
-            else:
-                for d in range(D):
-                    c = where.get((node, d))
-                    if c is not None:
-                        extra_r.append(k * D + d)
-                        extra_c.append(c)
-        rows.append(np.array(extra_r, dtype=np.int64))
-        cols.append(np.array(extra_c, dtype=np.int64))
-        vals.append(-np.ones(len(extra_c)))
+        node = ends[:, end]
+        rhs = np.zeros((E, D))
+        rhs[node < 0, data.source] = 1.0
+        rhs[node >= L, data.sink] = 1.0
+        real = np.flatnonzero((node >= 0) & (node < L))
+        place_col = col_of[node[real]]  # (E_real, D)
+        k, d = np.nonzero(place_col >= 0)
+        rows = [fe * D + dev, real[k] * D + d]
+        cols = [fcols, place_col[k, d]]
+        vals = [np.ones(len(fcols)), -np.ones(len(k))]
+        rhs = rhs.ravel()
         labels = [(_edge_name(data, k), data.devices[d]) for k in range(E) for d in range(D)]
         lp.add_rows(
             name,
