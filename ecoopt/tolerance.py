@@ -12,8 +12,10 @@ whether a plan is feasible.
   a limit when ``value ≤ limit + REL·|limit|`` (:func:`within`), REL = 1e-9. This absorbs the
   rounding of sums computed in different orders (a model's row, an evaluator's bincount) and
   nothing a user could notice.
-* **Grid** (a share on its GPU's unit grid): ``|share·U − round(share·U)| ≤ GRID`` units,
-  GRID = 1e-6: shares travel as floats (k/U), so this is representation, not slack.
+* **Grid** (a share on its GPU's unit grid of 1/U steps): within GRID = 1e-6 of a GPU of a grid
+  point, ``|share − round(share·U)/U| ≤ GRID``: shares travel as floats (k/U, or a user's
+  0.333334 for a third), so this is representation, not slack. Bounds such as ``min_share``
+  round to units by the same rule.
 * **Objectives** (a model's value for a plan against the evaluator's): equal when
   ``|a − b| ≤ REL·max(|a|, |b|, scale)`` (:func:`agree`); ``scale`` is the size of the
   objective (e.g. a reference solution's value), so sums of terms that cancel are not held
@@ -33,7 +35,7 @@ REL = 1e-9
 """Relative tolerance of continuous limits and of objective agreement."""
 
 GRID = 1e-6
-"""How far (in units) a float share may sit from its grid point and still be on it."""
+"""How far (in GPUs) a float share may sit from its grid point and still be on it."""
 
 
 def within(value, limit):  # noqa: ANN001, ANN201 - floats or arrays, broadcasting
@@ -52,9 +54,10 @@ def fits_memory(used_bytes, capacity_bytes):  # noqa: ANN001, ANN201
 
 
 def on_grid(share, units):  # noqa: ANN001, ANN201
-    """Whether ``share`` is a whole number of 1/``units`` steps (up to GRID units)."""
-    k = np.asarray(share, dtype=float) * np.asarray(units, dtype=float)
-    out = np.abs(k - np.round(k)) <= GRID
+    """Whether ``share`` is a whole number of 1/``units`` steps (up to GRID of a GPU)."""
+    units = np.asarray(units, dtype=float)
+    k = np.asarray(share, dtype=float) * units
+    out = np.abs(k - np.round(k)) <= GRID * units
     return out if out.ndim else bool(out)
 
 

@@ -214,7 +214,7 @@ def test_pyomo_interface_builds_named_model_and_agrees(paper_path):
     from ecoopt.gpushare import build
 
     m = build(inst)
-    assert {"assign", "used", "one_level", "capacity", "memory_fit", "objective"} <= {
+    assert {"assign", "powered", "one_level", "capacity", "memory_fit", "objective"} <= {
         c.local_name for c in m.component_objects()
     }
     assert "Σ" in m.capacity.doc

@@ -51,7 +51,7 @@ def test_packing_conflict_found_by_elastic_resolve():
     )
     res = ecoopt.solve(inst)
     assert res.termination == "infeasible"
-    assert "capacity" in res.explanation and "+2" in res.explanation
+    assert "capacity" in res.explanation and "+0.2 GPU" in res.explanation
     # the two agents the re-solve packs onto the over-full GPU are named with their shares
     assert sum(f"a{i} 0.6" in res.explanation for i in range(3)) == 2
 

@@ -17,40 +17,98 @@ from .evaluate import Evaluation, Plan, evaluate
 from .heuristics import HEURISTICS
 from .instance import OBJECTIVES, GpuShareInstance
 from .model import build, formulate, levels, min_units
+from .packing import powered_gpus
 from .physics import unit_bounds
 from .simulate import simulate, simulate_policy
 
 
 def plan_from_x(inst: GpuShareInstance, lp: LinearProgram, x: np.ndarray) -> Plan:
+    """The plan a MILP solution encodes: slot, share and host GPU of every agent."""
     lv = lp.meta["levels"]
     z = lp.values(x, "assign") > 0.5
     n = len(inst.agents)
-    slot = [""] * n
+    where = np.zeros(n, dtype=np.int64)
     share = np.zeros(n)
-    for i, g, s in zip(lv.agent[z], lv.slot[z], lv.share[z]):
-        slot[i] = inst.slots[g].name
-        share[i] = s
-    return Plan(method="milp", slot=slot, share=share)
+    where[lv.agent[z]] = lv.slot[z]
+    share[lv.agent[z]] = lv.share[z]
+    pools = lp.meta["hosts"]
+    host = np.zeros(n, dtype=np.int64)
+    for g, fixed in pools["fixed"].items():
+        on = where == g
+        host[on] = fixed[on]
+    if "host" in lp.vars:
+        h = lp.values(x, "host") > 0.5
+        host[pools["agent"][h]] = pools["gpu"][h]
+    return Plan(method="milp", slot=[inst.slots[g].name for g in where], share=share, host=host)
 
 
 def plan_to_x(inst: GpuShareInstance, lp: LinearProgram, plan: Plan) -> np.ndarray | None:
     """A full MILP start vector for ``plan``, or None when the plan is not a MILP point."""
     lv = lp.meta["levels"]
     slot_of = {s.name: g for g, s in enumerate(inst.slots)}
+    if any(nm not in slot_of for nm in plan.slot):
+        return None
+    where = np.array([slot_of[nm] for nm in plan.slot], dtype=np.int64)
     units = np.array([s.units_per_gpu for s in inst.slots])
+    k = np.round(np.asarray(plan.share) * units[where]).astype(np.int64)
     key = {
-        (int(a), int(g), int(k)): j for j, (a, g, k) in enumerate(zip(lv.agent, lv.slot, lv.units))
+        (int(a), int(g), int(u)): j for j, (a, g, u) in enumerate(zip(lv.agent, lv.slot, lv.units))
     }
+    cols = [key.get((i, int(g), int(u))) for i, (g, u) in enumerate(zip(where, k))]
+    if any(c is None for c in cols):
+        return None
     z = np.zeros(len(lv.agent))
-    for i, (nm, s) in enumerate(zip(plan.slot, plan.share)):
-        g = slot_of.get(nm)
-        j = None if g is None else key.get((i, g, int(round(s * units[g]))))
-        if j is None:
+    z[cols] = 1.0
+    host = np.zeros(len(k), dtype=np.int64) if plan.host is None else np.asarray(plan.host)
+    host = _canonical_hosts(inst, where, host)
+    powered = np.zeros(len(inst.slots))
+    for g in np.unique(where):
+        on = where == g
+        powered[g] = powered_gpus(int(k[on].sum()), int(units[g]), host[on])
+    parts = [z, powered]
+    if "host" in lp.vars:
+        extra = _host_start(inst, lp, where, host)
+        if extra is None:
             return None
-        z[j] = 1.0
-    used = np.zeros(len(inst.slots))
-    used[[slot_of[nm] for nm in plan.slot]] = 1.0
-    return np.concatenate([z, used])
+        parts.extend(extra)
+    return np.concatenate(parts)
+
+
+def _canonical_hosts(inst: GpuShareInstance, where: np.ndarray, host: np.ndarray) -> np.ndarray:
+    """Relabel each pool's GPUs in order of first use by models of decreasing size (GPUs are
+    identical), the order the MILP's symmetry breaking expects; zero-byte models on GPU 0."""
+    mem = inst.arrays.memory
+    out = np.zeros(len(host), dtype=np.int64)
+    for g in np.unique(where):
+        heavy = np.flatnonzero((where == g) & (mem > 0))
+        order = heavy[np.argsort(-mem[heavy], kind="stable")]
+        label: dict[int, int] = {}
+        for i in order:
+            out[i] = label.setdefault(int(host[i]), len(label))
+    return out
+
+
+def _host_start(
+    inst: GpuShareInstance, lp: LinearProgram, where: np.ndarray, host: np.ndarray
+) -> list[np.ndarray] | None:
+    """Start values of the ``host`` and ``on`` columns, or None if a host column is missing."""
+    pools = lp.meta["hosts"]
+    col = {
+        (int(a), int(g), int(j)): c
+        for c, (a, g, j) in enumerate(zip(pools["agent"], pools["slot"], pools["gpu"]))
+    }
+    h = np.zeros(lp.vars["host"].size)
+    packed = set(pools["slot"].tolist())
+    for i in np.flatnonzero(np.isin(where, list(packed)) & (inst.arrays.memory > 0)):
+        c = col.get((int(i), int(where[i]), int(host[i])))
+        if c is None:
+            return None
+        h[c] = 1.0
+    on_labels = lp.vars["on"].labels
+    used = {
+        (inst.slots[int(g)].name, int(j)) for g, j in zip(pools["slot"][h > 0], pools["gpu"][h > 0])
+    }
+    return [h, np.array([1.0 if lab in used else 0.0 for lab in on_labels])]
 
 
 def _fmt_agents(pairs: list[tuple[str, float]], limit: int = 8) -> str:
@@ -119,9 +177,9 @@ def explain(inst: GpuShareInstance, report: ElasticReport | None) -> str:
             "infeasible: HiGHS proved it, but the elastic re-solve found no single family to relax."
         )
     words = {
-        "capacity": "GPU capacity (share units) would have to grow",
-        "memory_fit": "GPU memory (GB) would have to grow",
-        "one_level": "agents could not be given any admissible share level",
+        "capacity": "GPU capacity (in GPUs) would have to grow",
+        "memory_fit": "GPU memory (in GPUs' worth of memory) would have to grow",
+        "gpu_memory": "the memory of single GPUs in a pool (in GPUs' worth) would have to grow",
     }
     on_gpu: dict[str, list[str]] = {}
     if "assign" in report.values:
@@ -133,7 +191,8 @@ def explain(inst: GpuShareInstance, report: ElasticReport | None) -> str:
     parts = []
     for fam, rows in report.by_family.items():
         detail = ", ".join(
-            f"{lab}: +{v:.4g}" + (f" (agents {', '.join(on_gpu[lab])})" if lab in on_gpu else "")
+            f"{lab}: +{v:.4g} GPU"
+            + (f" (agents {', '.join(on_gpu[lab])})" if lab in on_gpu else "")
             for lab, v in rows[:8]
         )
         parts.append(f"{words.get(fam, fam)} [{fam}: {detail}]")

@@ -14,16 +14,18 @@ import numpy as np
 import pandas as pd
 
 from ..schema import Evaluation as BaseEvaluation
+from ..tolerance import REL, fits_memory, on_grid, within
 from .instance import OBJECTIVES, GpuShareInstance
+from .packing import powered_gpus
 from .physics import latency_s, served_rps, slot_rates, unit_bounds
-
-TOL = 1e-6  # capacity in GPUs
 
 
 @dataclass
 class Plan:
     """One decision: per agent (file order) the slot it runs on and its share of one GPU.
 
+    ``host`` says which GPU of its slot holds each agent's model (0 … S−1 in a pool of S GPUs;
+    ``None``: GPU 0 for everyone, the only choice outside pools; see ``packing``).
     ``time_slice`` marks whole-GPU round-robin plans, whose ``share`` is the time-average share.
     ``raw_share`` keeps an allocator's continuous output before quantisation to the GPU's units.
     """
@@ -31,6 +33,7 @@ class Plan:
     method: str
     slot: list[str]
     share: np.ndarray
+    host: np.ndarray | None = None
     time_slice: bool = False
     raw_share: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
@@ -40,6 +43,7 @@ class Plan:
             "method": self.method,
             "slot": list(self.slot),
             "share": [round(float(s), 10) for s in self.share],
+            "host": None if self.host is None else [int(h) for h in self.host],
             "time_slice": self.time_slice,
             "notes": list(self.notes),
         }
@@ -58,34 +62,78 @@ class Evaluation(BaseEvaluation):
 def evaluate(inst: GpuShareInstance, plan: Plan, objective: str | None = None) -> Evaluation:
     """Recompute metrics and check every constraint of ``plan`` on ``inst``.
 
-    Checks: every agent on an existing GPU; share a whole number of that GPU's units, ≥ 1 unit,
-    within [min_share, max_share]; per GPU Σ shares ≤ capacity and Σ memory ≤ memory; latency
-    ≤ SLO. Metrics: priority-weighted mean latency (s), throughput (req/s), cost (USD/h), carbon
-    (gCO2e/h), GPU utilisation (busy fraction of the capacity in use), unstable agents.
+    Checks (the rule of ``ecoopt.tolerance``): every agent on an existing GPU; share a whole
+    number of that GPU's units, ≥ 1 unit, within [min_share, max_share]; per slot Σ units ≤
+    its units; each model on one GPU of its slot, and per GPU Σ memory ≤ memory (exact bytes);
+    latency ≤ SLO at utilisation ≤ ``overload_rho``. Metrics: priority-weighted mean latency
+    (s), throughput (req/s), cost (USD/h), carbon (gCO2e/h, idle power of the powered GPUs
+    only), GPU utilisation (busy fraction of the powered GPUs), unstable agents, GPUs powered.
     """
     objective = objective or inst.objective
     a = inst.arrays
     n = len(a.names)
-    slot_by_name = {s.name: (k, s) for k, s in enumerate(inst.slots)}
     share = np.asarray(plan.share, dtype=float)
-    violations: list[str] = []
-    if len(plan.slot) != n or share.shape != (n,):
+    host = np.zeros(n, dtype=np.int64) if plan.host is None else np.asarray(plan.host)
+    if len(plan.slot) != n or share.shape != (n,) or host.shape != (n,):
         raise ValueError(f"plan has {len(plan.slot)} slots / {share.shape} shares for {n} agents")
-
+    slot_by_name = {s.name: k for k, s in enumerate(inst.slots)}
+    violations: list[str] = []
     unknown = [nm for nm in plan.slot if nm not in slot_by_name]
     if unknown:
         violations.append(f"unknown GPU(s): {', '.join(sorted(set(unknown)))}")
-    slot_idx = np.array([slot_by_name.get(nm, (0, None))[0] for nm in plan.slot])
+    slot_idx = np.array([slot_by_name.get(nm, 0) for nm in plan.slot], dtype=np.int64)
+    k = _check_units(inst, share, slot_idx, violations)
+    powered = _check_slots(inst, k, slot_idx, host, violations)
     rates = np.array([slot_rates(s) for s in inst.slots])
-    units = np.array([s.units_per_gpu for s in inst.slots])[slot_idx]
-    speed = rates[slot_idx, 3]
-    mu = a.mu * speed
+    mu = a.mu * rates[slot_idx, 3]
+    lat = latency_s(share, a.lam, mu, inst.overload_rho, inst.overload_horizon_s)
+    if plan.time_slice:
+        lat = lat + _time_slice_wait(inst, slot_idx)
+    slo_ok = within(lat, a.slo) & (a.lam <= inst.overload_rho * mu * share * (1 + REL))
+    for i in np.flatnonzero(np.isfinite(a.slo) & ~slo_ok):
+        violations.append(
+            f"{a.names[i]}: latency {lat[i]:.4g} s (utilisation "
+            f"{a.lam[i] / (mu[i] * share[i]):.3g}) misses SLO {a.slo[i]:.4g} s"
+        )
+    served = served_rps(share, a.lam, mu)
+    cost = float(np.sum(rates[slot_idx, 2] * share))
+    carbon = float(np.sum(rates[:, 0] * powered) + np.sum(rates[slot_idx, 1] * share))
+    metrics = {
+        "latency_s": float(np.sum(a.weights * lat)),
+        "throughput_rps": float(served.sum()),
+        "cost_usd_per_h": cost,
+        "carbon_g_per_h": carbon,
+        "utilisation": float(np.sum(served / mu) / powered.sum()) if powered.any() else 0.0,
+        "unstable_agents": int((~(a.lam < mu * share)).sum()),
+        "gpus_used": int(powered.sum()),
+    }
+    key = {"latency": "latency_s", "throughput": "throughput_rps"}
+    key.update(cost="cost_usd_per_h", carbon="carbon_g_per_h")
+    per_agent = pd.DataFrame(
+        {
+            "agent": a.names,
+            "gpu": list(plan.slot),
+            "share": share,
+            "latency_s": lat,
+            "served_rps": served,
+            "arrival_rps": a.lam,
+            "stable": a.lam < mu * share,
+        }
+    )
+    if objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
+    return Evaluation(metrics[key[objective]], not violations, violations, metrics, per_agent)
 
-    k = share * units
-    off_grid = np.abs(k - np.round(k)) > 1e-6
-    for i in np.flatnonzero(off_grid):
+
+def _check_units(
+    inst: GpuShareInstance, share: np.ndarray, slot_idx: np.ndarray, violations: list[str]
+) -> np.ndarray:
+    """Whole units per agent (rounded), noting off-grid shares and min/max share breaches."""
+    a = inst.arrays
+    units = np.array([s.units_per_gpu for s in inst.slots])[slot_idx]
+    for i in np.flatnonzero(~on_grid(share, units)):
         violations.append(f"{a.names[i]}: share {share[i]:.6g} is not a multiple of 1/{units[i]}")
-    k = np.round(k).astype(np.int64)
+    k = np.round(share * units).astype(np.int64)
     k_lo, k_hi = unit_bounds(a.min_share, a.max_share, units)  # the MILP's own rounding rule
     for i in np.flatnonzero(k < k_lo):
         violations.append(
@@ -95,69 +143,43 @@ def evaluate(inst: GpuShareInstance, plan: Plan, objective: str | None = None) -
         violations.append(
             f"{a.names[i]}: share {share[i]:.4g} above max_share {a.max_share[i]:.4g}"
         )
-    gpu_mem = np.array([s.gpu.memory_bytes for s in inst.slots])[slot_idx]
-    for i in np.flatnonzero(a.memory > gpu_mem * (1 + 1e-9)):
-        violations.append(
-            f"{a.names[i]}: model needs {a.memory[i] / 1e9:.4g} GB > one GPU's "
-            f"{gpu_mem[i] / 1e9:.4g} GB"
-        )
+    return k
 
-    lat = latency_s(share, a.lam, mu, inst.overload_rho, inst.overload_horizon_s)
-    if plan.time_slice:
-        lat = lat + _time_slice_wait(inst, slot_idx)
-    slo_ok = (lat <= a.slo * (1 + 1e-9)) & (a.lam <= inst.overload_rho * mu * share * (1 + 1e-12))
-    for i in np.flatnonzero(np.isfinite(a.slo) & ~slo_ok):
-        violations.append(
-            f"{a.names[i]}: latency {lat[i]:.4g} s (utilisation "
-            f"{a.lam[i] / (mu[i] * share[i]):.3g}) misses SLO {a.slo[i]:.4g} s"
-        )
 
+def _check_slots(
+    inst: GpuShareInstance,
+    k: np.ndarray,
+    slot_idx: np.ndarray,
+    host: np.ndarray,
+    violations: list[str],
+) -> np.ndarray:
+    """Capacity (exact units) and memory per GPU (exact bytes); returns GPUs powered per slot."""
+    a = inst.arrays
     G = len(inst.slots)
-    load = np.bincount(slot_idx, weights=share, minlength=G)
-    mem = np.bincount(slot_idx, weights=a.memory, minlength=G)
-    hosted = np.bincount(slot_idx, minlength=G) > 0
-    for g, s in enumerate(inst.slots):
-        if load[g] > s.scale + TOL:
-            violations.append(f"GPU {s.name}: shares sum to {load[g]:.4g} > capacity {s.scale}")
-        if mem[g] > s.memory_bytes * (1 + 1e-9):
+    powered = np.zeros(G, dtype=np.int64)
+    order = np.argsort(slot_idx, kind="stable")
+    bounds = np.searchsorted(slot_idx[order], np.arange(G + 1))
+    for g in np.flatnonzero(np.diff(bounds)):
+        s = inst.slots[g]
+        on = order[bounds[g] : bounds[g + 1]]
+        used = int(k[on].sum())
+        if used > s.capacity_units:
             violations.append(
-                f"GPU {s.name}: agents need {mem[g] / 1e9:.4g} GB > {s.memory_bytes / 1e9:.4g} GB"
+                f"GPU {s.name}: shares sum to {used / s.units_per_gpu:.4g} > capacity {s.scale}"
             )
-
-    served = served_rps(share, a.lam, mu)
-    stable = a.lam < mu * share
-    cost = float(np.sum(rates[slot_idx, 2] * share))
-    carbon = float(np.sum(rates[:, 0] * hosted) + np.sum(rates[slot_idx, 1] * share))
-    w = a.weights
-    cap_in_use = float(sum(s.scale for g, s in enumerate(inst.slots) if hosted[g]))
-    metrics = {
-        "latency_s": float(np.sum(w * lat)),
-        "throughput_rps": float(served.sum()),
-        "cost_usd_per_h": cost,
-        "carbon_g_per_h": carbon,
-        "utilisation": float(np.sum(served / mu) / cap_in_use) if cap_in_use else 0.0,
-        "unstable_agents": int((~stable).sum()),
-        "gpus_used": int(hosted.sum()),
-    }
-    objective_value = {
-        "latency": metrics["latency_s"],
-        "throughput": metrics["throughput_rps"],
-        "cost": cost,
-        "carbon": carbon,
-    }[objective]
-    per_agent = pd.DataFrame(
-        {
-            "agent": a.names,
-            "gpu": list(plan.slot),
-            "share": share,
-            "latency_s": lat,
-            "served_rps": served,
-            "arrival_rps": a.lam,
-            "stable": stable,
-        }
-    )
-    assert objective in OBJECTIVES
-    return Evaluation(objective_value, not violations, violations, metrics, per_agent)
+        h = host[on]
+        if np.any((h < 0) | (h >= s.scale)):
+            violations.append(f"GPU {s.name}: host index outside 0…{s.scale - 1}")
+            h = np.clip(h, 0, s.scale - 1)
+        mem = np.bincount(h, weights=a.memory[on], minlength=s.scale)
+        for j in np.flatnonzero(~fits_memory(mem, s.gpu.memory_bytes)):
+            where = s.name if s.scale == 1 else f"{s.name} (GPU {j} of the pool)"
+            violations.append(
+                f"GPU {where}: models need {mem[j] / 1e9:.6g} GB > "
+                f"{s.gpu.memory_bytes / 1e9:.6g} GB"
+            )
+        powered[g] = powered_gpus(used, s.units_per_gpu, h)
+    return powered
 
 
 def _time_slice_wait(inst: GpuShareInstance, slot_idx: np.ndarray) -> np.ndarray:

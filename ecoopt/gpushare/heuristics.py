@@ -16,10 +16,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..tolerance import GRID
 from .evaluate import Plan
 from .instance import GpuShareInstance
 from .model import min_units
-from .physics import SHARE_TOL, latency_s, served_rps, slot_rates, unit_bounds
+from .packing import first_fit_decreasing
+from .physics import latency_s, served_rps, slot_rates, unit_bounds
 
 
 # -- pure allocators on one capacity ------------------------------------------------------------
@@ -154,14 +156,27 @@ def place(inst: GpuShareInstance) -> np.ndarray:
 def _per_slot(
     inst: GpuShareInstance, method: str, allocate: Callable[[np.ndarray, int], np.ndarray]
 ) -> Plan:
-    """Place agents, then ``allocate(agent_indices, slot_index) -> units`` on each slot."""
+    """Place agents, then ``allocate(agent_indices, slot_index) -> units`` on each slot; in a
+    pool, models go onto its GPUs by first-fit decreasing (``packing``)."""
     where = place(inst)
     k = np.zeros(len(inst.agents), dtype=np.int64)
+    host = np.zeros(len(inst.agents), dtype=np.int64)
     for g in np.unique(where):
         idx = np.flatnonzero(where == g)
         k[idx] = allocate(idx, int(g))
+        host[idx] = pool_hosts(inst, idx, int(g))
     share = k / np.array([inst.slots[g].units_per_gpu for g in where])
-    return Plan(method=method, slot=[inst.slots[g].name for g in where], share=share)
+    return Plan(method=method, slot=[inst.slots[g].name for g in where], share=share, host=host)
+
+
+def pool_hosts(inst: GpuShareInstance, idx: np.ndarray, g: int) -> np.ndarray:
+    """GPU of its slot for each model of ``idx`` (first-fit decreasing; all on GPU 0 when they
+    do not fit, which the evaluator then reports)."""
+    slot = inst.slots[g]
+    if slot.scale == 1:
+        return np.zeros(len(idx), dtype=np.int64)
+    host = first_fit_decreasing(inst.arrays.memory[idx], slot.gpu.memory_bytes, slot.scale)
+    return np.zeros(len(idx), dtype=np.int64) if host is None else host
 
 
 def adaptive(inst: GpuShareInstance, objective: str | None = None) -> Plan:
@@ -177,7 +192,7 @@ def adaptive(inst: GpuShareInstance, objective: str | None = None) -> Plan:
 
     plan = _per_slot(inst, "adaptive", alloc)
     plan.raw_share = raw
-    broken = [a.names[i] for i in np.flatnonzero(raw < a.min_share - SHARE_TOL)]
+    broken = [a.names[i] for i in np.flatnonzero(raw < a.min_share - GRID)]
     if broken:
         plan.notes.append("rescale broke min_share of: " + ", ".join(broken))
     return plan

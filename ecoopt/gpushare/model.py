@@ -8,12 +8,18 @@ Sets
     construction, which is exact for any latency function.
 Variables
     assign[i,g,k] ∈ {0,1}: agent i holds k units on slot g.
-    used[g] ∈ {0,1}: slot g hosts at least one agent (draws idle power).
-Objective (all linear in assign and used; coefficients from ``physics``)
+    powered[g] ∈ {0,…,S_g}: GPUs of slot g that are powered (S_g = 1 unless pooled).
+    host[i,g,j], on[g,j] ∈ {0,1}: in a pool whose models must be packed GPU by GPU (see
+    :func:`add_pool_packing`), agent i's model sits on GPU j of the pool; GPU j holds a model.
+Objective (all linear; coefficients from ``physics``)
     latency    min Σ w_i·W_i(k/U_g)·assign             (priority-weighted mean response time, s)
     throughput max Σ min(λ_i, v_g μ_i k/U_g)·assign     (req/s)
     cost       min Σ price_g·(k/U_g)·assign             (USD/h, billed per share-hour)
-    carbon     min Σ c^fix_g·used + Σ c^act_g·(k/U_g)·assign   (gCO2e/h, operational + embodied)
+    carbon     min Σ c^fix_g·powered + Σ c^act_g·(k/U_g)·assign   (gCO2e/h; c^fix per GPU)
+Scaling
+    Rows are written in GPUs (capacity: units / U_g; memory: bytes / one GPU's bytes), so their
+    coefficients lie in [0, 1] whatever the instance's units; the objective is scaled by the
+    solve layer (``ecoopt.lp.objective_scale``).
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..lp import LinearProgram
+from ..tolerance import REL, fits_memory, within
 from .instance import OBJECTIVES, GpuShareInstance
+from .packing import first_fit_decreasing
 from .physics import latency_s, served_rps, slot_rates, unit_bounds
 
 
@@ -57,7 +65,7 @@ def admissible(inst: GpuShareInstance, slot_index: int, k: np.ndarray) -> np.nda
     U = slot.units_per_gpu
     k_lo, k_hi = unit_bounds(a.min_share, a.max_share, U)
     ok = (k[None, :] >= k_lo[:, None]) & (k[None, :] <= k_hi[:, None])
-    ok &= (a.memory <= slot.gpu.memory_bytes)[:, None]
+    ok &= fits_memory(a.memory, slot.gpu.memory_bytes)[:, None]
     if np.isfinite(a.slo).any():
         ok &= meets_slo(inst, k[None, :] / U, np.arange(len(a.names))[:, None], slot.gpu.speed)
     return ok
@@ -68,8 +76,8 @@ def meets_slo(inst: GpuShareInstance, share: np.ndarray, agent: np.ndarray, spee
     a = inst.arrays
     lam, mu = a.lam[agent], speed * a.mu[agent]
     w = latency_s(share, lam, mu, inst.overload_rho, inst.overload_horizon_s)
-    stable = lam <= inst.overload_rho * mu * share * (1 + 1e-12)
-    return (w <= a.slo[agent] * (1 + 1e-9)) & stable | ~np.isfinite(a.slo[agent])
+    stable = lam <= inst.overload_rho * mu * share * (1 + REL)
+    return within(w, a.slo[agent]) & stable | ~np.isfinite(a.slo[agent])
 
 
 def levels(inst: GpuShareInstance) -> Levels:
@@ -120,41 +128,39 @@ def add_one_level(lp: LinearProgram, inst: GpuShareInstance, lv: Levels, cols: n
     )
 
 
-def add_capacity(
-    lp: LinearProgram, inst: GpuShareInstance, lv: Levels, cols: np.ndarray, used: np.ndarray
-) -> None:
-    r"""``capacity[g]``: Σ_{i,k} k·assign[i,g,k] − U_g·S_g·used[g] ≤ 0.
+def add_capacity(lp: LinearProgram, inst: GpuShareInstance, lv: Levels, cols, powered) -> None:  # noqa: ANN001
+    r"""``capacity[g]``: Σ_{i,k} (k/U_g)·assign[i,g,k] − powered[g] ≤ 0.
 
-    Index set: slots. Units: share units (1/U_g of a GPU); S_g GPUs in a pool, else 1.
+    Index set: slots. Units: GPUs (a share's units over the units of one GPU); the shares on a
+    slot fit the GPUs it powers, at most S_g (the bound of ``powered``).
     """
-    cap = np.array([s.capacity_units for s in inst.slots], dtype=float)
+    U = np.array([s.units_per_gpu for s in inst.slots], dtype=float)
     G = len(inst.slots)
     lp.add_rows(
         "capacity",
         [s.name for s in inst.slots],
         np.concatenate([lv.slot, np.arange(G)]),
-        np.concatenate([cols, used]),
-        np.concatenate([lv.units.astype(float), -cap]),
+        np.concatenate([cols, powered]),
+        np.concatenate([lv.units / U[lv.slot], -np.ones(G)]),
         upper=0.0,
         doc=add_capacity.__doc__ or "",
     )
 
 
-def add_memory_fit(
-    lp: LinearProgram, inst: GpuShareInstance, lv: Levels, cols: np.ndarray, used: np.ndarray
-) -> None:
-    r"""``memory_fit[g]``: Σ_{i,k} memory_i·assign[i,g,k] − M_g·used[g] ≤ 0.
+def add_memory_fit(lp: LinearProgram, inst: GpuShareInstance, lv: Levels, cols, powered) -> None:  # noqa: ANN001
+    r"""``memory_fit[g]``: Σ_{i,k} (memory_i / M_g)·assign[i,g,k] − powered[g] ≤ 0.
 
-    Index set: slots. Units: GB (bytes / 1e9, for numerically tame coefficients).
+    Index set: slots. Units: GPUs of memory (bytes over one GPU's bytes M_g). Exact on a single
+    GPU; on a pool it is the aggregate that :func:`add_pool_packing` refines GPU by GPU.
     """
-    mem = np.array([s.memory_bytes for s in inst.slots]) / 1e9
+    M = np.array([s.gpu.memory_bytes for s in inst.slots])
     G = len(inst.slots)
     lp.add_rows(
         "memory_fit",
         [s.name for s in inst.slots],
         np.concatenate([lv.slot, np.arange(G)]),
-        np.concatenate([cols, used]),
-        np.concatenate([inst.arrays.memory[lv.agent] / 1e9, -mem]),
+        np.concatenate([cols, powered]),
+        np.concatenate([inst.arrays.memory[lv.agent] / M[lv.slot], -np.ones(G)]),
         upper=0.0,
         doc=add_memory_fit.__doc__ or "",
     )
@@ -178,20 +184,165 @@ def formulate(inst: GpuShareInstance, objective: str) -> LinearProgram:
         doc="assign[agent, gpu, units] = 1 if the agent holds that many share units on that GPU",
     )
     fixed = np.array([slot_rates(s)[0] for s in inst.slots]) if objective == "carbon" else 0.0
-    used = lp.add_vars(
-        "used",
+    powered = lp.add_vars(
+        "powered",
         slot_names,
         lower=0.0,
-        upper=1.0,
+        upper=np.array([s.scale for s in inst.slots], dtype=float),
         integer=True,
         cost=fixed,
-        doc="used[gpu] = 1 if the GPU hosts any agent",
+        doc="powered[gpu] = GPUs of the slot that are powered (0 or 1 outside pools)",
     )
     add_one_level(lp, inst, lv, assign.cols)
-    add_capacity(lp, inst, lv, assign.cols, used.cols)
-    add_memory_fit(lp, inst, lv, assign.cols, used.cols)
+    add_capacity(lp, inst, lv, assign.cols, powered.cols)
+    add_memory_fit(lp, inst, lv, assign.cols, powered.cols)
     lp.meta["levels"] = lv  # kept for plan extraction
+    lp.meta["hosts"] = add_pool_packing(lp, inst, lv, assign.cols, powered.cols, objective)
     return lp
+
+
+def pool_packings(
+    inst: GpuShareInstance, lv: Levels, objective: str
+) -> tuple[dict[int, np.ndarray], list[int]]:
+    """Per pool (slot of S > 1 GPUs): a packing of models onto its GPUs fixed in advance, or
+    left to the MILP.
+
+    Fixed (host per agent, by first-fit decreasing of *every* agent admissible on the pool)
+    when no admissible agent has a model, or when the objective does not price powered GPUs
+    (not carbon, or a fixed rate of 0) and that packing fits: any subset of a packable set
+    packs the same way, so nothing is lost. Otherwise the pool is in the returned list and
+    :func:`add_pool_packing` adds its host variables.
+    """
+    fixed: dict[int, np.ndarray] = {}
+    packed: list[int] = []
+    mem = inst.arrays.memory
+    for g, s in enumerate(inst.slots):
+        if s.scale == 1:
+            continue
+        cand = np.unique(lv.agent[lv.slot == g])
+        host = np.zeros(len(mem), dtype=np.int64)
+        if not np.any(mem[cand] > 0):
+            fixed[g] = host
+            continue
+        if objective != "carbon" or slot_rates(s)[0] == 0:
+            ffd = first_fit_decreasing(mem[cand], s.gpu.memory_bytes, s.scale)
+            if ffd is not None:
+                host[cand] = ffd
+                fixed[g] = host
+                continue
+        packed.append(g)
+    return fixed, packed
+
+
+def _host_columns(inst: GpuShareInstance, lv: Levels, packed: list[int]) -> tuple[np.ndarray, ...]:
+    """(agent, slot, gpu) of every host column. Symmetry broken: the r-th model of a pool, by
+    decreasing bytes, may only use GPUs 0 … r (GPUs are identical)."""
+    mem = inst.arrays.memory
+    parts = []
+    for g in packed:
+        cand = np.unique(lv.agent[lv.slot == g])
+        heavy = cand[mem[cand] > 0]
+        order = heavy[np.argsort(-mem[heavy], kind="stable")]
+        count = np.minimum(np.arange(len(order)), inst.slots[g].scale - 1) + 1
+        agent = np.repeat(order, count)
+        gpu = np.concatenate([np.arange(c) for c in count]) if len(count) else np.zeros(0, int)
+        parts.append((agent, np.full(len(agent), g), gpu))
+    if not parts:
+        return tuple(np.zeros(0, dtype=np.int64) for _ in range(3))
+    return tuple(np.concatenate([p[k] for p in parts]).astype(np.int64) for k in range(3))
+
+
+def add_pool_packing(
+    lp: LinearProgram,
+    inst: GpuShareInstance,
+    lv: Levels,
+    cols: np.ndarray,
+    powered: np.ndarray,
+    objective: str,
+) -> dict[str, object]:
+    r"""Pools whose models must be packed GPU by GPU (:func:`pool_packings`):
+
+    ``host_one[i,g]``: Σ_j host[i,g,j] − Σ_k assign[i,g,k] = 0 (a model on one GPU);
+    ``gpu_memory[g,j]``: Σ_i (memory_i / M_g)·host[i,g,j] − on[g,j] ≤ 0 (GPUs of memory);
+    ``gpu_order[g,j]``: on[g,j] − on[g,j−1] ≤ 0 (GPUs used in order, breaks symmetry);
+    ``powered_hosts[g]``: Σ_j on[g,j] − powered[g] ≤ 0 (a GPU holding a model is powered).
+
+    Index sets: agents with a model admissible on pool g; GPUs j of the pool. Returns what
+    plan extraction needs: the fixed packings and the host columns' (agent, slot, gpu).
+    """
+    fixed, packed = pool_packings(inst, lv, objective)
+    agent, slot, gpu = _host_columns(inst, lv, packed)
+    out: dict[str, object] = {"fixed": fixed, "agent": agent, "slot": slot, "gpu": gpu}
+    if not packed:
+        return out
+    names, sn = inst.arrays.names, [s.name for s in inst.slots]
+    host = lp.add_vars(
+        "host",
+        [(names[i], sn[g], int(j)) for i, g, j in zip(agent, slot, gpu)],
+        upper=1.0,
+        integer=True,
+        doc="host[agent, pool, gpu] = 1 if the agent's model sits on that GPU of the pool",
+    )
+    pairs = sorted({(int(i), int(g)) for i, g in zip(agent, slot)})
+    pair_row = {p: r for r, p in enumerate(pairs)}
+    h_rows = np.array([pair_row[(int(i), int(g))] for i, g in zip(agent, slot)], dtype=np.int64)
+    a_sel = np.flatnonzero(np.isin(lv.slot, packed) & (inst.arrays.memory[lv.agent] > 0))
+    a_rows = np.array([pair_row[(int(lv.agent[k]), int(lv.slot[k]))] for k in a_sel])
+    lp.add_rows(
+        "host_one",
+        [(names[i], sn[g]) for i, g in pairs],
+        np.concatenate([h_rows, a_rows]).astype(np.int64),
+        np.concatenate([host.cols, cols[a_sel]]),
+        np.concatenate([np.ones(len(h_rows)), -np.ones(len(a_rows))]),
+        lower=0.0,
+        upper=0.0,
+        doc=add_pool_packing.__doc__ or "",
+        elastic=False,
+    )
+    _add_gpu_rows(lp, inst, packed, agent, slot, gpu, host.cols, powered)
+    return out
+
+
+def _add_gpu_rows(lp, inst, packed, agent, slot, gpu, host_cols, powered) -> None:  # noqa: ANN001
+    """``on`` variables and the ``gpu_memory``, ``gpu_order``, ``powered_hosts`` rows."""
+    sn = [s.name for s in inst.slots]
+    gj = [(g, j) for g in packed for j in range(inst.slots[g].scale)]
+    on = lp.add_vars(
+        "on", [(sn[g], j) for g, j in gj], upper=1.0, integer=True, doc="on[pool, gpu]"
+    )
+    row_of = {p: r for r, p in enumerate(gj)}
+    m_rows = np.array([row_of[(int(g), int(j))] for g, j in zip(slot, gpu)], dtype=np.int64)
+    M = np.array([s.gpu.memory_bytes for s in inst.slots])
+    lp.add_rows(
+        "gpu_memory",
+        [(sn[g], j) for g, j in gj],
+        np.concatenate([m_rows, np.arange(len(gj))]),
+        np.concatenate([host_cols, on.cols]),
+        np.concatenate([inst.arrays.memory[agent] / M[slot], -np.ones(len(gj))]),
+        upper=0.0,
+        doc=add_pool_packing.__doc__ or "",
+    )
+    later = [r for r, (g, j) in enumerate(gj) if j > 0]
+    lp.add_rows(
+        "gpu_order",
+        [(sn[gj[r][0]], gj[r][1]) for r in later],
+        np.repeat(np.arange(len(later)), 2),
+        np.array([[on.cols[r], on.cols[r - 1]] for r in later], dtype=np.int64).ravel(),
+        np.tile([1.0, -1.0], len(later)),
+        upper=0.0,
+        doc=add_pool_packing.__doc__ or "",
+        elastic=False,
+    )
+    lp.add_rows(
+        "powered_hosts",
+        [sn[g] for g in packed],
+        np.concatenate([[packed.index(g) for g, _ in gj], np.arange(len(packed))]).astype(int),
+        np.concatenate([on.cols, powered[packed]]),
+        np.concatenate([np.ones(len(gj)), -np.ones(len(packed))]),
+        upper=0.0,
+        doc=add_pool_packing.__doc__ or "",
+        elastic=False,
+    )
 
 
 def build(inst: GpuShareInstance, objective: str | None = None):  # noqa: ANN201

@@ -18,7 +18,8 @@ shares are priced steeply but not infinitely (the paper's own four agents overlo
 under every policy). A latency SLO is met only at utilisation ≤ ρ_max. Shares with λ ≥ r are
 flagged ``stable = False``; the fluid simulator (``simulate.py``) gives their real latency.
 
-Power model: a GPU draws ``idle_power_w`` whenever it hosts an agent, plus
+Power model: a GPU draws ``idle_power_w`` whenever it is powered (it hosts an agent; a pool
+powers only the GPUs it needs, ``packing``), plus
 (``active_power_w`` − ``idle_power_w``) × the share allocated (a held partition is kept busy by
 batched decoding). Cost is billed per share-hour (serverless): share × ``price_usd_per_h``.
 """
@@ -28,19 +29,19 @@ from __future__ import annotations
 import numpy as np
 
 from ..carbon import embodied_rate_g_per_h, power_carbon_rate_g_per_h
+from ..tolerance import GRID
 from .instance import Slot
-
-#: shares within SHARE_TOL × (one unit count) of a bound are on it: one rule for the MILP, the
-#: heuristics and the evaluator (see :func:`unit_bounds`)
-SHARE_TOL = 1e-6
 
 
 def unit_bounds(
     min_share: np.ndarray, max_share: np.ndarray, units: int | np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Smallest and largest whole number of units honouring [min_share, max_share] (≥ 1 unit)."""
-    k_lo = np.maximum(1, np.ceil(min_share * units - SHARE_TOL * units)).astype(np.int64)
-    k_hi = np.floor(max_share * units + SHARE_TOL * units).astype(np.int64)
+    """Smallest and largest whole number of units honouring [min_share, max_share] (≥ 1 unit).
+
+    A bound within ``tolerance.GRID`` of a GPU of a grid point is on it: one rule for the MILP, the
+    heuristics and the evaluator."""
+    k_lo = np.maximum(1, np.ceil(min_share * units - GRID * units)).astype(np.int64)
+    k_hi = np.floor(max_share * units + GRID * units).astype(np.int64)
     return k_lo, k_hi
 
 
@@ -77,11 +78,11 @@ def served_rps(share: np.ndarray, lam: np.ndarray, mu: np.ndarray) -> np.ndarray
 
 
 def slot_rates(slot: Slot) -> tuple[float, float, float, float]:
-    """(fixed gCO2/h: idle + embodied, gCO2/h per GPU-share, USD/h per GPU-share, speed)."""
+    """(fixed gCO2/h of one powered GPU: idle + embodied, gCO2/h per GPU-share, USD/h per
+    GPU-share, speed). A pool pays the fixed rate once per GPU it powers (``packing``)."""
     g = slot.gpu
     intensity = slot.intensity_g_per_kwh
-    idle_w = g.idle_power_w * slot.scale
-    fixed = power_carbon_rate_g_per_h(idle_w, intensity, g.pue) + slot.scale * (
+    fixed = power_carbon_rate_g_per_h(g.idle_power_w, intensity, g.pue) + (
         embodied_rate_g_per_h(g.embodied_kg, g.lifetime_years) if g.embodied_kg > 0 else 0.0
     )
     per_share = power_carbon_rate_g_per_h(g.active_power_w - g.idle_power_w, intensity, g.pue)

@@ -44,12 +44,13 @@ Latency of a request
     priority).
 Metrics
     throughput_rps = Σ served / (T·Δt); served_fraction = Σ served / Σ arrived;
-    utilisation = Σ_t Σ_i served_{i,t}/(μ_i·speed) / Σ_t (GPUs hosting agents at t)·Δt;
+    utilisation = Σ_t Σ_i served_{i,t}/(μ_i·speed) / Σ_t (GPUs powered at t)·Δt;
     cost_usd = Σ_t Σ_i share·price_usd_per_h·Δt/3600 (share-hour billing, as in ``physics``);
-    carbon_g = Σ_t over slots hosting an agent of (idle power·S + (active − idle)·Σ shares)·Δt,
-    at that step's intensity (``carbon.trace_slots`` of the GPU's ``intensity_trace`` with slot
-    Δt, else its static intensity) and PUE, plus the amortised embodied carbon of the S GPUs for
-    Δt when ``embodied_kg`` > 0 (S = GPUs in the slot, 1 unless pooled);
+    carbon_g = Σ_t over slots of (idle power·P + (active − idle)·Σ shares)·Δt, P the GPUs the
+    slot powers at t (``packing.powered_gpus``: enough for its load and one per GPU holding a
+    model), at that step's intensity (``carbon.trace_slots`` of the GPU's ``intensity_trace``
+    with slot Δt, else its static intensity) and PUE, plus the amortised embodied carbon of
+    the P GPUs for Δt when ``embodied_kg`` > 0;
     decide_s = wall time the policy spent deciding, summed over steps (s).
 """
 
@@ -65,9 +66,11 @@ import pandas as pd
 from ..carbon import embodied_share_g, operational_carbon_g, trace_slots
 from ..errors import InstanceError, Problem
 from ..solve import solve
+from ..tolerance import REL
 from .evaluate import Plan
 from .heuristics import HEURISTICS, place
 from .instance import GpuShareInstance
+from .packing import powered_gpus
 from .physics import latency_s
 
 SAMPLES_PER_STEP = 4
@@ -241,6 +244,19 @@ def _decide(
     return Plan("milp_fallback", names, step_inst.arrays.min_share.copy()), True
 
 
+def _powered(where: np.ndarray, host: np.ndarray, load: np.ndarray, slots: list) -> np.ndarray:  # noqa: ANN001
+    """(T, G) GPUs powered per step: enough for the load, one per GPU holding a model
+    (``packing.powered_gpus``; load in GPUs, rounded up past ``tolerance.REL``)."""
+    out = np.zeros(load.shape)
+    for t in range(len(where)):
+        for g in np.unique(where[t]):
+            on = where[t] == g
+            units = slots[g].units_per_gpu
+            used = int(np.ceil(load[t, g] * units * (1 - REL)))
+            out[t, g] = min(slots[g].scale, powered_gpus(used, units, host[t][on]))
+    return out
+
+
 def _rotation(where: np.ndarray, t: int, scale: np.ndarray) -> np.ndarray:
     """Round-robin shares at step t: on each slot min(S, n) agents hold a whole GPU in turn."""
     share = np.zeros(len(where))
@@ -359,6 +375,7 @@ def simulate_policy(
 
     share = np.zeros((T, n))
     where = np.zeros((T, n), dtype=np.int64)
+    host = np.zeros((T, n), dtype=np.int64)
     decide = np.zeros(T)
     infeasible = np.zeros(T, dtype=bool)
     for t in range(T):
@@ -367,6 +384,7 @@ def simulate_policy(
         plan, infeasible[t] = _decide(step_inst, policy, objective, milp_time_limit)
         decide[t] = time.perf_counter() - tic
         where[t] = [slot_of[name] for name in plan.slot]
+        host[t] = 0 if plan.host is None else plan.host
         s = _rotation(where[t], t, scale) if policy == "round_robin" else plan.share
         share[t] = _fit(np.asarray(s, dtype=float), where[t], scale)
 
@@ -391,19 +409,18 @@ def simulate_policy(
 
     G = len(slots)
     rows = np.arange(T)[:, None]
-    hosted = np.zeros((T, G))
-    np.add.at(hosted, (rows, where), 1.0)
-    hosted = hosted > 0
     load = np.zeros((T, G))
     np.add.at(load, (rows, where), share)
-    idle = np.array([s.gpu.idle_power_w for s in slots]) * scale
+    powered = _powered(where, host, load, slots)
+    hosted = powered > 0
+    idle = np.array([s.gpu.idle_power_w for s in slots])
     extra = np.array([s.gpu.active_power_w - s.gpu.idle_power_w for s in slots])
-    power_w = hosted * (idle + extra * load)
+    power_w = idle * powered + hosted * extra * load
     pue = np.array([s.gpu.pue for s in slots])
     carbon = operational_carbon_g(power_w * dt, intensity, pue)
     embodied = np.array(
         [
-            s.scale * embodied_share_g(s.gpu.embodied_kg, s.gpu.lifetime_years, dt)
+            embodied_share_g(s.gpu.embodied_kg, s.gpu.lifetime_years, dt)
             if s.gpu.embodied_kg > 0
             else 0.0
             for s in slots
@@ -426,9 +443,9 @@ def simulate_policy(
         decide_s=decide,
         infeasible=infeasible,
         cost_usd=np.sum(share * price, axis=1) * dt / 3600.0,
-        carbon_g=np.sum(carbon + hosted * embodied, axis=1),
+        carbon_g=np.sum(carbon + powered * embodied, axis=1),
         busy_gpu_s=np.sum(served / mu, axis=1),
-        hosting_gpu_s=np.sum(hosted * scale, axis=1) * dt,
+        hosting_gpu_s=np.sum(powered, axis=1) * dt,
         sample_time_s=sample_t,
         sample_req=mass,
         fluid_delay_s=fluid,
