@@ -15,6 +15,7 @@ So there is never a second hand-written copy of the maths: Pyomo and HiGHS see t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,13 +186,24 @@ class LinearProgram:
         return x[block.offset : block.offset + block.size]
 
 
-def objective_scale(lp: LinearProgram) -> float:
-    """Factor that brings the largest objective coefficient to 1.
+def objective_scale(lp: LinearProgram, reference: float | None = None) -> float:
+    """Factor that brings the objective's optimum to order 1 for the solver.
 
-    Objectives in natural units can be tiny (grams of CO2 per inference are 1e-3 to 1e-8 per
-    layer): below HiGHS's absolute gap and dual feasibility tolerances (1e-6, 1e-7), which
-    would then stop early. Scaling keeps the optimum and makes the tolerances relative.
+    HiGHS's tolerances are absolute (about 1e-7 on rows and reduced costs, 1e-6 on the gap), so
+    what must be of order 1 is the optimum itself, not merely the largest coefficient: on a
+    latency model the largest coefficient belongs to a deeply overloaded share level, and
+    scaling by it left optima of 3e-6, below the tolerances, where HiGHS stopped early and
+    its bound crossed the true optimum. So the scale is ``1 / |reference|``, the value of a
+    reference solution (``solve`` passes the default heuristic's evaluated objective: it
+    bounds the optimum from the feasible side, usually within a small factor). Without one
+    (no feasible reference, or a value of 0) the largest coefficient's size is used.
+
+    Rows are scaled by each model (coefficients in GPUs, fractions of a device's memory or of
+    an SLO), so they need nothing here. The absolute MIP gap is switched off by the adapter
+    (``highs._configure``): only the relative gap asked for stops the search.
     """
+    if reference is not None and math.isfinite(reference) and abs(reference) > 0:
+        return 1.0 / abs(reference)
     cost, _, _, _ = lp.column_arrays()
     big = float(np.max(np.abs(cost), initial=0.0))
     return 1.0 / big if big > 0 else 1.0

@@ -1,395 +1,203 @@
-"""The one HiGHS adapter: options, status translation, timings, infeasibility analysis, ``Result``.
+"""``solve``: formulate, hand to HiGHS, check the answer, report it as one :class:`Result`.
 
-``solve(instance, ...)`` formulates the instance's problem as a :class:`~ecoopt.lp.LinearProgram`,
-hands it to HiGHS in one ``passModel`` call (or through Pyomo with ``interface="pyomo"``), and
-returns a :class:`Result`. Nothing here knows a problem's maths: each problem registers a
-:class:`~ecoopt.problems.ProblemSpec`.
+The pieces live apart (as Pyomo's ``contrib.solver`` keeps them): result types and options in
+``results``, the HiGHS adapter in ``highs`` (the Pyomo route in ``pyomo_adapter``), the check in
+``verify``, the infeasibility analysis in ``infeasibility``. Nothing here knows a problem's
+maths: each problem registers a :class:`~ecoopt.problems.ProblemSpec`.
+
+One solve, step by step:
+
+1. the problem's cheap pre-check (plain-words conflicts, no solver);
+2. ``formulate`` the LinearProgram;
+3. a reference plan: the problem's default heuristic, judged by the evaluator. Its value sets
+   the objective scale (``lp.objective_scale``) and, when feasible, it is HiGHS's starting
+   incumbent unless the caller passes ``warm_start``;
+4. HiGHS; then the check (``verify.check``). A failed check triggers one re-solve with
+   tightened tolerances (``highs.TIGHT``), started from the best feasible plan so far;
+5. the Result: ``optimal`` only for a checked answer; otherwise ``feasible`` (termination
+   ``not_verified`` when HiGHS claimed optimal) with the true gap and notes naming the cause.
 """
 
 from __future__ import annotations
 
 import gc
 import math
-import os
-import tempfile
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .errors import InfeasibleError, NotOptimalError
-from .lp import INF, LinearProgram, objective_scale, to_highs, to_pyomo
-
-#: HiGHS model status name -> ecoopt termination (why the solver stopped).
-TERMINATION = {
-    "kOptimal": "optimal",
-    "kInfeasible": "infeasible",
-    "kUnboundedOrInfeasible": "infeasible_or_unbounded",
-    "kUnbounded": "unbounded",
-    "kTimeLimit": "time_limit",
-    "kIterationLimit": "iteration_limit",
-    "kSolutionLimit": "solution_limit",
-    "kInterrupt": "interrupted",
-    "kHighsInterrupt": "interrupted",
-    "kObjectiveBound": "objective_limit",
-    "kObjectiveTarget": "objective_limit",
-    "kMemoryLimit": "memory_limit",
-    "kModelEmpty": "optimal",
-    "kNotset": "error",
-    "kLoadError": "error",
-    "kModelError": "error",
-    "kPresolveError": "error",
-    "kSolveError": "error",
-    "kPostsolveError": "error",
-    "kUnknown": "unknown",
-}
+from .errors import EcoOptError
+from .highs import TIGHT, highs_version, relative_gap, solve_lp
+from .infeasibility import ElasticReport, elastic_analysis
+from .lp import INF, LinearProgram, objective_scale
+from .pyomo_adapter import solve_lp_pyomo
+from .results import INFEASIBLE, LPSolution, Result, SolverOptions
+from .verify import Check, better, check
 
 
-@dataclass
-class SolverOptions:
-    """Solver-neutral options; ``solver_options`` passes raw HiGHS options through unchanged."""
-
-    time_limit: float | None = None
-    mip_rel_gap: float = 1e-4
-    threads: int | None = 1
-    seed: int = 0
-    solver_options: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class LPSolution:
-    """What HiGHS returned for one LinearProgram."""
-
-    termination: str
-    solution_status: str  # "none" | "feasible" | "optimal"
-    x: np.ndarray | None
-    objective: float | None
-    bound: float | None
-    gap: float | None
-    handoff_s: float
-    solve_s: float
-    log: str
-    nodes: int = 0
-
-
-@dataclass
-class Result:
-    """The outcome of one exact solve.
-
-    Attributes
-    ----------
-    termination : why the solver stopped (``optimal``, ``time_limit``, ``infeasible`` ...).
-    solution_status : ``none``, ``feasible`` (an incumbent) or ``optimal`` (proven).
-    objective, bound, gap : incumbent value, best proven bound, relative gap |obj - bound| / |obj|.
-    build_s, handoff_s, solve_s : seconds to formulate, to hand the arrays to the solver, and
-        HiGHS's own run time.
-    plan, metrics : the extracted decision and its metrics from the independent evaluator.
-    explanation : for infeasible instances, which constraint families conflict, in words.
-    """
-
-    problem: str
-    objective_name: str
-    sense: str
-    termination: str
-    solution_status: str
-    objective: float | None
-    bound: float | None
-    gap: float | None
-    build_s: float
-    handoff_s: float
-    solve_s: float
-    solver: str
-    interface: str
-    num_vars: int
-    num_constraints: int
-    plan: Any = None
-    metrics: dict[str, Any] | None = None
-    explanation: str | None = None
-    log: str = ""
-
-    @property
-    def optimal(self) -> bool:
-        return self.solution_status == "optimal"
-
-    @property
-    def total_s(self) -> float:
-        return self.build_s + self.handoff_s + self.solve_s
-
-    def require_optimal(self) -> Result:
-        """Return self if optimality is proven, else raise a specific, actionable error."""
-        if self.termination in ("infeasible", "infeasible_or_unbounded"):
-            raise InfeasibleError(self.explanation or "the model is infeasible")
-        if not self.optimal:
-            what = (
-                f"incumbent {self.objective:.6g}, bound {self.bound:.6g}, "
-                f"gap {100 * self.gap:.3g} %"
-                if self.objective is not None and self.bound is not None and self.gap is not None
-                else "no feasible solution found"
-            )
-            raise NotOptimalError(
-                f"solver stopped with termination '{self.termination}' ({what}); "
-                "raise time_limit, loosen mip_rel_gap, or pass warm_start= a heuristic plan"
-            )
-        return self
-
-    def summary(self) -> str:
-        obj = "-" if self.objective is None else f"{self.objective:.6g}"
-        bound = "-" if self.bound is None else f"{self.bound:.6g}"
-        gap = "-" if self.gap is None else f"{100 * self.gap:.4g} %"
-        lines = [
-            f"{self.problem} / {self.objective_name} ({self.sense}): {self.termination}, "
-            f"solution {self.solution_status}",
-            f"objective {obj}   bound {bound}   gap {gap}",
-            f"build {self.build_s:.3f} s   hand-off {self.handoff_s:.3f} s   "
-            f"{self.solver} {self.solve_s:.3f} s   ({self.num_vars} vars, "
-            f"{self.num_constraints} rows, via {self.interface})",
-        ]
-        if self.explanation:
-            lines.append(self.explanation)
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        keys = (
-            "problem objective_name sense termination solution_status objective bound gap "
-            "build_s handoff_s solve_s solver interface num_vars num_constraints explanation"
-        ).split()
-        out = {k: getattr(self, k) for k in keys}
-        out["plan"] = self.plan.to_dict() if self.plan is not None else None
-        out["metrics"] = self.metrics
-        return out
-
-
-def highs_version() -> str:
-    import highspy
-
-    h = highspy.Highs()
-    return f"HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
-
-
-def _relative_gap(obj: float | None, bound: float | None) -> float | None:
-    if obj is None or bound is None or not math.isfinite(bound):
-        return None
-    return abs(obj - bound) / max(abs(obj), 1e-9)
-
-
-def solve_lp(
-    lp: LinearProgram,
-    options: SolverOptions,
-    warm_start: np.ndarray | None = None,
-) -> LPSolution:
-    """Solve ``lp`` with HiGHS directly from its numpy arrays; never raises on solver status."""
-    import highspy
-
-    t0 = time.perf_counter()
-    h = highspy.Highs()
-    fd, log_path = tempfile.mkstemp(prefix="ecoopt-highs-", suffix=".log")
-    os.close(fd)
-    h.setOptionValue("output_flag", True)
-    h.setOptionValue("log_to_console", False)
-    h.setOptionValue("log_file", log_path)
-    h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
-    h.setOptionValue("random_seed", int(options.seed))
-    if options.threads is not None:
-        h.setOptionValue("threads", int(options.threads))
-    if options.time_limit is not None:
-        h.setOptionValue("time_limit", float(options.time_limit))
-    for key, value in options.solver_options.items():
-        status = h.setOptionValue(key, value)
-        if status != highspy.HighsStatus.kOk:
-            raise ValueError(f"solver_options: HiGHS rejected option {key}={value!r}")
-    scale = objective_scale(lp)
-    h.passModel(to_highs(lp, cost_scale=scale))
-    if warm_start is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = np.asarray(warm_start, dtype=float).tolist()
-        sol.value_valid = True
-        h.setSolution(sol)
-    handoff = time.perf_counter() - t0
-
-    # A zero time limit is honoured by HiGHS itself: it stops at once, keeping a warm start as
-    # its incumbent only if the start is feasible (HiGHS checks it).
-    t1 = time.perf_counter()
-    h.run()
-    run_s = time.perf_counter() - t1
-    termination = TERMINATION.get(h.getModelStatus().name, "unknown")
-    info = h.getInfo()
-    is_mip = any(b.integer for b in lp.vars.values())
-
-    x = None
-    objective = None
-    if info.primal_solution_status == 2:  # kSolutionStatusFeasible
-        x = np.asarray(h.getSolution().col_value, dtype=float)
-        objective = lp.objective_value(x)  # exact, in the model's own units
-
-    bound: float | None
-    if termination == "optimal":
-        bound = float(info.mip_dual_bound) / scale if is_mip else objective
-        if bound is not None and not math.isfinite(bound):
-            bound = objective
-    elif is_mip and math.isfinite(info.mip_dual_bound) and abs(info.mip_dual_bound) < 1e29:
-        bound = float(info.mip_dual_bound) / scale
-    else:
-        bound = None
-    bound_note = ""
-    if is_mip and termination == "time_limit" and bound is None and x is not None:
-        # the LP relaxation gets a budget like the MIP's own: at least 1 s, at most 10 s
-        bound = _relaxation_bound(lp, min(10.0, max(1.0, options.time_limit or 0.0)))
-        bound_note = "bound from the LP relaxation (HiGHS had none when the limit hit)"
-    if termination == "optimal":
-        solution_status = "optimal"
-    elif x is not None:
-        solution_status = "feasible"
-    else:
-        solution_status = "none"
-    try:
-        with open(log_path) as fh:
-            log = fh.read()
-    finally:
-        os.unlink(log_path)
-    return LPSolution(
-        termination=termination,
-        solution_status=solution_status,
-        x=x,
-        objective=objective,
-        bound=bound,
-        gap=_relative_gap(objective, bound),  # the true gap, also when "optimal" within tolerance
-        handoff_s=handoff,
-        solve_s=run_s,
-        log=log + (f"\necoopt: {bound_note}\n" if bound_note else ""),
-        nodes=int(info.mip_node_count) if is_mip else 0,
+def _options(
+    time_limit: float | None,
+    mip_rel_gap: float,
+    threads: int | None,
+    seed: int,
+    solver_options: dict[str, Any] | None,
+) -> SolverOptions:
+    if time_limit is not None and not (math.isfinite(time_limit) and time_limit >= 0):
+        raise ValueError(f"time_limit must be a number of seconds ≥ 0, not {time_limit!r}")
+    if not (math.isfinite(mip_rel_gap) and mip_rel_gap >= 0):
+        raise ValueError(f"mip_rel_gap must be a number ≥ 0, not {mip_rel_gap!r}")
+    return SolverOptions(
+        time_limit=time_limit,
+        mip_rel_gap=mip_rel_gap,
+        threads=threads,
+        seed=seed,
+        solver_options=dict(solver_options or {}),
     )
 
 
-def _relaxation_bound(lp: LinearProgram, seconds: float = 10.0) -> float | None:
-    """Objective of the LP relaxation: a valid bound when HiGHS stopped before finding one."""
-    import highspy
-
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", seconds)
-    model = to_highs(lp)
-    model.integrality_ = []
-    h.passModel(model)
-    h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    return float(h.getInfo().objective_function_value)
-
-
-def solve_lp_pyomo(lp: LinearProgram, options: SolverOptions) -> tuple[LPSolution, float]:
-    """Solve ``lp`` through Pyomo's HiGHS interface; returns the solution and the Pyomo build time.
-
-    Used to cross-check the direct path (tests) and to measure it (benchmarks).
-    """
-    import pyomo.environ as pyo
-
+def _formulate(spec: Any, instance: Any, objective: str) -> tuple[LinearProgram, float]:
     t0 = time.perf_counter()
     gc_was = gc.isenabled()
-    gc.disable()  # halves Pyomo build time on large models (measured, see performance notes)
+    gc.disable()  # halves build time on large models (many small arrays, no cycles)
     try:
-        m = to_pyomo(lp)
+        lp = spec.formulate(instance, objective)
     finally:
         if gc_was:
             gc.enable()
-    build = time.perf_counter() - t0
-    opt = pyo.SolverFactory("appsi_highs")
-    opt.config.load_solution = False
-    opt.config.stream_solver = False
-    opt.highs_options = {"mip_rel_gap": options.mip_rel_gap, "random_seed": options.seed}
-    if options.threads is not None:
-        opt.highs_options["threads"] = options.threads
-    if options.time_limit is not None:
-        opt.config.time_limit = max(options.time_limit, 1e-3)
-    t1 = time.perf_counter()
-    res = opt.solve(m)
-    elapsed = time.perf_counter() - t1
-    tc = str(res.solver.termination_condition)
-    termination = {
-        "optimal": "optimal",
-        "infeasible": "infeasible",
-        "maxTimeLimit": "time_limit",
-    }.get(tc, "unknown")
-    x = None
-    objective = None
-    if termination == "optimal":
-        opt.load_vars()
-        x = np.array([v.value if v.value is not None else 0.0 for v in m._ecoopt_columns])
-        objective = float(pyo.value(m.objective))
-    sol = LPSolution(
-        termination=termination,
-        solution_status="optimal" if termination == "optimal" else "none",
-        x=x,
-        objective=objective,
-        bound=objective,
-        gap=0.0 if termination == "optimal" else None,
-        handoff_s=0.0,
-        solve_s=elapsed,
-        log="",
-    )
-    return sol, build
+    return lp, time.perf_counter() - t0
 
 
-@dataclass
-class ElasticReport:
-    """Slack each constraint family needed: family -> [(row label, amount), ...].
-
-    ``values`` holds the elastic solution of the original variable blocks (name -> array), so a
-    problem can say which of its entities sit on the rows that had to give.
-    """
-
-    total: float
-    by_family: dict[str, list[tuple[Any, float]]]
-    values: dict[str, np.ndarray] = field(default_factory=dict)
+def reference(spec: Any, instance: Any, objective: str) -> tuple[Any, Any]:
+    """The default heuristic's plan and its evaluation, or (None, None) if it cannot run."""
+    try:
+        plan = spec.heuristics[spec.default_heuristic](instance, objective=objective)
+    except (EcoOptError, ValueError):
+        return None, None
+    return plan, spec.evaluate(instance, plan, objective)
 
 
-def elastic_analysis(lp: LinearProgram, options: SolverOptions) -> ElasticReport | None:
-    """Re-solve with a non-negative slack on every elastic row, minimising total slack.
+def _start(spec: Any, instance: Any, lp: LinearProgram, objective: str, warm_start: Any, ref):  # noqa: ANN001, ANN202
+    """The starting vector: the caller's plan (or heuristic name), else a feasible reference."""
+    plan = None
+    if warm_start is True or isinstance(warm_start, str):
+        name = spec.default_heuristic if warm_start is True else warm_start
+        plan = spec.heuristics[name](instance, objective=objective)
+    elif warm_start is not None and warm_start is not False:
+        plan = warm_start
+    elif warm_start is None and ref[1] is not None and ref[1].feasible:
+        plan = ref[0]
+    return None if plan is None else spec.plan_to_x(instance, lp, plan)
 
-    Rows that need slack > 1e-6 are the ones whose constraint family must be relaxed, by that
-    amount (in the row's own units), for the instance to become feasible.
-    """
-    el = LinearProgram(name=lp.name + "_elastic", sense="min")
-    for b in lp.vars.values():
-        el.add_vars(b.name, b.labels, lower=b.lower, upper=b.upper, integer=b.integer, cost=0.0)
-    slack_blocks: list[tuple[str, Any, int]] = []
-    for fam in lp.families.values():
-        rows, cols, vals = fam.rows, fam.cols, fam.vals
-        if fam.elastic:
-            extra_r, extra_c, extra_v = [], [], []
-            for side, mask, sign in (
-                ("under", np.isfinite(fam.lower), 1.0),
-                ("over", np.isfinite(fam.upper), -1.0),
-            ):
-                idx = np.flatnonzero(mask)
-                if len(idx) == 0:
-                    continue
-                blk = el.add_vars(
-                    f"slack_{fam.name}_{side}", [fam.labels[i] for i in idx], cost=1.0
-                )
-                extra_r.append(idx)
-                extra_c.append(blk.cols)
-                extra_v.append(np.full(len(idx), sign))
-                slack_blocks.append((fam.name, blk.name, 0))
-            if extra_r:
-                rows = np.concatenate([rows, *extra_r])
-                cols = np.concatenate([cols, *extra_c])
-                vals = np.concatenate([vals, *extra_v])
-        el.add_rows(fam.name, fam.labels, rows, cols, vals, lower=fam.lower, upper=fam.upper)
-    sol = solve_lp(
-        el, SolverOptions(time_limit=options.time_limit or 60.0, threads=options.threads)
-    )
-    if sol.x is None:
+
+def _attempt(
+    lp: LinearProgram,
+    options: SolverOptions,
+    x0: np.ndarray | None,
+    scale: float,
+    interface: str,
+    extra: dict[str, Any] | None = None,
+) -> tuple[LPSolution, float]:
+    """One solver run; returns the solution and any extra build time (the Pyomo model)."""
+    if interface == "pyomo":
+        return solve_lp_pyomo(lp, options)
+    if interface == "highs":
+        return solve_lp(lp, options, x0, cost_scale=scale, extra_options=extra), 0.0
+    raise ValueError(f"interface must be 'highs' or 'pyomo', not {interface!r}")
+
+
+def _needs_second_look(chk: Check, ref_eval: Any) -> bool:
+    """Re-solve when HiGHS's claim failed the check, or its infeasibility proof contradicts a
+    plan the evaluator accepts; not after a time limit (a second run would double it)."""
+    sol = chk.solution
+    if sol.termination in INFEASIBLE:
+        return ref_eval is not None and bool(ref_eval.feasible)
+    if sol.termination == "time_limit":
+        return False
+    return bool(chk.problems) or (sol.x is not None and not chk.feasible)
+
+
+def _solve_checked(spec, instance, lp, objective, options, x0, scale, interface, ref):  # noqa: ANN001, ANN202
+    """Solve, check, and re-solve once tightened if needed; returns the better check, the
+    checks' notes, and the time spent (hand-off, solver, extra build)."""
+    size = 1.0 / scale
+    sol, extra_build = _attempt(lp, options, x0, scale, interface)
+    first = check(spec, instance, lp, objective, sol, options.mip_rel_gap, size)
+    spent = [sol.handoff_s, sol.solve_s, extra_build]
+    notes: list[str] = []
+    if interface == "highs" and _needs_second_look(first, ref[1]):
+        claim = "infeasible" if sol.termination in INFEASIBLE else sol.termination
+        notes.append(f"HiGHS's first answer ({claim}) failed the check: {_why(first, ref)}")
+        x1 = spec.plan_to_x(instance, lp, first.plan) if first.feasible else x0
+        sol2, _ = _attempt(lp, options, x1, scale, interface, extra=TIGHT)
+        second = check(spec, instance, lp, objective, sol2, options.mip_rel_gap, size)
+        spent[0] += sol2.handoff_s
+        spent[1] += sol2.solve_s
+        notes.append(
+            "re-solved with tightened tolerances: "
+            + ("the answer passes the check" if second.optimal else _why(second, ref))
+        )
+        first = better(first, second, lp.sense) if not second.optimal else second
+    return first, notes, spent
+
+
+def _why(chk: Check, ref: tuple[Any, Any]) -> str:
+    if chk.problems:
+        return "; ".join(chk.problems)
+    if chk.solution.termination in INFEASIBLE and ref[1] is not None and ref[1].feasible:
+        return "the evaluator accepts the default heuristic's plan"
+    return "no plan"
+
+
+def _incumbent(chk: Check, ref: tuple[Any, Any], sense: str, notes: list[str]) -> dict[str, Any]:
+    """Plan, objective, bound, gap and statuses to report from the final check."""
+    sol = chk.solution
+    claimed = sol.termination == "optimal" or sol.termination in INFEASIBLE
+    out = dict(termination=sol.termination, solution_status="none", objective=None)
+    out.update(bound=sol.bound, gap=None, plan=None, evaluation=None)
+    if chk.optimal:
+        out.update(solution_status="optimal", objective=chk.objective, gap=chk.gap)
+    elif chk.feasible:
+        out.update(solution_status="feasible", objective=chk.objective, gap=chk.gap)
+        out["bound"] = sol.bound if chk.bound_valid else None
+    elif ref[1] is not None and ref[1].feasible and (sol.x is not None or claimed):
+        value = float(ref[1].objective)
+        valid = sol.bound is not None and (
+            sol.bound <= value if sense == "min" else sol.bound >= value
+        )
+        out.update(solution_status="feasible", objective=value, plan=ref[0], evaluation=ref[1])
+        out.update(bound=sol.bound if valid else None)
+        out["gap"] = relative_gap(value, out["bound"])
+        notes.append("the solver's plan failed the check; returned the default heuristic's plan")
+    if (sol.termination == "optimal" and out["solution_status"] != "optimal") or (
+        claimed and out["solution_status"] == "feasible"
+    ):
+        out["termination"] = "not_verified"  # HiGHS's claim did not survive the check
+    if out["plan"] is None and out["solution_status"] != "none":
+        out.update(plan=chk.plan, evaluation=chk.evaluation)
+    return out
+
+
+def _explanation(spec: Any, instance: Any, lp: LinearProgram, options, rep: dict) -> str | None:  # noqa: ANN001
+    if rep["termination"] in INFEASIBLE:
+        return spec.explain(instance, elastic_analysis(lp, options))
+    if rep["termination"] != "time_limit":
         return None
-    by_family: dict[str, list[tuple[Any, float]]] = {}
-    for fam_name, block_name, _ in slack_blocks:
-        blk = el.vars[block_name]
-        vals_ = el.values(sol.x, block_name)
-        for lab, v in zip(blk.labels, vals_):
-            if v > 1e-6:
-                by_family.setdefault(fam_name, []).append((lab, float(v)))
-    values = {name: el.values(sol.x, name) for name in lp.vars}
-    return ElasticReport(total=float(sol.objective or 0.0), by_family=by_family, values=values)
+    if rep["objective"] is None:
+        return "time limit reached: no feasible solution found yet"
+    bound = "-" if rep["bound"] is None else f"{rep['bound']:.6g}"
+    gap = "-" if rep["gap"] is None else f"{100 * rep['gap']:.3g} %"
+    return f"time limit reached: incumbent {rep['objective']:.6g}, bound {bound}, gap {gap}"
+
+
+def _overrun(options: SolverOptions, solve_s: float) -> list[str]:
+    limit = options.time_limit
+    if limit is None or solve_s <= limit + max(1.0, 0.1 * limit):
+        return []
+    return [
+        f"HiGHS ran {solve_s:.3g} s against a time limit of {limit:.3g} s "
+        "(its presolve does not look at the clock)"
+    ]
 
 
 def solve(
@@ -405,127 +213,97 @@ def solve(
     strict: bool = False,
     interface: str = "highs",
 ) -> Result:
-    """Solve ``instance`` to proven optimality (or to the limits given) with HiGHS.
+    """Solve ``instance`` to proven, checked optimality (or to the limits given) with HiGHS.
 
     Parameters
     ----------
     instance : a validated instance (from :func:`ecoopt.load` or a problem's ``Instance``).
     objective : one of the problem's objectives; default the instance's ``objective`` field.
     time_limit : seconds; with an incumbent the result carries it, the bound and the gap.
-    mip_rel_gap : relative optimality tolerance (HiGHS ``mip_rel_gap``); 1e-4 by default.
+    mip_rel_gap : relative optimality tolerance; 1e-4 by default. ``optimal`` means the
+        evaluator-checked plan is within it of HiGHS's bound (module docstring).
     threads, seed : HiGHS ``threads`` and ``random_seed`` (defaults make runs repeatable).
     solver_options : raw HiGHS options, passed unchanged.
-    warm_start : a plan, a heuristic's name, or ``True`` (the problem's default heuristic),
-        given to HiGHS as a starting solution.
+    warm_start : a plan, a heuristic's name, ``True`` (the default heuristic), ``False`` (no
+        start), or ``None`` (default: the reference heuristic's plan when it is feasible).
     strict : raise :class:`~ecoopt.errors.NotOptimalError` / ``InfeasibleError`` unless optimal.
     interface : ``"highs"`` (default: arrays straight into HiGHS) or ``"pyomo"`` (build the
-        Pyomo model and solve it with Pyomo's ``appsi_highs``; same maths, slower hand-off).
+        Pyomo model and solve it with Pyomo's ``appsi_highs``; same maths, slower hand-off,
+        no re-solve).
     """
     from .problems import spec_for
 
     spec = spec_for(instance)
     objective = objective or instance.objective
     spec.check_objective(objective)
-    if time_limit is not None and not (math.isfinite(time_limit) and time_limit >= 0):
-        raise ValueError(f"time_limit must be a number of seconds ≥ 0, not {time_limit!r}")
-    if not (math.isfinite(mip_rel_gap) and mip_rel_gap >= 0):
-        raise ValueError(f"mip_rel_gap must be a number ≥ 0, not {mip_rel_gap!r}")
-    options = SolverOptions(
-        time_limit=time_limit,
-        mip_rel_gap=mip_rel_gap,
-        threads=threads,
-        seed=seed,
-        solver_options=dict(solver_options or {}),
-    )
-    base = dict(problem=spec.name, objective_name=objective)
-
+    options = _options(time_limit, mip_rel_gap, threads, seed, solver_options)
+    base = dict(problem=spec.name, objective_name=objective, mip_rel_gap=mip_rel_gap)
     conflicts = spec.precheck(instance)
     if conflicts:
-        result = Result(
-            **base,
-            sense=spec.sense(objective),
-            termination="infeasible",
-            solution_status="none",
-            objective=None,
-            bound=None,
-            gap=None,
-            build_s=0.0,
-            handoff_s=0.0,
-            solve_s=0.0,
-            solver=highs_version(),
-            interface="precheck",
-            num_vars=0,
-            num_constraints=0,
-            explanation="infeasible: " + " ".join(conflicts),
-        )
-        return result.require_optimal() if strict else result
-
-    t0 = time.perf_counter()
-    gc_was = gc.isenabled()
-    gc.disable()
-    try:
-        lp = spec.formulate(instance, objective)
-    finally:
-        if gc_was:
-            gc.enable()
-    build_s = time.perf_counter() - t0
-
-    x0 = None
-    if warm_start is not None and warm_start is not False:
-        plan = warm_start
-        if warm_start is True or isinstance(warm_start, str):
-            name = spec.default_heuristic if warm_start is True else warm_start
-            plan = spec.heuristics[name](instance, objective=objective)
-        x0 = spec.plan_to_x(instance, lp, plan)
-
-    if interface == "pyomo":
-        sol, build_pyomo = solve_lp_pyomo(lp, options)
-        build_s += build_pyomo
-        solver_name = highs_version() + " (Pyomo appsi)"
-    elif interface == "highs":
-        sol = solve_lp(lp, options, warm_start=x0)
-        solver_name = highs_version()
-    else:
-        raise ValueError(f"interface must be 'highs' or 'pyomo', not {interface!r}")
-
-    plan = metrics = None
-    if sol.x is not None:
-        plan = spec.plan_from_x(instance, lp, sol.x)
-        metrics = spec.evaluate(instance, plan, objective).as_dict()
-    explanation = None
-    if sol.termination in ("infeasible", "infeasible_or_unbounded"):
-        report = elastic_analysis(lp, options)
-        explanation = spec.explain(instance, report)
-    elif sol.termination == "time_limit":
-        explanation = "time limit reached: " + (
-            f"incumbent {sol.objective:.6g}, bound "
-            + ("-" if sol.bound is None else f"{sol.bound:.6g}")
-            + ", gap "
-            + ("-" if sol.gap is None else f"{100 * sol.gap:.3g} %")
-            if sol.objective is not None
-            else "no feasible solution found yet"
-        )
+        return _precheck_result(spec, objective, base, conflicts, strict)
+    lp, build_s = _formulate(spec, instance, objective)
+    ref = reference(spec, instance, objective)
+    ref_value = float(ref[1].objective) if ref[1] is not None and ref[1].feasible else None
+    scale = objective_scale(lp, ref_value)
+    x0 = _start(spec, instance, lp, objective, warm_start, ref)
+    final, notes, spent = _solve_checked(
+        spec, instance, lp, objective, options, x0, scale, interface, ref
+    )
+    rep = _incumbent(final, ref, lp.sense, notes)
     result = Result(
         **base,
         sense=lp.sense,
-        termination=sol.termination,
-        solution_status=sol.solution_status,
-        objective=sol.objective,
-        bound=sol.bound,
-        gap=sol.gap,
-        build_s=build_s,
-        handoff_s=sol.handoff_s,
-        solve_s=sol.solve_s,
-        solver=solver_name,
+        termination=rep["termination"],
+        solution_status=rep["solution_status"],
+        objective=rep["objective"],
+        bound=rep["bound"],
+        gap=rep["gap"],
+        build_s=build_s + spent[2],
+        handoff_s=spent[0],
+        solve_s=spent[1],
+        solver=highs_version() + (" (Pyomo appsi)" if interface == "pyomo" else ""),
         interface=interface,
         num_vars=lp.num_cols,
         num_constraints=lp.num_rows,
-        plan=plan,
-        metrics=metrics,
-        explanation=explanation,
-        log=sol.log,
+        plan=rep["plan"],
+        metrics=None if rep["evaluation"] is None else rep["evaluation"].as_dict(),
+        explanation=_explanation(spec, instance, lp, options, rep),
+        notes=notes + _overrun(options, spent[1]),
+        log=final.solution.log,
     )
     return result.require_optimal() if strict else result
 
 
-__all__ = ["INF", "Result", "SolverOptions", "solve", "solve_lp", "elastic_analysis"]
+def _precheck_result(spec: Any, objective: str, base: dict, conflicts: list[str], strict: bool):  # noqa: ANN202
+    result = Result(
+        **base,
+        sense=spec.sense(objective),
+        termination="infeasible",
+        solution_status="none",
+        objective=None,
+        bound=None,
+        gap=None,
+        build_s=0.0,
+        handoff_s=0.0,
+        solve_s=0.0,
+        solver=highs_version(),
+        interface="precheck",
+        num_vars=0,
+        num_constraints=0,
+        explanation="infeasible: " + " ".join(conflicts),
+    )
+    return result.require_optimal() if strict else result
+
+
+__all__ = [
+    "INF",
+    "ElasticReport",
+    "LPSolution",
+    "Result",
+    "SolverOptions",
+    "elastic_analysis",
+    "highs_version",
+    "reference",
+    "solve",
+    "solve_lp",
+]

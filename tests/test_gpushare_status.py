@@ -70,7 +70,7 @@ def test_unattainable_slo_names_the_agent():
 
 def test_time_limit_zero_returns_no_silent_ok():
     inst = generate(30, 3, seed=1)
-    res = ecoopt.solve(inst, time_limit=0)
+    res = ecoopt.solve(inst, time_limit=0, warm_start=False)
     assert res.termination == "time_limit"
     assert res.solution_status == "none" and res.objective is None
     assert "no feasible solution" in res.explanation
@@ -78,9 +78,11 @@ def test_time_limit_zero_returns_no_silent_ok():
         res.require_optimal()
 
 
-def test_time_limit_zero_with_incumbent_reports_bound_and_gap():
+@pytest.mark.parametrize("start", ["sqrt_waterfill", None])
+def test_time_limit_zero_with_incumbent_reports_bound_and_gap(start):
+    # by default (None) the reference heuristic's feasible plan is HiGHS's starting incumbent
     inst = generate(30, 3, seed=1)
-    res = ecoopt.solve(inst, time_limit=0, warm_start="sqrt_waterfill")
+    res = ecoopt.solve(inst, time_limit=0, warm_start=start)
     assert res.termination == "time_limit" and res.solution_status == "feasible"
     assert res.objective is not None and res.plan is not None
     assert res.metrics["feasible"]
@@ -93,7 +95,7 @@ def test_infeasible_warm_start_is_not_reported_as_incumbent(paper_path):
     inst = ecoopt.load(paper_path)
     over = Plan("by hand", ["gpu0"] * 4, np.array([0.4, 0.4, 0.4, 0.4]))  # 1.6 GPUs on one
     res = ecoopt.solve(inst, time_limit=0, warm_start=over)
-    assert res.termination == "time_limit" and res.solution_status == "none"
+    assert res.termination == "time_limit" and res.solution_status == "none"  # HiGHS refused it
 
 
 def test_short_time_limit_on_a_hard_instance_keeps_incumbent_bound_gap():

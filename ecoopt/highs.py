@@ -1,0 +1,220 @@
+"""The HiGHS adapter: options in, one ``passModel`` hand-off, status translated by a table.
+
+Nothing here knows a problem's maths or judges a plan: :func:`solve_lp` reports what HiGHS
+said, in the model's own units (the objective scaling of ``ecoopt.lp`` is undone here), and
+``ecoopt.verify`` decides whether to believe it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .errors import EcoOptError
+from .lp import LinearProgram, to_highs
+from .results import LPSolution, SolverOptions
+
+#: HiGHS model status name -> ecoopt termination (why the solver stopped).
+TERMINATION = {
+    "kOptimal": "optimal",
+    "kInfeasible": "infeasible",
+    "kUnboundedOrInfeasible": "infeasible_or_unbounded",
+    "kUnbounded": "unbounded",
+    "kTimeLimit": "time_limit",
+    "kIterationLimit": "iteration_limit",
+    "kSolutionLimit": "solution_limit",
+    "kInterrupt": "interrupted",
+    "kHighsInterrupt": "interrupted",
+    "kObjectiveBound": "objective_limit",
+    "kObjectiveTarget": "objective_limit",
+    "kMemoryLimit": "memory_limit",
+    "kModelEmpty": "optimal",
+    "kNotset": "error",
+    "kLoadError": "error",
+    "kModelError": "error",
+    "kPresolveError": "error",
+    "kSolveError": "error",
+    "kPostsolveError": "error",
+    "kUnknown": "unknown",
+}
+
+#: tolerances of the second attempt, when the first answer failed the check (HiGHS's floor is
+#: 1e-10 for the feasibility tolerances)
+TIGHT = {
+    "mip_feasibility_tolerance": 1e-9,
+    "primal_feasibility_tolerance": 1e-9,
+    "dual_feasibility_tolerance": 1e-9,
+    "mip_abs_gap": 0.0,
+}
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence file descriptor 1 while HiGHS prints its banner (stdout carries only results)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stdout (e.g. captured)
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+def new_highs() -> Any:
+    """A ``highspy.Highs`` with its console output off."""
+    import highspy
+
+    with _quiet_stdout():
+        h = highspy.Highs()
+    h.setOptionValue("log_to_console", False)
+    return h
+
+
+def highs_version() -> str:
+    h = new_highs()
+    return f"HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+
+def _configure(h: Any, options: SolverOptions, log_path: str, extra: dict[str, Any]) -> None:
+    import highspy
+
+    h.setOptionValue("output_flag", True)
+    h.setOptionValue("log_file", log_path)
+    h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+    # the objective is scaled to a reference solution's size (lp.objective_scale): an absolute
+    # gap would then be relative to that reference, not to the optimum, so only the relative
+    # gap may stop the search (a user's solver_options can still set one)
+    h.setOptionValue("mip_abs_gap", 0.0)
+    h.setOptionValue("random_seed", int(options.seed))
+    if options.threads is not None:
+        h.setOptionValue("threads", int(options.threads))
+    if options.time_limit is not None:
+        h.setOptionValue("time_limit", float(options.time_limit))
+    for key, value in {**extra, **options.solver_options}.items():
+        if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
+            raise ValueError(f"solver_options: HiGHS rejected option {key}={value!r}")
+
+
+def _pass(h: Any, lp: LinearProgram, scale: float, warm_start: np.ndarray | None) -> None:
+    import highspy
+
+    if h.passModel(to_highs(lp, cost_scale=scale)) == highspy.HighsStatus.kError:
+        raise EcoOptError(
+            f"HiGHS refused the model {lp.name} (coefficients out of its range?); "
+            "check the instance's magnitudes"
+        )
+    if warm_start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = np.asarray(warm_start, dtype=float).tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
+
+
+def solve_lp(
+    lp: LinearProgram,
+    options: SolverOptions,
+    warm_start: np.ndarray | None = None,
+    *,
+    cost_scale: float = 1.0,
+    extra_options: dict[str, Any] | None = None,
+) -> LPSolution:
+    """Solve ``lp`` with HiGHS from its numpy arrays; never raises on solver status.
+
+    ``cost_scale`` multiplies the objective HiGHS sees (``ecoopt.lp.objective_scale``);
+    objective and bound come back in the model's own units. ``extra_options`` are HiGHS
+    options of this attempt (e.g. :data:`TIGHT`).
+    """
+    t0 = time.perf_counter()
+    h = new_highs()
+    fd, log_path = tempfile.mkstemp(prefix="ecoopt-highs-", suffix=".log")
+    os.close(fd)
+    try:
+        _configure(h, options, log_path, extra_options or {})
+        _pass(h, lp, cost_scale, warm_start)
+        handoff = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        h.run()  # a zero time limit is honoured by HiGHS itself (keeps a feasible start)
+        run_s = time.perf_counter() - t1
+        sol = _read(h, lp, options, cost_scale)
+    finally:
+        with open(log_path, errors="replace") as fh:
+            log = fh.read()
+        os.unlink(log_path)
+    sol.handoff_s, sol.solve_s, sol.log = handoff, run_s, log + sol.log
+    return sol
+
+
+def _read(h: Any, lp: LinearProgram, options: SolverOptions, scale: float) -> LPSolution:
+    """Translate HiGHS's state after ``run`` into an LPSolution (model units)."""
+    termination = TERMINATION.get(h.getModelStatus().name, "unknown")
+    info = h.getInfo()
+    is_mip = any(b.integer for b in lp.vars.values())
+    x = objective = None
+    if info.primal_solution_status == 2:  # kSolutionStatusFeasible
+        x = np.asarray(h.getSolution().col_value, dtype=float)
+        objective = lp.objective_value(x)
+    dual = float(info.mip_dual_bound) if is_mip else math.nan
+    bound: float | None = None
+    if termination == "optimal":
+        bound = dual / scale if math.isfinite(dual) else objective
+    elif is_mip and math.isfinite(dual) and abs(dual) < 1e29:
+        bound = dual / scale
+    note = ""
+    if is_mip and termination == "time_limit" and bound is None and x is not None:
+        # the LP relaxation gets a budget like the MIP's own: at least 1 s, at most 10 s
+        bound = relaxation_bound(lp, min(10.0, max(1.0, options.time_limit or 0.0)))
+        note = "\necoopt: bound from the LP relaxation (HiGHS had none when the limit hit)\n"
+    return LPSolution(
+        termination=termination,
+        solution_status="optimal"
+        if termination == "optimal"
+        else "feasible"
+        if x is not None
+        else "none",
+        x=x,
+        objective=objective,
+        bound=bound,
+        gap=relative_gap(objective, bound),
+        handoff_s=0.0,
+        solve_s=0.0,
+        log=note,
+        nodes=int(info.mip_node_count) if is_mip else 0,
+    )
+
+
+def relative_gap(obj: float | None, bound: float | None) -> float | None:
+    """|obj − bound| / |obj| (obj near 0: over 1e-9), None without both."""
+    if obj is None or bound is None or not math.isfinite(bound):
+        return None
+    return abs(obj - bound) / max(abs(obj), 1e-9)
+
+
+def relaxation_bound(lp: LinearProgram, seconds: float = 10.0) -> float | None:
+    """Objective of the LP relaxation: a valid bound when HiGHS stopped before finding one."""
+    import highspy
+
+    h = new_highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", seconds)
+    model = to_highs(lp)
+    model.integrality_ = []
+    h.passModel(model)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return float(h.getInfo().objective_function_value)
