@@ -1,0 +1,84 @@
+"""The check on every solve: 'optimal' only for a plan the evaluator accepts, within the gap asked."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import ecoopt
+from ecoopt.gpushare.generate import generate
+from ecoopt.results import Result
+from ecoopt.tolerance import REL
+
+
+def result(**kw):
+    base = dict(
+        problem="gpushare",
+        objective_name="latency",
+        sense="min",
+        termination="optimal",
+        solution_status="optimal",
+        objective=1.0,
+        bound=0.9,
+        gap=0.1,
+        build_s=0.0,
+        handoff_s=0.0,
+        solve_s=0.0,
+        solver="HiGHS",
+        interface="highs",
+        num_vars=0,
+        num_constraints=0,
+        mip_rel_gap=1e-4,
+    )
+    return Result(**{**base, **kw})
+
+
+def test_optimal_beside_a_larger_gap_cannot_be_built():
+    with pytest.raises(RuntimeError, match="internal"):
+        result()
+    with pytest.raises(RuntimeError, match="internal"):
+        result(gap=None)
+    assert result(gap=1e-4).optimal  # exactly the gap asked is fine
+    assert result(gap=1e-10, mip_rel_gap=0).optimal  # float noise under a zero gap
+
+
+def test_a_loose_solver_gap_is_caught_and_reported_with_the_true_gap():
+    # HiGHS told to stop at a 90 % gap says "optimal"; ecoopt asked for 1e-4 and says otherwise
+    inst = generate(30, 3, seed=1)
+    res = ecoopt.solve(inst, "latency", solver_options={"mip_rel_gap": 0.9}, warm_start=False)
+    assert res.termination == "not_verified" and res.solution_status == "feasible"
+    assert res.metrics["feasible"] and res.gap > 1e-4
+    assert any("true gap" in n for n in res.notes)
+    with pytest.raises(ecoopt.NotOptimalError, match="true gap"):
+        res.require_optimal()
+
+
+def test_loose_feasibility_tolerance_never_yields_an_optimal_infeasible_plan():
+    # rows accepted with 10 % slack: whatever HiGHS returns, ecoopt never calls a broken plan optimal
+    inst = generate(12, 2, seed=4)
+    loose = {"mip_feasibility_tolerance": 0.1, "primal_feasibility_tolerance": 0.1}
+    res = ecoopt.solve(inst, "carbon", solver_options=loose)
+    if res.optimal:
+        assert res.metrics["feasible"]
+    if res.plan is not None:
+        assert res.metrics["feasible"], res.notes
+
+
+@given(
+    st.integers(2, 7),
+    st.integers(1, 3),
+    st.integers(0, 10_000),
+    st.sampled_from(["latency", "throughput", "cost", "carbon"]),
+    st.sampled_from([0.0, 1e-6, 1e-4, 1e-2]),
+)
+def test_optimal_implies_feasible_plan_within_the_gap(n, g, seed, objective, gap):
+    inst = generate(n, g, seed=seed, share_units=10)
+    res = ecoopt.solve(inst, objective, mip_rel_gap=gap)
+    if res.solution_status == "optimal":
+        assert res.termination == "optimal"
+        assert res.metrics["feasible"]
+        assert res.gap <= max(gap, REL)
+        assert res.objective == pytest.approx(res.metrics["objective"], rel=1e-12)
+    if res.plan is not None:
+        assert res.metrics["feasible"]
