@@ -1,7 +1,9 @@
 """``ecoopt`` command line: solve, compare, simulate, validate instance files.
 
 A user error (bad file, unknown objective, infeasible instance under ``validate``) prints one
-line naming the file and the field, and exits non-zero; never a traceback.
+line naming the file and the field, and exits non-zero; never a traceback. Exit codes, the same
+for every command: 0 optimal (or ok), 1 proven infeasible, 2 bad input or usage, 3 stopped
+with a feasible plan that is not proven optimal, 4 stopped with no plan.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .compare import compare
 from .errors import EcoOptError, InfeasibleError
 from .io import load
 from .problems import spec_for
+from .results import INFEASIBLE
 from .solve import solve
 
 SHOW = ["method", "objective", "feasible", "gap_pct", "runtime_s"]
@@ -65,19 +68,34 @@ def cmd_compare(args: argparse.Namespace) -> int:
             print("\n".join(notes))
         print()
         frames.append(df.assign(instance=str(path)))
-        if df.iloc[0]["status"] in ("infeasible", "infeasible_or_unbounded"):
-            print(f"ecoopt: error: {path}: {df.iloc[0]['violations']}", file=sys.stderr)
-            status = 1
+        milp = df.iloc[0]
+        if milp["status"] in INFEASIBLE:
+            print(f"ecoopt: error: {path}: {milp['violations']}", file=sys.stderr)
+            status = max(status, EXIT["infeasible"])
+        elif milp["status"] != "optimal":
+            code = EXIT["feasible"] if milp["feasible"] else EXIT["none"]
+            status = max(status, code)
     if args.csv:
         pd.concat(frames, ignore_index=True).to_csv(args.csv, index=False)
         print(f"wrote {args.csv}")
     return status
 
 
+#: exit codes, one table for every command (DESIGN §8)
+EXIT = {"optimal": 0, "infeasible": 1, "usage": 2, "feasible": 3, "none": 4}
+
+
+def exit_code(res: Any) -> int:
+    """0 optimal, 1 proven infeasible, 3 stopped with a feasible plan, 4 stopped with none."""
+    if res.termination in INFEASIBLE:
+        return EXIT["infeasible"]
+    return EXIT[res.solution_status]
+
+
 def cmd_solve(args: argparse.Namespace) -> int:
     inst = load(args.file)
     res = solve(inst, args.objective, time_limit=args.time_limit, mip_rel_gap=args.mip_gap)
-    if res.termination in ("infeasible", "infeasible_or_unbounded") and not args.json:
+    if res.termination in INFEASIBLE and not args.json:
         raise InfeasibleError(f"{args.file}: {res.explanation}")
     if args.json:
         print(json.dumps(res.to_dict(), indent=2, default=_jsonable))
@@ -86,7 +104,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         if res.plan is not None:
             ev = spec_for(inst).evaluate(inst, res.plan, res.objective_name)
             print(ev.per_agent.to_string(index=False) if hasattr(ev, "per_agent") else res.plan)
-    return 0 if res.solution_status != "none" else 1
+    return exit_code(res)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:

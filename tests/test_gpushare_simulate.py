@@ -234,3 +234,13 @@ def test_infeasible_milp_falls_back_to_minimum_shares():
     np.testing.assert_allclose(tr.share, 0.5)  # 0.6 + 0.6 scaled down to one GPU
     assert tr.summary()["infeasible_steps"] == 3
     np.testing.assert_allclose(tr.served_req.sum(), tr.arrivals_req.sum())
+
+
+def test_no_requests_says_so_instead_of_a_bare_nan():
+    inst = make([{"name": "idle", "throughput_rps": 10, "arrival_rps": 0}])
+    row = simulate_policy(inst, "sqrt_waterfill", steps=5).summary()
+    assert np.isnan(row["mean_latency_s"]) and "no requests" in row["note"]
+    busy = simulate_policy(
+        make([{"name": "a", "throughput_rps": 10, "arrival_rps": 5}]), "adaptive", steps=5
+    )
+    assert busy.summary()["note"] == ""

@@ -147,3 +147,17 @@ def test_unknown_trace_and_non_finite_numbers(tmp_path):
     msg = bad(tmp_path, mutate)
     assert "gpus[0] (gpu0).intensity_trace: unknown carbon-intensity trace" in msg
     assert "agents[0] (coordinator).throughput_rps: Input should be a finite number" in msg
+
+
+def test_cli_solve_json_is_the_whole_stdout_and_exit_codes_follow_the_table():
+    import json
+
+    path = str(INSTANCES / "gpushare" / "paper_nondegenerate.yaml")
+    p = run("solve", path, "--json")
+    out = json.loads(p.stdout)  # no banner or log before the JSON
+    assert p.returncode == 0 and out["solution_status"] == "optimal"
+    # stopped at once with the reference heuristic's plan as incumbent: 3
+    big = str(INSTANCES / "gpushare" / "generated_300_agents_pool_30.yaml")
+    p = run("solve", big, "--time-limit", "0", "--objective", "carbon")
+    assert p.returncode == 3, p.stdout + p.stderr
+    assert "solution feasible" in p.stdout

@@ -102,8 +102,11 @@ def sqrt_waterfill_shares(
         c_star = np.where(root > 0, (s_star - lam / mu) / root, np.inf)
     c_star = np.where(lam <= 0, 0.0, c_star)
 
+    lifted = root > 0
+
     def fill(c: float) -> np.ndarray:
-        lift = np.where(root > 0, c * root, 0.0)  # avoids inf·0 when an agent has no weight
+        lift = np.zeros_like(root)
+        lift[lifted] = c * root[lifted]  # only agents with weight: never inf·0
         return np.where(c >= c_star, np.clip(lam / mu + lift, lo, hi), lo)
 
     if lo.sum() >= capacity or fill(np.inf).sum() <= capacity:

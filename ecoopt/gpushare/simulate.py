@@ -41,7 +41,7 @@ Latency of a request
     1/r_t. Requests still queued at the horizon end are censored there (delay = end − arrival,
     no stochastic term: a lower bound); ``backlog_end_req`` reports how many. ``mean_latency_s``
     and ``p95_latency_s`` are over all requests of all agents, weighted by arrival mass (not by
-    priority).
+    priority); NaN, with ``note`` "no requests arrived", when no request arrives at all.
 Metrics
     throughput_rps = Σ served / (T·Δt); served_fraction = Σ served / Σ arrived;
     utilisation = Σ_t Σ_i served_{i,t}/(μ_i·speed) / Σ_t (GPUs powered at t)·Δt;
@@ -90,6 +90,7 @@ COLUMNS = [
     "carbon_g",
     "decide_s",
     "infeasible_steps",
+    "note",
 ]
 
 
@@ -153,6 +154,8 @@ class SimTrace:
             "carbon_g": float(self.carbon_g.sum()),
             "decide_s": float(self.decide_s.sum()),
             "infeasible_steps": int(self.infeasible.sum()),
+            # latency of no request is undefined: say so rather than leave a bare NaN
+            "note": "" if w.sum() > 0 else "no requests arrived: latency undefined",
         }
 
 
