@@ -63,8 +63,9 @@ class Result:
     objective, bound, gap : the evaluator's value of the plan, the best proven bound, and the
         true relative gap |objective − bound| / |objective|.
     mip_rel_gap : the relative gap that was asked for; ``optimal`` implies gap ≤ it (or 1e-9).
-    build_s, handoff_s, solve_s : seconds to formulate, to hand the arrays to the solver, and
-        the solver's own run time (all attempts).
+    build_s, handoff_s, solve_s, check_s : seconds to formulate, to hand the arrays to the
+        solver, the solver's own run time (all attempts), and ecoopt's checking (the reference
+        heuristic and the evaluator's verdicts); ``total_s`` is their sum.
     plan, metrics : the extracted decision and its metrics from the independent evaluator.
     explanation : for infeasible instances, which constraint families conflict, in words.
     notes : what the check found and did (a re-solve, a fallback, a time-limit overrun).
@@ -86,6 +87,7 @@ class Result:
     num_vars: int
     num_constraints: int
     mip_rel_gap: float = 1e-4
+    check_s: float = 0.0
     plan: Any = None
     metrics: dict[str, Any] | None = None
     explanation: str | None = None
@@ -106,7 +108,7 @@ class Result:
 
     @property
     def total_s(self) -> float:
-        return self.build_s + self.handoff_s + self.solve_s
+        return self.build_s + self.handoff_s + self.solve_s + self.check_s
 
     def require_optimal(self) -> Result:
         """Return self if optimality is proven, else raise a specific, actionable error."""
@@ -135,7 +137,8 @@ class Result:
             f"solution {self.solution_status}",
             f"objective {obj}   bound {bound}   gap {gap}",
             f"build {self.build_s:.3f} s   hand-off {self.handoff_s:.3f} s   "
-            f"{self.solver} {self.solve_s:.3f} s   ({self.num_vars} vars, "
+            f"{self.solver} {self.solve_s:.3f} s   check {self.check_s:.3f} s   "
+            f"({self.num_vars} vars, "
             f"{self.num_constraints} rows, via {self.interface})",
         ]
         if self.explanation:
@@ -146,8 +149,8 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         keys = (
             "problem objective_name sense termination solution_status objective bound gap "
-            "mip_rel_gap build_s handoff_s solve_s solver interface num_vars num_constraints "
-            "explanation notes"
+            "mip_rel_gap build_s handoff_s solve_s check_s solver interface num_vars "
+            "num_constraints explanation notes"
         ).split()
         out = {k: getattr(self, k) for k in keys}
         out["plan"] = self.plan.to_dict() if self.plan is not None else None

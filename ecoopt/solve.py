@@ -121,23 +121,31 @@ def _solve_checked(spec, instance, lp, objective, options, x0, scale, interface,
     """Solve, check, and re-solve once tightened if needed; returns the better check, the
     checks' notes, and the time spent (hand-off, solver, extra build)."""
     size = 1.0 / scale
-    sol, extra_build = _attempt(lp, options, x0, scale, interface)
-    first = check(spec, instance, lp, objective, sol, options.mip_rel_gap, size)
-    spent = [sol.handoff_s, sol.solve_s, extra_build]
+    spent = dict(build=0.0, handoff=0.0, solve=0.0, check=0.0)
+
+    def run(x_start: np.ndarray | None, extra: dict[str, Any] | None = None) -> Check:
+        sol, build = _attempt(lp, options, x_start, scale, interface, extra)
+        t0 = time.perf_counter()
+        out = check(spec, instance, lp, objective, sol, options.mip_rel_gap, size)
+        spent["check"] += time.perf_counter() - t0
+        spent["build"] += build
+        spent["handoff"] += sol.handoff_s
+        spent["solve"] += sol.solve_s
+        return out
+
+    first = run(x0)
     notes: list[str] = []
     if interface == "highs" and _needs_second_look(first, ref[1]):
+        sol = first.solution
         claim = "infeasible" if sol.termination in INFEASIBLE else sol.termination
         notes.append(f"HiGHS's first answer ({claim}) failed the check: {_why(first, ref)}")
         x1 = spec.plan_to_x(instance, lp, first.plan) if first.feasible else x0
-        sol2, _ = _attempt(lp, options, x1, scale, interface, extra=TIGHT)
-        second = check(spec, instance, lp, objective, sol2, options.mip_rel_gap, size)
-        spent[0] += sol2.handoff_s
-        spent[1] += sol2.solve_s
+        second = run(x1, TIGHT)
         notes.append(
             "re-solved with tightened tolerances: "
             + ("the answer passes the check" if second.optimal else _why(second, ref))
         )
-        first = better(first, second, lp.sense) if not second.optimal else second
+        first = second if second.optimal else better(first, second, lp.sense)
     return first, notes, spent
 
 
@@ -242,15 +250,27 @@ def solve(
     if conflicts:
         return _precheck_result(spec, objective, base, conflicts, strict)
     lp, build_s = _formulate(spec, instance, objective)
+    t0 = time.perf_counter()
     ref = reference(spec, instance, objective)
     ref_value = float(ref[1].objective) if ref[1] is not None and ref[1].feasible else None
     scale = objective_scale(lp, ref_value)
     x0 = _start(spec, instance, lp, objective, warm_start, ref)
+    ref_s = time.perf_counter() - t0
     final, notes, spent = _solve_checked(
         spec, instance, lp, objective, options, x0, scale, interface, ref
     )
     rep = _incumbent(final, ref, lp.sense, notes)
-    result = Result(
+    spent["build"] += build_s
+    spent["check"] += ref_s
+    notes += _overrun(options, spent["solve"])
+    explanation = _explanation(spec, instance, lp, options, rep)
+    result = _report(base, lp, rep, spent, interface, explanation, notes, final.solution.log)
+    return result.require_optimal() if strict else result
+
+
+def _report(base, lp, rep, spent, interface, explanation, notes, log) -> Result:  # noqa: ANN001
+    """The Result of a solve from its parts (``rep`` from :func:`_incumbent`)."""
+    return Result(
         **base,
         sense=lp.sense,
         termination=rep["termination"],
@@ -258,20 +278,20 @@ def solve(
         objective=rep["objective"],
         bound=rep["bound"],
         gap=rep["gap"],
-        build_s=build_s + spent[2],
-        handoff_s=spent[0],
-        solve_s=spent[1],
+        build_s=spent["build"],
+        handoff_s=spent["handoff"],
+        solve_s=spent["solve"],
+        check_s=spent["check"],
         solver=highs_version() + (" (Pyomo appsi)" if interface == "pyomo" else ""),
         interface=interface,
         num_vars=lp.num_cols,
         num_constraints=lp.num_rows,
         plan=rep["plan"],
         metrics=None if rep["evaluation"] is None else rep["evaluation"].as_dict(),
-        explanation=_explanation(spec, instance, lp, options, rep),
-        notes=notes + _overrun(options, spent[1]),
-        log=final.solution.log,
+        explanation=explanation,
+        notes=notes,
+        log=log,
     )
-    return result.require_optimal() if strict else result
 
 
 def _precheck_result(spec: Any, objective: str, base: dict, conflicts: list[str], strict: bool):  # noqa: ANN202

@@ -82,3 +82,19 @@ def test_optimal_implies_feasible_plan_within_the_gap(n, g, seed, objective, gap
         assert res.objective == pytest.approx(res.metrics["objective"], rel=1e-12)
     if res.plan is not None:
         assert res.metrics["feasible"]
+
+
+def test_a_solver_run_past_its_time_limit_is_stated():
+    from ecoopt.results import SolverOptions
+    from ecoopt.solve import _overrun
+
+    assert _overrun(SolverOptions(time_limit=0.5), 6.3)[0].startswith("HiGHS ran 6.3 s")
+    assert _overrun(SolverOptions(time_limit=0.5), 1.2) == []  # within a second: noise
+    assert _overrun(SolverOptions(time_limit=None), 100.0) == []
+
+
+def test_summary_and_json_carry_the_check_time_and_notes():
+    inst = generate(6, 2, seed=3, share_units=10)
+    res = ecoopt.solve(inst)
+    assert res.check_s > 0 and res.total_s >= res.solve_s + res.check_s
+    assert "check" in res.summary() and "notes" in res.to_dict()
