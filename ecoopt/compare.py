@@ -18,7 +18,9 @@ def gap_pct(value: float, reference: float | None, sense: str) -> float:
     if reference is None or value is None or not math.isfinite(value):
         return math.nan
     diff = value - reference if sense == "min" else reference - value
-    return 100.0 * diff / max(abs(reference), 1e-12)
+    if reference == 0:  # no absolute floor: tiny objectives (grams per layer) are real
+        return 0.0 if diff == 0 else math.copysign(math.inf, diff)
+    return 100.0 * diff / abs(reference)
 
 
 def compare(

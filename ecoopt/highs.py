@@ -198,10 +198,13 @@ def _read(h: Any, lp: LinearProgram, options: SolverOptions, scale: float) -> LP
 
 
 def relative_gap(obj: float | None, bound: float | None) -> float | None:
-    """|obj − bound| / |obj| (obj near 0: over 1e-9), None without both."""
+    """|obj − bound| / |obj|, None without both; 0 when they are equal (also both 0), inf when
+    only the objective is 0. No absolute floor: objectives of 1e-10 are real (grams per layer)."""
     if obj is None or bound is None or not math.isfinite(bound):
         return None
-    return abs(obj - bound) / max(abs(obj), 1e-9)
+    if obj == bound:
+        return 0.0
+    return abs(obj - bound) / abs(obj) if obj != 0 else math.inf
 
 
 def relaxation_bound(lp: LinearProgram, seconds: float = 10.0) -> float | None:
