@@ -1,4 +1,4 @@
-"""The check on every solve: 'optimal' only for a plan the evaluator accepts, within the gap asked."""
+"""The check on every solve: optimal only for an evaluator-accepted plan within the gap asked."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def test_a_loose_solver_gap_is_caught_and_reported_with_the_true_gap():
 
 
 def test_loose_feasibility_tolerance_never_yields_an_optimal_infeasible_plan():
-    # rows accepted with 10 % slack: whatever HiGHS returns, ecoopt never calls a broken plan optimal
+    # rows accepted with 10 % slack: whatever HiGHS returns, no broken plan is called optimal
     inst = generate(12, 2, seed=4)
     loose = {"mip_feasibility_tolerance": 0.1, "primal_feasibility_tolerance": 0.1}
     res = ecoopt.solve(inst, "carbon", solver_options=loose)
