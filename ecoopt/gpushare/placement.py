@@ -14,11 +14,12 @@ tabulated once, a slot's value costs one ``np.partition`` over its agents' gains
    slot's fixed carbon counted when it is first opened. (b) The worst-fit placement of the
    paper's baselines (``heuristics.place``), so the result is never worse than that placement
    under the slot oracle.
-2. **Local search** from each start: sweeps of moves of one agent to another slot, of swaps of
-   two agents on different slots, and closures of a slot (all its agents re-inserted
-   elsewhere), accepted when the objective improves; only the slots a move touches are
-   re-evaluated, slot values are memoised, and moves a lower bound shows cannot improve are
-   skipped. At most ``max_passes`` rounds. The better start wins. Deterministic.
+2. **Local search** from each start: for every pair of slots, the best move of one agent from
+   one to the other and the best swap of two agents between them, repeated while they improve
+   the objective; for carbon also closures of a slot (all its agents re-inserted elsewhere).
+   Only the two slots a move touches are re-evaluated, all candidate moves of a slot pair in
+   one numpy pass (:func:`_replaced`). At most ``max_passes`` rounds. The better start wins.
+   Deterministic.
 
 Feasibility is lexicographic: a placement first minimises its violation (agents on slots where
 they are inadmissible, minimum units over capacity, memory that does not fit), then the
@@ -73,7 +74,6 @@ class _Tables:
     adm: np.ndarray  # (G, N) agent admissible on the slot (min share, SLO, memory of one GPU)
     base: np.ndarray  # (G, N) cost at lo (objective units; throughput negated)
     gain: list[np.ndarray]  # per slot (N, W): each agent's positive unit gains, 0-padded
-    best: np.ndarray  # (G, N) cost at the agent's best level alone on the slot
     fixed: np.ndarray  # (G,) fixed carbon per powered GPU, 0 unless the objective is carbon
     cap: np.ndarray  # (G,) capacity units
     units: np.ndarray  # (G,) units per GPU
@@ -123,7 +123,6 @@ def _tables(inst: GpuShareInstance, objective: str) -> _Tables:
         adm=np.array(adm),
         base=base_arr,
         gain=gain,
-        best=base_arr - np.array([gg.sum(axis=1) for gg in gain]),
         fixed=np.array(fixed),
         cap=np.array([s.capacity_units for s in inst.slots]),
         units=np.array([s.units_per_gpu for s in inst.slots]),
@@ -205,15 +204,12 @@ class _State:
         dc = sum(v[1] - self.value[g][1] for g, v in new.items())
         return dv, dc
 
-    def threshold(self) -> float:
-        """A cost change must be below −threshold to count as an improvement."""
-        return _EPS * (sum(abs(v[1]) for v in self.value) + 1e-300)
-
     def improves(self, d: Value) -> bool:
-        """Lexicographic: less violation, or as little and a strictly lower cost."""
+        """Lexicographic: less violation, or as little and a strictly lower cost (by more than
+        a relative _EPS of the total, so float noise never cycles)."""
         if abs(d[0]) > 1e-9:
             return d[0] < 0
-        return d[1] < -self.threshold()
+        return d[1] < -_EPS * (sum(abs(v[1]) for v in self.value) + 1e-300)
 
     def apply(self, members: dict[int, np.ndarray], values: dict[int, Value]) -> None:
         for g, m in members.items():
@@ -241,77 +237,95 @@ def _best_insertion(s: _State, i: int, slots: np.ndarray) -> tuple[Value, int, n
     return best
 
 
-def _removals(s: _State, agents: np.ndarray) -> np.ndarray:
-    """Cost change of taking each of ``agents`` off its slot (others re-allocated)."""
-    out = np.zeros(len(agents))
-    for n, i in enumerate(agents):
-        g = int(s.where[i])
-        out[n] = s.evaluate(g, s.members[g][s.members[g] != i])[1] - s.value[g][1]
-    return out
+def _replaced(s: _State, g: int, out: np.ndarray, inn: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Values of slot g with agent ``out[p]`` taken off and ``inn[p]`` put on, for every p
+    (−1: none): (violation, cost) arrays, as :func:`_slot_value` of each set.
+
+    Unpooled slots in one numpy pass: P candidate sets share the slot's members, so sums are
+    adjusted and the top-spare gains come from one sort of a (P, (n_g+1)·W) array. Pools
+    (first-fit decreasing per set) one set at a time.
+    """
+    t, slot, A = s.t, s.inst.slots[g], s.members[g]
+    if slot.scale > 1:
+        vals = [
+            s.evaluate(g, np.sort(np.append(A[A != o], [i] if i >= 0 else [])).astype(np.int64))
+            for o, i in zip(out, inn)
+        ]
+        return np.array([v[0] for v in vals]), np.array([v[1] for v in vals])
+    has_out, has_in = out >= 0, inn >= 0
+    o, i = np.where(has_out, out, 0), np.where(has_in, inn, 0)
+    total = t.sums[g][:, A].sum(axis=1)[:, None]  # lo, inadmissible, base, memory
+    sums = total - t.sums[g][:, o] * has_out + t.sums[g][:, i] * has_in
+    spare = t.cap[g] - sums[0]
+    viol = sums[1] + np.maximum(-spare, 0) / slot.units_per_gpu
+    viol = viol + ~fits_memory(sums[3], slot.memory_bytes)  # sums of whole bytes: exact
+    cost = sums[2].copy()
+    W = t.gain[g].shape[1]
+    if W:
+        keep = (A[None, :] != out[:, None])[:, :, None]  # (P, n_g, 1)
+        gains = np.concatenate(
+            [(t.gain[g][A][None] * keep).reshape(len(out), -1), t.gain[g][i] * has_in[:, None]],
+            axis=1,
+        )
+        top = np.cumsum(-np.sort(-gains, axis=1), axis=1)
+        take = np.clip(spare, 0, top.shape[1]).astype(np.int64)
+        cost -= np.where(take > 0, top[np.arange(len(out)), np.maximum(take - 1, 0)], 0.0)
+    count = len(A) - has_out + has_in
+    cost = np.where(count > 0, cost + t.fixed[g], 0.0)
+    return np.where(count > 0, viol, 0.0), cost
+
+
+def _apply_best(s: _State, g: int, h: int, out_g: np.ndarray, out_h: np.ndarray) -> bool:
+    """Among changes p (agent ``out_g[p]`` from g to h and ``out_h[p]`` from h to g, −1: none),
+    apply the best if it improves."""
+    vg, cg = _replaced(s, g, out_g, out_h)
+    vh, ch = _replaced(s, h, out_h, out_g)
+    dv = vg + vh - s.value[g][0] - s.value[h][0]
+    dc = cg + ch - s.value[g][1] - s.value[h][1]
+    p = int(np.lexsort((dc, np.round(dv, 9)))[0])
+    if not s.improves((float(dv[p]), float(dc[p]))):
+        return False
+    mg, mh = s.members[g], s.members[h]
+    mg, mh = mg[mg != out_g[p]], mh[mh != out_h[p]]
+    if out_h[p] >= 0:
+        mg = np.sort(np.append(mg, out_h[p]))
+    if out_g[p] >= 0:
+        mh = np.sort(np.append(mh, out_g[p]))
+    s.apply({g: mg, h: mh}, {g: (float(vg[p]), float(cg[p])), h: (float(vh[p]), float(ch[p]))})
+    return True
 
 
 def _try_moves(s: _State) -> bool:
-    """Each agent in turn takes its best improving move to another admissible slot.
-
-    Pruning (when nothing is violated): adding an agent to a slot never costs less than the
-    agent's own best cost there (others only lose spare units), so slots where removal change +
-    that best cost + the fixed carbon of opening is ≥ 0 are not evaluated.
-    """
+    """For every ordered pair of slots (g, h), the best improving move of one agent from g to
+    an h where it is admissible, repeated while one improves."""
     improved = False
     G = len(s.value)
-    for i in range(len(s.where)):
-        g = int(s.where[i])
-        others = np.flatnonzero(s.t.adm[:, i] & (np.arange(G) != g))
-        if len(others) == 0:
-            continue
-        src = s.members[g][s.members[g] != i]
-        v_src = s.evaluate(g, src)
-        if s.total()[0] < 1e-9:
-            opening = np.array([s.t.fixed[h] * (len(s.members[h]) == 0) for h in others])
-            lb = v_src[1] - s.value[g][1] + s.t.best[others, i] + opening
-            others = others[lb < -s.threshold()]
-            if len(others) == 0:
-                continue
-        d_in, h, dst, v_dst = _best_insertion(s, i, others)
-        d = (d_in[0] + v_src[0] - s.value[g][0], d_in[1] + v_src[1] - s.value[g][1])
-        if s.improves(d):
-            s.apply({g: src, h: dst}, {g: v_src, h: v_dst})
-            improved = True
+    for g in range(G):
+        for h in range(G):
+            while h != g and len(s.members[g]):
+                A = s.members[g]
+                cand = A[s.t.adm[h, A]]
+                none = np.full(len(cand), -1)
+                if len(cand) == 0 or not _apply_best(s, g, h, cand, none):
+                    break
+                improved = True
     return improved
 
 
 def _try_swaps(s: _State) -> bool:
-    """Swap two agents on different slots, each admissible on the other's, whenever that
-    improves; one sweep over the pairs that are candidates at its start.
-
-    Pruning (when nothing is violated): a swap changes the cost by at least both removal
-    changes plus each agent's own best cost on its new slot (see :func:`_try_moves`).
-    """
-    w = s.where
-    n = len(w)
-    on_other = s.t.adm[w]  # [j, i]: agent i admissible on agent j's slot
-    ok = np.triu((w[:, None] != w[None, :]) & on_other & on_other.T, 1)
-    prune = s.total()[0] < 1e-9
-    rem = _removals(s, np.arange(n)) if prune else np.zeros(n)
-    if prune:
-        B = s.t.best[w]  # [i, j]: agent j's best cost on agent i's slot
-        ok &= rem[:, None] + rem[None, :] + B + B.T < -s.threshold()
+    """For every pair of slots, the best improving swap of two agents (each admissible on the
+    other's slot), repeated while one improves."""
     improved = False
-    for i, j in zip(*np.nonzero(ok)):
-        g, h = int(w[i]), int(w[j])
-        if g == h or not (s.t.adm[h, i] and s.t.adm[g, j]):
-            continue  # an earlier swap of this sweep moved one of them
-        if prune and rem[i] + rem[j] + s.t.best[g, j] + s.t.best[h, i] >= -s.threshold():
-            continue
-        mg = np.sort(np.append(s.members[g][s.members[g] != i], j))
-        mh = np.sort(np.append(s.members[h][s.members[h] != j], i))
-        new = {g: s.evaluate(g, mg), h: s.evaluate(h, mh)}
-        if s.improves(s.delta(new)):
-            s.apply({g: mg, h: mh}, new)
-            improved = True
-            if prune:
-                touched = np.concatenate([mg, mh])
-                rem[touched] = _removals(s, touched)
+    G = len(s.value)
+    for g in range(G):
+        for h in range(g + 1, G):
+            while True:
+                A, B = s.members[g], s.members[h]
+                ok = s.t.adm[h, A][:, None] & s.t.adm[g, B][None, :]
+                ia, jb = np.nonzero(ok)
+                if len(ia) == 0 or not _apply_best(s, g, h, A[ia], B[jb]):
+                    break
+                improved = True
     return improved
 
 
@@ -360,12 +374,13 @@ def _construct(inst: GpuShareInstance, t: _Tables) -> np.ndarray:
 
 
 def _improve(s: _State, max_passes: int) -> _State:
-    """Sweeps of moves, then of swaps, then slot closures, until none improves (≤ ``max_passes``
-    rounds)."""
+    """Sweeps of moves, then of swaps, then (carbon) slot closures, until none improves
+    (≤ ``max_passes`` rounds)."""
+    closing = bool(s.t.fixed.any())  # only fixed carbon rewards emptying a slot as such
     for _ in range(max_passes):
-        moved = _try_moves(s)
-        if not moved and not _try_swaps(s) and not _try_close(s):
-            break
+        if _try_moves(s) or _try_swaps(s) or (closing and _try_close(s)):
+            continue
+        break
     return s
 
 
@@ -382,7 +397,8 @@ def place_for_objective(
         ``latency``, ``throughput``, ``cost`` or ``carbon``; default the instance's.
     max_passes
         Bound on local-search rounds per start (a round: a sweep of moves; if none improves, a
-        sweep of swaps; if none improves, slot closures until one does).
+        sweep of swaps; if none improves and the objective is carbon, slot closures until one
+        does).
 
     Returns
     -------
@@ -393,10 +409,13 @@ def place_for_objective(
 
     Notes
     -----
-    Complexity, N agents, G slots, U units per GPU, n_g agents on a slot: tables O(G·N·U);
-    one slot evaluation O(n_g·U) (memoised); construction N·G evaluations; per round at most
-    2·N·G evaluations of moves, N + N²/2 of swaps and N·G of closures; two starts. The
-    benchmark (benchmarks/gpushare_placement.py) reports the wall time against the MILP's.
+    Complexity, N agents, G slots, U units per GPU, n_g agents on slot g: tables O(G·N·U);
+    one slot evaluation O(n_g·U log) (memoised); construction N·G evaluations. A move step on
+    slots (g, h) prices its n_g candidates, a swap step its ≤ n_g·n_h, each at O(n_g·U log),
+    in one numpy pass, and repeats while it improves; closures (carbon only) cost N·G
+    evaluations a round. Two starts. The number of improving steps has no useful bound
+    beyond ``max_passes`` rounds; benchmarks/gpushare_placement.py reports the wall time
+    against the MILP's.
     """
     objective = objective or inst.objective
     n, G = len(inst.agents), len(inst.slots)
