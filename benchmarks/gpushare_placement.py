@@ -1,11 +1,13 @@
 """gpushare on several GPUs: every heuristic's gap to the MILP, and its time ÷ the MILP's.
 
-Run:  python benchmarks/gpushare_placement.py          (≈ 1 min on 2 cores)
+Run:  python benchmarks/gpushare_placement.py          (≈ 3 min on 2 cores)
+      python benchmarks/gpushare_placement.py --quick  (≈ 30 s: no larger instances)
 
 Instances: every bundled ``instances/gpushare/*.yaml`` with more than one slot, under each of
 the four objectives (its own is marked *), and seeded random multi-GPU instances from
 ``ecoopt.gpushare.generate.generate`` (n_gpus ≥ 2, several sizes, four seeds, all four
-objectives). The MILP runs with ``mip_rel_gap=1e-6``; a gap is relative to its optimum, or to its
+objectives), and, unless ``--quick``, two larger ones (100 and 200 agents) reported apart.
+The MILP runs with ``mip_rel_gap=1e-6``; a gap is relative to its optimum, or to its
 bound when it is not proven optimal (over-states a heuristic's gap, never under-states it).
 Times: MILP = build + hand-off + HiGHS, one run; heuristic = best of three runs. A ``!`` marks
 a plan the evaluator finds infeasible. Figures only: nothing here is asserted.
@@ -13,6 +15,7 @@ a plan the evaluator finds infeasible. Figures only: nothing here is asserted.
 
 from __future__ import annotations
 
+import argparse
 import math
 import platform
 import statistics
@@ -34,6 +37,7 @@ OURS = "sqrt_waterfill"
 SIZES = [(6, 2, 20), (8, 2, 100), (10, 3, 20), (12, 2, 20), (16, 4, 20), (20, 3, 100),
          (30, 4, 20), (40, 5, 20)]  # fmt: skip
 SEEDS = range(4)
+LARGER = [(100, 10, 100), (200, 20, 20)]  # seed 0; MILP time limit 60 s
 
 
 def _best_of(n: int, f, *args, **kw):  # noqa: ANN001, ANN202
@@ -97,11 +101,13 @@ def bundled() -> list[dict[str, float]]:
     return out
 
 
-def random_instances() -> list[dict[str, float]]:
-    header("Random multi-GPU instances: generate(n, gpus, seed=s, share_units=U, objective=o)")
+def random_instances(
+    sizes: list[tuple[int, int, int]], seeds: range, title: str
+) -> list[dict[str, float]]:
+    header(f"{title}: generate(n, gpus, seed=s, share_units=U, objective=o)")
     out = []
-    for n, gpus, units in SIZES:
-        for seed in SEEDS:
+    for n, gpus, units in sizes:
+        for seed in seeds:
             for obj in OBJECTIVES:
                 inst = generate(n, gpus, seed=seed, share_units=units, objective=obj)
                 r = row(f"{n}×{gpus} U={units} s{seed}", inst, obj)
@@ -124,18 +130,24 @@ def summary(what: str, rows: list[dict[str, float]]) -> None:
 
 
 def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--quick", action="store_true", help="skip the larger instances")
+    quick = p.parse_args().quick
     print(
         f"# gpushare placement benchmark — {highs_version()}, Python "
         f"{platform.python_version()}, {platform.machine()}"
     )
     b = bundled()
-    r = random_instances()
+    r = random_instances(SIZES, SEEDS, "Random multi-GPU instances")
+    big = [] if quick else random_instances(LARGER, range(1), "Larger random instances")
     print("\n## Summary (gap in %, inf = infeasible plan)")
     summary("bundled, own objective", [x for x in b if x["own"]])
     summary("bundled, all four objectives", b)
     summary("random", r)
     for k, obj in enumerate(OBJECTIVES):
         summary(f"random, {obj}", [x for x in r if x["obj"] == k])
+    if big:
+        summary("larger random (100-200 agents)", big)
 
 
 if __name__ == "__main__":
