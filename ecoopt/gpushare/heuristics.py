@@ -1,12 +1,16 @@
 """gpushare heuristics: the paper's O(N) allocator, its baselines, the exact greedy, and ours.
 
 Each allocator is a pure numpy function on one capacity (``*_shares``); the instance-level
-wrappers place agents on GPUs (one GPU or pool: trivially; several: worst-fit by required share),
-allocate on each, and quantise to the GPU's share units by largest remainder.
+wrappers place agents on GPUs (one GPU or pool: trivially; several: the paper's baselines by
+worst-fit of required share, :func:`place`; ``greedy_marginal`` and ``sqrt_waterfill`` by the
+objective-aware search of :func:`~ecoopt.gpushare.placement.place_for_objective`), allocate on
+each, and quantise to the GPU's share units by largest remainder.
 
-Complexities (N agents, U units per GPU): ``adaptive`` O(N); ``static_equal`` O(N);
+Complexities per GPU (N agents, U units per GPU): ``adaptive`` O(N); ``static_equal`` O(N);
 ``round_robin`` O(N); ``greedy_marginal`` O((N + U) log N); ``sqrt_waterfill`` O(N log N)
-(100 bisection steps of O(N) for the water level, then ≤ 2N + U unit moves of O(log N)).
+(100 bisection steps of O(N) for the water level, then ≤ 2N + U unit moves of O(log N)). On
+G > 1 slots add the placement: worst-fit O(G·N·U); ``place_for_objective`` O(G·N·U) tables plus
+a local search whose passes cost O(N·G + N²) slot evaluations of O(n_g·U) each (its docstring).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from .instance import GpuShareInstance
 from .model import min_units
 from .packing import first_fit_decreasing
 from .physics import latency_s, served_rps, slot_rates, unit_bounds
+from .placement import place_for_objective
 
 
 # -- pure allocators on one capacity ------------------------------------------------------------
@@ -157,11 +162,15 @@ def place(inst: GpuShareInstance) -> np.ndarray:
 
 
 def _per_slot(
-    inst: GpuShareInstance, method: str, allocate: Callable[[np.ndarray, int], np.ndarray]
+    inst: GpuShareInstance,
+    method: str,
+    allocate: Callable[[np.ndarray, int], np.ndarray],
+    where: np.ndarray | None = None,
 ) -> Plan:
-    """Place agents, then ``allocate(agent_indices, slot_index) -> units`` on each slot; in a
-    pool, models go onto its GPUs by first-fit decreasing (``packing``)."""
-    where = place(inst)
+    """Place agents (``where``: slot index per agent, default :func:`place`), then
+    ``allocate(agent_indices, slot_index) -> units`` on each slot; in a pool, models go onto
+    its GPUs by first-fit decreasing (``packing``)."""
+    where = place(inst) if where is None else where
     k = np.zeros(len(inst.agents), dtype=np.int64)
     host = np.zeros(len(inst.agents), dtype=np.int64)
     for g in np.unique(where):
@@ -322,7 +331,8 @@ def greedy_marginal(inst: GpuShareInstance, objective: str | None = None) -> Pla
 
     Exact on one GPU when each agent's cost is convex in its share (true for all four
     objectives under the tangent-continued M/M/1 model): the classic marginal-allocation
-    theorem for separable convex resource allocation. O(N + U log N).
+    theorem for separable convex resource allocation. O(N + U log N) per GPU. On several GPUs
+    agents are first placed by :func:`~ecoopt.gpushare.placement.place_for_objective`.
     """
     objective = objective or inst.objective
 
@@ -333,7 +343,7 @@ def greedy_marginal(inst: GpuShareInstance, objective: str | None = None) -> Pla
         budget = 2 * len(idx) + inst.slots[g].capacity_units
         return _local_search(inst, objective, idx, g, lo, lo, hi, max_moves=budget)
 
-    return _per_slot(inst, "greedy_marginal", alloc)
+    return _per_slot(inst, "greedy_marginal", alloc, place_for_objective(inst, objective))
 
 
 def sqrt_waterfill(inst: GpuShareInstance, objective: str | None = None) -> Plan:
@@ -341,7 +351,9 @@ def sqrt_waterfill(inst: GpuShareInstance, objective: str | None = None) -> Plan
     :func:`sqrt_waterfill_shares`, floored to whole units (never below an agent's smallest
     admissible level: min share and SLO), then improved one unit at a time
     (:func:`_local_search`: drop, add or move a unit) until no move helps. Never breaks a
-    minimum share."""
+    minimum share. On several GPUs agents are first placed by
+    :func:`~ecoopt.gpushare.placement.place_for_objective` (benchmarks/gpushare_placement.py
+    measures its gap to the MILP)."""
     objective = objective or inst.objective
     a = inst.arrays
     raw = np.zeros(len(a.names))
@@ -364,7 +376,7 @@ def sqrt_waterfill(inst: GpuShareInstance, objective: str | None = None) -> Plan
         budget = 2 * len(idx) + slot.capacity_units
         return _local_search(inst, objective, idx, g, k, lo, hi, max_moves=budget)
 
-    plan = _per_slot(inst, "sqrt_waterfill", alloc)
+    plan = _per_slot(inst, "sqrt_waterfill", alloc, place_for_objective(inst, objective))
     plan.raw_share = raw
     return plan
 
