@@ -31,6 +31,11 @@ class ProblemSpec:
     #: every method for one instance (default: ``heuristics``); lets a problem add per-instance
     #: rows such as monolithic on each device
     methods: Callable[[Any], dict[str, Callable[..., Any]]] | None = None
+    #: (instance, lp, plan) -> [(label, columns, rhs)]: integer cover cuts Σ_cols x ≤ rhs that
+    #: every feasible plan satisfies and ``plan`` breaks (e.g. the layers it puts on a device
+    #: whose memory they overflow by one byte). Exact where HiGHS's tolerances are too coarse;
+    #: see ``ecoopt.cuts``.
+    cuts: Callable[..., list[tuple[Any, Any, float]]] | None = None
 
     def methods_for(self, instance: Any) -> dict[str, Callable[..., Any]]:
         return self.methods(instance) if self.methods else dict(self.heuristics)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .cuts import MAX_ROUNDS, add_cuts
 from .errors import EcoOptError
 from .highs import TIGHT, highs_version, relative_gap, solve_lp
 from .infeasibility import ElasticReport, elastic_analysis
@@ -135,6 +136,7 @@ def _solve_checked(spec, instance, lp, objective, options, x0, scale, interface,
 
     first = run(x0)
     notes: list[str] = []
+    first = _cut_rounds(spec, instance, lp, first, lambda: run(x0), notes)
     if interface == "highs" and _needs_second_look(first, ref[1]):
         sol = first.solution
         claim = "infeasible" if sol.termination in INFEASIBLE else sol.termination
@@ -147,6 +149,25 @@ def _solve_checked(spec, instance, lp, objective, options, x0, scale, interface,
         )
         first = second if second.optimal else better(first, second, lp.sense)
     return first, notes, spent
+
+
+def _cut_rounds(spec, instance, lp, chk: Check, rerun, notes: list[str]) -> Check:  # noqa: ANN001
+    """While the solver's plan overflows a capacity the evaluator counts exactly, add the
+    problem's cover cuts and solve again (``ecoopt.cuts``)."""
+    rounds = count = 0
+    while spec.cuts is not None and chk.plan is not None and not chk.feasible:
+        cuts = spec.cuts(instance, lp, chk.plan) if rounds < MAX_ROUNDS else []
+        if not cuts:
+            break
+        add_cuts(lp, cuts, rounds)
+        rounds, count = rounds + 1, count + len(cuts)
+        chk = rerun()
+    if rounds:
+        notes.append(
+            f"{count} cover cut(s) in {rounds} round(s) cut off plans that overflow memory by "
+            "less than HiGHS's tolerance (memory is exact in bytes)"
+        )
+    return chk
 
 
 def _why(chk: Check, ref: tuple[Any, Any]) -> str:

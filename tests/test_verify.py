@@ -98,3 +98,26 @@ def test_summary_and_json_carry_the_check_time_and_notes():
     res = ecoopt.solve(inst)
     assert res.check_s > 0 and res.total_s >= res.solve_s + res.check_s
     assert "check" in res.summary() and "notes" in res.to_dict()
+
+
+def test_one_byte_over_a_gpu_is_cut_off_exactly():
+    # two 100 GB models, one a byte larger, on a 200 GB GPU: 5e-12 over, below HiGHS's
+    # tolerance; the fast GPU tempts both. Cover cuts keep memory exact in bytes.
+    gpu = {"share_units": 10, "idle_power_w": 0, "active_power_w": 100, "intensity_g_per_kwh": 1}
+    inst = ecoopt.from_dict(
+        {
+            "problem": "gpushare",
+            "objective": "latency",
+            "gpus": [
+                {"name": "fast", "memory_bytes": 2e11, "speed": 4.0, **gpu},
+                {"name": "slow", "memory_bytes": 2e11, **gpu},
+            ],
+            "agents": [
+                {"name": "a", "throughput_rps": 10, "arrival_rps": 1, "memory_bytes": 1e11},
+                {"name": "b", "throughput_rps": 10, "arrival_rps": 1, "memory_bytes": 1e11 + 1},
+            ],
+        }
+    )
+    res = ecoopt.solve(inst, strict=True, warm_start=False)
+    assert res.metrics["feasible"] and sorted(res.plan.slot) == ["fast", "slow"]
+    assert any("cover cut" in n for n in res.notes)  # HiGHS alone put both on "fast"

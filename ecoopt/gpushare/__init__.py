@@ -13,6 +13,7 @@ import numpy as np
 from ..lp import LinearProgram
 from ..problems import ProblemSpec, register
 from ..solve import ElasticReport
+from .cuts import memory_cuts
 from .evaluate import Evaluation, Plan, evaluate
 from .heuristics import HEURISTICS
 from .instance import OBJECTIVES, GpuShareInstance
@@ -214,6 +215,7 @@ SPEC = register(
         heuristics=HEURISTICS,
         precheck=precheck,
         explain=explain,
+        cuts=memory_cuts,
         default_heuristic="sqrt_waterfill",
     )
 )

@@ -12,6 +12,7 @@ import numpy as np
 from ..lp import LinearProgram
 from ..problems import ProblemSpec, register
 from ..solve import ElasticReport
+from .cuts import memory_cuts
 from .evaluate import Evaluation, Plan, evaluate
 from .heuristics import HEURISTICS, methods
 from .instance import OBJECTIVES, PartitionInstance
@@ -107,6 +108,7 @@ SPEC = register(
         heuristics=HEURISTICS,
         precheck=precheck,
         explain=explain,
+        cuts=memory_cuts,
         default_heuristic="greedy_layer",
         methods=methods,
     )
