@@ -7,11 +7,14 @@ AMP4EC, greedy, CarbonEdge scoring, the exact chain DP), ``evaluate`` (plan + ev
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..lp import LinearProgram
 from ..problems import ProblemSpec, register
 from ..solve import ElasticReport
+from ..tolerance import fits_memory, within
 from .evaluate import Evaluation, Plan, evaluate
 from .heuristics import HEURISTICS, methods
 from .instance import OBJECTIVES, PartitionInstance
@@ -49,10 +52,17 @@ def plan_to_x(inst: PartitionInstance, lp: LinearProgram, plan: Plan) -> np.ndar
 
 
 def precheck(inst: PartitionInstance) -> list[str]:
-    """Plain-words conflicts found without a solver."""
+    """Plain-words conflicts found without a solver, decided by the one tolerance rule.
+
+    A layer fits in no device iff its weights exceed every device's memory (exact, in bytes:
+    :func:`~ecoopt.tolerance.fits_memory`, the same test as the MILP's admissible ``place``
+    columns and the evaluator); the SLO is below the fastest possible latency iff that latency
+    is not :func:`~ecoopt.tolerance.within` it.
+    """
     data = inst.data
     out = []
-    too_big = np.flatnonzero(data.param_bytes > data.memory_bytes.max())
+    fits = fits_memory(data.param_bytes[:, None], data.memory_bytes[None, :])
+    too_big = np.flatnonzero(~fits.any(axis=1))
     if len(too_big):
         names = ", ".join(
             f"{data.layers[i]} ({data.param_bytes[i] / 1e9:.3g} GB)" for i in too_big[:8]
@@ -61,20 +71,30 @@ def precheck(inst: PartitionInstance) -> list[str]:
             f"layer(s) {names} fit in no device's memory (largest "
             f"{data.memory_bytes.max() / 1e9:.3g} GB): add memory or split the layer."
         )
-    if data.param_bytes.sum() > data.memory_bytes.sum():
+    weights, memory = math.fsum(data.param_bytes), math.fsum(data.memory_bytes)
+    if not fits_memory(weights, memory):
         out.append(
-            f"the model's weights ({data.param_bytes.sum() / 1e9:.3g} GB) exceed all "
-            f"devices' memory together ({data.memory_bytes.sum() / 1e9:.3g} GB)."
+            f"the model's weights ({weights / 1e9:.3g} GB) exceed all "
+            f"devices' memory together ({memory / 1e9:.3g} GB)."
         )
-    if inst.latency_slo_s is not None:
-        fastest = float(data.time_s.min(axis=1).sum())
-        if fastest > inst.latency_slo_s:
+    if inst.latency_slo_s is not None and not len(too_big):
+        fastest = math.fsum(np.where(fits, data.time_s, np.inf).min(axis=1))
+        if not within(fastest, inst.latency_slo_s):
             out.append(
                 f"latency_slo_s {inst.latency_slo_s:.4g} s is below the fastest possible "
-                f"latency {fastest:.4g} s (every layer on its fastest device, no "
-                "transfers): relax the SLO or add faster devices."
+                f"latency {fastest:.4g} s (every layer on its fastest device that holds its "
+                "weights, no transfers): relax the SLO or add faster devices."
             )
     return out
+
+
+def _slack_in_units(inst: PartitionInstance, family: str, label: object, slack: float) -> float:
+    """A row's elastic slack in the user's units: memory_fit is scaled (a fraction of the
+    device's memory), the message is not."""
+    data = inst.data
+    if family == "memory_fit":
+        return slack * float(data.memory_bytes[data.devices.index(str(label))]) / 1e9  # GB
+    return slack
 
 
 def explain(inst: PartitionInstance, report: ElasticReport | None) -> str:
@@ -85,7 +105,9 @@ def explain(inst: PartitionInstance, report: ElasticReport | None) -> str:
         "latency_slo": "the latency SLO (s) would have to be relaxed",
     }
     parts = [
-        f"{words.get(f, f)} [{f}: " + ", ".join(f"{lab}: +{v:.4g}" for lab, v in rows[:8]) + "]"
+        f"{words.get(f, f)} [{f}: "
+        + ", ".join(f"{lab}: +{_slack_in_units(inst, f, lab, v):.4g}" for lab, v in rows[:8])
+        + "]"
         for f, rows in report.by_family.items()
     ]
     return (

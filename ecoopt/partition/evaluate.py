@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..schema import Evaluation
+from ..tolerance import fits_memory, within
 from .instance import PartitionInstance
 
 
@@ -26,8 +27,9 @@ class Plan:
 def evaluate(inst: PartitionInstance, plan: Plan, objective: str | None = None) -> Evaluation:
     """Recompute latency, period, throughput, energy, carbon, inferences per gCO2 and memory.
 
-    Checks: every layer on a known device; weights fit each device's memory; every tensor
-    crossing devices has a link; latency within ``latency_slo_s``. Execution is sequential
+    Checks: every layer on a known device; weights fit each device's memory (exact, in bytes);
+    every tensor crossing devices has a link; latency within ``latency_slo_s`` (both by the one
+    tolerance rule, :mod:`ecoopt.tolerance`). Execution is sequential
     (one inference at a time: compute of every layer plus every transfer); the pipeline period
     is the largest busy time of any device or link per inference.
     """
@@ -54,7 +56,7 @@ def evaluate(inst: PartitionInstance, plan: Plan, objective: str | None = None) 
             f"edge {j}: no link from {data.devices[src[j]]} to {data.devices[dst[j]]}"
         )
     mem = np.bincount(a, weights=data.param_bytes, minlength=D)
-    for d in np.flatnonzero(mem > data.memory_bytes * (1 + 1e-9)):
+    for d in np.flatnonzero(~fits_memory(mem, data.memory_bytes)):
         violations.append(
             f"{data.devices[d]}: weights {mem[d] / 1e9:.4g} GB > memory "
             f"{data.memory_bytes[d] / 1e9:.4g} GB"
@@ -62,7 +64,7 @@ def evaluate(inst: PartitionInstance, plan: Plan, objective: str | None = None) 
     link_t = np.where(no_link, np.inf, data.link_time[src, dst, k])
     compute = data.time_s[layer, a]
     latency = float(compute.sum() + link_t.sum())
-    if inst.latency_slo_s is not None and latency > inst.latency_slo_s * (1 + 1e-9):
+    if inst.latency_slo_s is not None and not within(latency, inst.latency_slo_s):
         violations.append(f"latency {latency:.6g} s above SLO {inst.latency_slo_s:.6g} s")
     carbon = float(data.carbon_g[layer, a].sum() + data.link_carbon_g[src, dst, k].sum())
     energy = float(data.energy_j[layer, a].sum() + data.link_energy_j[src, dst, k].sum())

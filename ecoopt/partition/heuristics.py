@@ -13,6 +13,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import NotApplicable
+from ..tolerance import fits_memory, within
 from .evaluate import Plan, evaluate
 from .instance import PartitionData, PartitionInstance
 
@@ -85,14 +86,14 @@ def best_split(inst: PartitionInstance, objective: str | None = None) -> Plan:
     else:
         value = _split_table(data, node, link)
     mem = np.concatenate([[0.0], np.cumsum(data.param_bytes)])
-    ok = (mem[:, None, None] <= data.memory_bytes[None, :, None]) & (
-        (mem[-1] - mem)[:, None, None] <= data.memory_bytes[None, None, :]
+    ok = fits_memory(mem[:, None, None], data.memory_bytes[None, :, None]) & fits_memory(
+        (mem[-1] - mem)[:, None, None], data.memory_bytes[None, None, :]
     )
     same = np.eye(D, dtype=bool)[None]  # a = b: the whole model on one device
-    ok &= ~same | (mem[-1] <= data.memory_bytes)[None, :, None]
+    ok &= ~same | fits_memory(mem[-1], data.memory_bytes)[None, :, None]
     ok &= latency < 1e29  # every transfer has a link
     if inst.latency_slo_s is not None:
-        ok &= latency <= inst.latency_slo_s * (1 + 1e-12)
+        ok &= within(latency, inst.latency_slo_s)
     value = np.where(ok, value, np.inf)
     s, a, b = np.unravel_index(int(np.argmin(value)), value.shape)
     if not np.isfinite(value[s, a, b]):
@@ -167,7 +168,7 @@ def greedy_layer(inst: PartitionInstance, objective: str | None = None) -> Plan:
             preds[v].append(k)
         if u >= 0 and v >= L:
             outs[u].append(k)
-    free = data.memory_bytes.astype(float).copy()
+    used = np.zeros(D)  # bytes placed so far: whole bytes, exact sums
     dev = np.zeros(L, dtype=np.int64)
     for layer in range(L):
         cost = node[layer].copy()
@@ -177,10 +178,15 @@ def greedy_layer(inst: PartitionInstance, objective: str | None = None) -> Plan:
             cost = cost + np.where(data.linked[s], link[s, :, k], np.inf)
         for k in outs[layer]:
             cost = cost + np.where(data.linked[:, data.sink], link[:, data.sink, k], np.inf)
-        cost = np.where(free >= data.param_bytes[layer], cost, np.inf)
-        d = int(np.argmin(cost)) if np.isfinite(cost).any() else int(np.argmax(free))
+        fits = fits_memory(used + data.param_bytes[layer], data.memory_bytes)
+        cost = np.where(fits, cost, np.inf)
+        d = (
+            int(np.argmin(cost))
+            if np.isfinite(cost).any()
+            else int(np.argmax(data.memory_bytes - used))
+        )
         dev[layer] = d
-        free[d] -= data.param_bytes[layer]
+        used[d] += data.param_bytes[layer]
     return _plan(data, "greedy_layer", dev)
 
 
@@ -212,7 +218,7 @@ def carbonedge_scoring(inst: PartitionInstance, mode: str) -> Plan:
             + wB / (1 + 2 * count)
             + wC / (1 + data.intensity * power * t_ms / 3.6e6)
         )
-        ok = (load <= 0.8) & (after <= 1.0)
+        ok = (load <= 0.8) & fits_memory(used + data.param_bytes[layer], data.memory_bytes)
         d = int(np.argmax(np.where(ok, score, -np.inf))) if ok.any() else int(np.argmin(load))
         dev[layer] = d
         used[d] += data.param_bytes[layer]

@@ -146,7 +146,7 @@ class PartitionData:
     time_s: np.ndarray  # (L, D) compute time of layer l on device d
     energy_j: np.ndarray  # (L, D) active energy
     carbon_g: np.ndarray  # (L, D) operational (incl. PUE) + embodied share
-    param_bytes: np.ndarray  # (L,)
+    param_bytes: np.ndarray  # (L,) whole bytes (rounded up at the boundary)
     memory_bytes: np.ndarray  # (D,)
     edges: list[tuple[int, int]]  # node indices; -1 = input, L = output
     edge_bytes: np.ndarray  # (E,)
@@ -187,7 +187,9 @@ class PartitionData:
         pos = {name: i for i, name in enumerate(layers)}
         L, D = len(layers), len(inst.devices)
         flops = np.array([g.graph.nodes[n]["flops"] for n in layers], dtype=float)
-        params = np.array([g.graph.nodes[n]["param_bytes"] for n in layers], dtype=float)
+        # whole bytes, so every sum of them is exact and memory is decided exactly
+        # (ecoopt.tolerance.fits_memory); a fractional byte count in a file is rounded up
+        params = np.ceil(np.array([g.graph.nodes[n]["param_bytes"] for n in layers], dtype=float))
         out_b = np.array([g.graph.nodes[n]["out_bytes"] for n in layers], dtype=float)
         intensity = np.array([d.static_intensity for d in inst.devices])
         pue = np.array([d.pue for d in inst.devices])

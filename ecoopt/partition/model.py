@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..lp import LinearProgram
+from ..tolerance import fits_memory
 from .instance import OBJECTIVES, PartitionInstance
 
 
@@ -42,7 +43,7 @@ def formulate(inst: PartitionInstance, objective: str) -> LinearProgram:
     data = inst.data
     L, D = data.time_s.shape
     lp = LinearProgram(name=f"partition_{objective}", sense="min")
-    fits = data.param_bytes[:, None] <= data.memory_bytes[None, :]
+    fits = fits_memory(data.param_bytes[:, None], data.memory_bytes[None, :])
     pl, pd = np.nonzero(fits)
     fe, fd, fe2 = _flow_columns(data)
 
@@ -147,14 +148,21 @@ def add_flow_balance(lp, data, pl, pd, pcols, fe, fd, fe2, fcols) -> None:  # no
 
 
 def add_memory_fit(lp: LinearProgram, data, pl, pd, cols) -> None:  # noqa: ANN001
-    r"""``memory_fit[d]``: Σ_l param_bytes_l·place[l,d] ≤ memory_d (weights resident). In GB."""
+    r"""``memory_fit[d]``: Σ_l (param_bytes_l / memory_bytes_d)·place[l,d] ≤ 1.
+
+    Index set: devices. The weights resident on d, as a fraction of its memory
+    (dimensionless): a row of order 1, so HiGHS's absolute row tolerance (about 1e-7) is a
+    relative one. Memory is exact in bytes (:func:`~ecoopt.tolerance.fits_memory`): the
+    evaluator judges the plan in bytes, and a layer whose weights exceed a device has no
+    ``place`` column there at all.
+    """
     lp.add_rows(
         "memory_fit",
         list(data.devices),
         pd,
         cols,
-        data.param_bytes[pl] / 1e9,
-        upper=data.memory_bytes / 1e9,
+        data.param_bytes[pl] / data.memory_bytes[pd],
+        upper=1.0,
         doc=add_memory_fit.__doc__ or "",
     )
 
