@@ -30,7 +30,10 @@ def plan_from_x(inst: PartitionInstance, lp: LinearProgram, x: np.ndarray) -> Pl
 
 
 def plan_to_x(inst: PartitionInstance, lp: LinearProgram, plan: Plan) -> np.ndarray | None:
-    """A full MILP start vector for ``plan`` (None if it uses an inadmissible placement)."""
+    """A full MILP start vector for ``plan`` (None if it uses an inadmissible placement).
+
+    ``period`` is in units of ``lp.meta["period_scale_s"]``, as in the model.
+    """
     data = inst.data
     L = len(data.layers)
     pl, pd, fe, fd, fe2 = lp.meta["index"]
@@ -45,10 +48,11 @@ def plan_to_x(inst: PartitionInstance, lp: LinearProgram, plan: Plan) -> np.ndar
     src = np.array([end[u] if u >= 0 else data.source for u, _ in data.edges])
     dst = np.array([end[v] if v < L else data.sink for _, v in data.edges])
     xf = ((fd == src[fe]) & (fe2 == dst[fe])).astype(float)
-    parts = [xp, xf]
+    parts = {"place": xp, "flow": xf}
     if "period" in lp.vars:
-        parts.append(np.array([evaluate(inst, plan, "period").objective]))
-    return np.concatenate(parts)
+        period = evaluate(inst, plan, "period").objective
+        parts["period"] = np.array([period / lp.meta["period_scale_s"]])
+    return np.concatenate([parts[name] for name in lp.vars])
 
 
 def precheck(inst: PartitionInstance) -> list[str]:
@@ -89,11 +93,13 @@ def precheck(inst: PartitionInstance) -> list[str]:
 
 
 def _slack_in_units(inst: PartitionInstance, family: str, label: object, slack: float) -> float:
-    """A row's elastic slack in the user's units: memory_fit is scaled (a fraction of the
-    device's memory), the message is not."""
+    """A row's elastic slack in the user's units: the model's rows are scaled (memory_fit is a
+    fraction of the device's memory, latency_slo a fraction of the SLO), the message is not."""
     data = inst.data
     if family == "memory_fit":
         return slack * float(data.memory_bytes[data.devices.index(str(label))]) / 1e9  # GB
+    if family == "latency_slo" and inst.latency_slo_s is not None:
+        return slack * inst.latency_slo_s  # s
     return slack
 
 

@@ -7,7 +7,7 @@ Sets
 Variables
     place[l, d] ∈ {0,1}: layer l runs on device d (only where its weights fit the memory);
     flow[k, l, d, e] ∈ [0,1]: edge (k, l) goes from device d to device e;
-    period ≥ 0 (s): pipeline period, only for the ``period`` objective.
+    period ≥ 0 (units of T_ref): pipeline period, only for the ``period`` objective.
 Tight transfer linearisation (DESIGN §4): Σ_e flow[k,l,d,e] = place[k,d] and
 Σ_d flow[k,l,d,e] = place[l,e]. For a chain this is a network-flow matrix (integral LP); it
 never needs the weak flow ≥ place + place − 1 form. A missing link simply has no flow column.
@@ -18,15 +18,34 @@ Objectives
     carbon (gCO2e/inference), latency (s), period (s/inference; throughput = 1/period),
     weighted = carbon_per_g·carbon + latency_per_s·latency. ``latency_slo_s`` bounds latency for
     every objective.
+Scaling
+    HiGHS's row tolerances are absolute (about 1e-7), so every row is written in units that make
+    it of order 1: memory as a fraction of the device, the SLO as a fraction of the SLO, busy
+    times and the period in units of T_ref (``lp.meta["period_scale_s"]``). Objective
+    coefficients carry the units back: ``lp.objective_value(x)`` is in g or s.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
 from ..lp import LinearProgram
 from ..tolerance import fits_memory
 from .instance import OBJECTIVES, PartitionInstance
+
+
+class Cols(NamedTuple):
+    """Index arrays of the place and flow columns (one entry per column)."""
+
+    pl: np.ndarray  # layer of each place column
+    pd: np.ndarray  # device of each place column
+    place: np.ndarray  # global column numbers
+    fe: np.ndarray  # edge of each flow column
+    fd: np.ndarray  # sending device
+    fe2: np.ndarray  # receiving device
+    flow: np.ndarray  # global column numbers
 
 
 def _flow_columns(data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: ANN001
@@ -41,12 +60,25 @@ def formulate(inst: PartitionInstance, objective: str) -> LinearProgram:
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
     data = inst.data
-    L, D = data.time_s.shape
     lp = LinearProgram(name=f"partition_{objective}", sense="min")
+    c = _add_decisions(lp, inst, objective)
+    add_assign(lp, data, c.pl, c.place)
+    add_flow_balance(lp, data, c.pl, c.pd, c.place, c.fe, c.fd, c.fe2, c.flow)
+    add_memory_fit(lp, data, c.pl, c.pd, c.place)
+    if inst.latency_slo_s is not None:
+        add_latency_slo(lp, data, c, inst.latency_slo_s)
+    if objective == "period":
+        add_period(lp, data, c)
+    lp.meta["index"] = (c.pl, c.pd, c.fe, c.fd, c.fe2)  # place and flow columns, for plans
+    return lp
+
+
+def _add_decisions(lp: LinearProgram, inst: PartitionInstance, objective: str) -> Cols:
+    """The ``place`` columns (admissible by memory, exact in bytes) and the ``flow`` columns."""
+    data = inst.data
     fits = fits_memory(data.param_bytes[:, None], data.memory_bytes[None, :])
     pl, pd = np.nonzero(fits)
     fe, fd, fe2 = _flow_columns(data)
-
     if objective == "period":
         cx, cz = np.zeros(len(pl)), np.zeros(len(fe))
     else:
@@ -74,16 +106,21 @@ def formulate(inst: PartitionInstance, objective: str) -> LinearProgram:
         cost=cz,
         doc="flow[edge, from, to] = 1 if the edge's tensor goes from → to",
     )
-    add_assign(lp, data, pl, place.cols)
-    add_flow_balance(lp, data, pl, pd, place.cols, fe, fd, fe2, flow.cols)
-    add_memory_fit(lp, data, pl, pd, place.cols)
-    if inst.latency_slo_s is not None:
-        add_latency_slo(lp, data, pl, pd, place.cols, fe, fd, fe2, flow.cols, inst.latency_slo_s)
-    if objective == "period":
-        period = lp.add_vars("period", ["period"], cost=1.0, doc="pipeline period, s")
-        add_period(lp, data, pl, pd, place.cols, fe, fd, fe2, flow.cols, int(period.cols[0]))
-    lp.meta["index"] = (pl, pd, fe, fd, fe2)  # place and flow columns, for plan extraction
-    return lp
+    return Cols(pl, pd, place.cols, fe, fd, fe2, flow.cols)
+
+
+def latency_terms(data, c: Cols) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """(columns, seconds) of the latency expression Σ t·place + Σ τ·flow, one per column."""
+    cols = np.concatenate([c.place, c.flow])
+    secs = np.concatenate([data.time_s[c.pl, c.pd], data.link_time[c.fd, c.fe2, c.fe]])
+    return cols, secs
+
+
+def period_scale_s(data) -> float:  # noqa: ANN001
+    """T_ref = Σ_l min_d t[l,d] / D (s), a lower bound on any period (the work on the fastest
+    devices, spread evenly); 1 s when it is not positive (e.g. every measured time is 0)."""
+    t_ref = float(data.time_s.min(axis=1).sum()) / data.time_s.shape[1]
+    return t_ref if np.isfinite(t_ref) and t_ref > 0 else 1.0
 
 
 def _edge_name(data, k: int) -> str:  # noqa: ANN001
@@ -167,50 +204,60 @@ def add_memory_fit(lp: LinearProgram, data, pl, pd, cols) -> None:  # noqa: ANN0
     )
 
 
-def add_latency_slo(lp, data, pl, pd, pcols, fe, fd, fe2, fcols, slo: float) -> None:  # noqa: ANN001
-    r"""``latency_slo``: Σ t[l,d]·place + Σ τ[k,l,d,e]·flow ≤ latency_slo_s (s)."""
-    cols = np.concatenate([pcols, fcols])
-    vals = np.concatenate([data.time_s[pl, pd], data.link_time[fd, fe2, fe]])
+def add_latency_slo(lp: LinearProgram, data, c: Cols, slo: float) -> None:  # noqa: ANN001
+    r"""``latency_slo``: Σ (t[l,d] / slo)·place + Σ (τ[k,l,d,e] / slo)·flow ≤ 1.
+
+    One row. The latency of one inference (s) as a fraction of ``latency_slo_s`` (s), so the row
+    is of order 1 and HiGHS's absolute tolerance is relative; the evaluator checks it with
+    :func:`~ecoopt.tolerance.within`. The elastic explanation multiplies its slack by the SLO.
+    """
+    cols, secs = latency_terms(data, c)
     lp.add_rows(
         "latency_slo",
         ["latency"],
         np.zeros(len(cols), dtype=np.int64),
         cols,
-        vals,
-        upper=slo,
+        secs / slo,
+        upper=1.0,
         doc=add_latency_slo.__doc__ or "",
     )
 
 
-def add_period(lp, data, pl, pd, pcols, fe, fd, fe2, fcols, pcol: int) -> None:  # noqa: ANN001
-    r"""``device_busy[d]``: Σ_l t[l,d]·place[l,d] − period ≤ 0 and
-    ``link_busy[link]``: Σ_{k,l, both directions} bytes/bandwidth·flow − period ≤ 0.
+def add_period(lp: LinearProgram, data, c: Cols) -> None:  # noqa: ANN001
+    r"""``device_busy[d]``: Σ_l (t[l,d] / T_ref)·place[l,d] − period ≤ 0 and
+    ``link_busy[link]``: Σ_{k,l, both directions} (bytes / bandwidth / T_ref)·flow − period ≤ 0.
 
-    The period bounds every device's and every link's busy time per inference (s): a pipeline
-    over a stream of inferences completes one per period.
+    Index sets: devices; undirected links. The period bounds every device's and every link's
+    busy time per inference: a pipeline over a stream of inferences completes one per period.
+    Busy times and ``period`` are in units of T_ref (:func:`period_scale_s`, kept in
+    ``lp.meta["period_scale_s"]``), so the optimum of ``period`` is ≥ 1 and of order 1; its
+    objective coefficient is T_ref, so the objective is in seconds.
     """
     D = len(data.devices)
+    t_ref = period_scale_s(data)
+    lp.meta["period_scale_s"] = t_ref
+    pcol = int(lp.add_vars("period", ["period"], cost=t_ref, doc="period / T_ref").cols[0])
     lp.add_rows(
         "device_busy",
         list(data.devices),
-        np.concatenate([pd, np.arange(D)]),
-        np.concatenate([pcols, np.full(D, pcol)]),
-        np.concatenate([data.time_s[pl, pd], -np.ones(D)]),
+        np.concatenate([c.pd, np.arange(D)]),
+        np.concatenate([c.place, np.full(D, pcol)]),
+        np.concatenate([data.time_s[c.pl, c.pd] / t_ref, -np.ones(D)]),
         upper=0.0,
         doc=add_period.__doc__ or "",
         elastic=False,
     )
-    link = data.link_index[fd, fe2]
+    link = data.link_index[c.fd, c.fe2]
     on = link >= 0
     n_links = int(data.link_index.max()) + 1
     if n_links > 0:
-        busy = data.edge_bytes[fe[on]] / data.bandwidth[fd[on], fe2[on]]  # occupancy, no latency
+        busy = data.edge_bytes[c.fe[on]] / data.bandwidth[c.fd[on], c.fe2[on]]  # no latency
         lp.add_rows(
             "link_busy",
             [f"link{k}" for k in range(n_links)],
             np.concatenate([link[on], np.arange(n_links)]),
-            np.concatenate([fcols[on], np.full(n_links, pcol)]),
-            np.concatenate([busy, -np.ones(n_links)]),
+            np.concatenate([c.flow[on], np.full(n_links, pcol)]),
+            np.concatenate([busy / t_ref, -np.ones(n_links)]),
             upper=0.0,
             doc=add_period.__doc__ or "",
             elastic=False,
