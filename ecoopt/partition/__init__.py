@@ -32,7 +32,8 @@ def plan_from_x(inst: PartitionInstance, lp: LinearProgram, x: np.ndarray) -> Pl
 def plan_to_x(inst: PartitionInstance, lp: LinearProgram, plan: Plan) -> np.ndarray | None:
     """A full MILP start vector for ``plan`` (None if it uses an inadmissible placement).
 
-    ``period`` is in units of ``lp.meta["period_scale_s"]``, as in the model.
+    ``period`` is divided by ``lp.meta["period_scale_s"]``; ``used``, ``wait`` and ``latency``
+    (idle power) are computed from the model's own latency expression, in their scaled units.
     """
     data = inst.data
     L = len(data.layers)
@@ -52,6 +53,15 @@ def plan_to_x(inst: PartitionInstance, lp: LinearProgram, plan: Plan) -> np.ndar
     if "period" in lp.vars:
         period = evaluate(inst, plan, "period").objective
         parts["period"] = np.array([period / lp.meta["period_scale_s"]])
+    if "used" in lp.vars:
+        idle, lmax, scale = lp.meta["idle"]
+        t_place = data.time_s[pl, pd] * xp
+        latency = float(t_place.sum() + (data.link_time[fd, fe2, fe] * xf).sum())
+        busy = np.bincount(pd, weights=t_place, minlength=len(data.devices))[idle]
+        used = np.isin(idle, a).astype(float)
+        parts["used"] = used
+        parts["wait"] = used * np.maximum(latency - busy, 0.0) / lmax
+        parts["latency"] = np.array([latency / scale])
     return np.concatenate([parts[name] for name in lp.vars])
 
 

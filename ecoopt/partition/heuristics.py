@@ -1,6 +1,7 @@
 """partition heuristics and the exact chain DP.
 
-Every method returns a :class:`Plan`; all are judged by :func:`evaluate`. Complexities with L
+Every method returns a :class:`Plan`; all are judged by :func:`evaluate` (which counts idle
+power; the heuristics' own costs are the additive proxies, without it). Complexities with L
 layers, E edges, D devices: monolithic O(L·D); best single split O(L·E·D²) as matrix products;
 AMP4EC split O(L + D log D); greedy per layer O(E·D); CarbonEdge weighted scoring O(L·D);
 chain DP O(L·D²).
@@ -231,13 +232,25 @@ def dp_chain(inst: PartitionInstance, objective: str | None = None) -> Plan:
 
     V[l, d] = node[l, d] + min_{d'} (V[l−1, d'] + link[d', d, edge l−1→l]), the input pinned
     on the source and the output on the sink. Memory and the SLO are not in the recursion:
-    when its plan violates them it is only a lower bound (noted in the plan).
+    when its plan violates them it is only a lower bound (noted in the plan). Idle power makes
+    carbon non-additive (a used device idles for the whole latency minus its own busy time), so
+    for carbon and weighted with any idle cost the DP is not applicable.
     """
     objective = objective or inst.objective
     if not inst.graph.is_chain:
         raise NotApplicable("dp_chain needs a chain graph")
     if objective == "period":
         raise NotApplicable("dp_chain handles additive objectives, not the pipeline period")
+    if objective in ("carbon", "weighted"):
+        from .model import idle_rate
+
+        idle = [d for d, r in zip(inst.data.devices, idle_rate(inst, objective)) if r > 0]
+        if idle:
+            raise NotApplicable(
+                "dp_chain is exact only for additive costs; idle power on "
+                f"{', '.join(idle)} makes carbon depend on the whole plan's latency "
+                "(idle time = latency − busy time), so it is left to the MILP"
+            )
     data = inst.data
     L, D = data.time_s.shape
     node, link = costs(inst, objective)
