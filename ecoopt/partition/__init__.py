@@ -7,11 +7,14 @@ AMP4EC, greedy, CarbonEdge scoring, the exact chain DP), ``evaluate`` (plan + ev
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..lp import LinearProgram
 from ..problems import ProblemSpec, register
 from ..solve import ElasticReport
+from ..tolerance import fits_memory, within
 from .cuts import memory_cuts
 from .evaluate import Evaluation, Plan, evaluate
 from .heuristics import HEURISTICS, methods
@@ -28,7 +31,11 @@ def plan_from_x(inst: PartitionInstance, lp: LinearProgram, x: np.ndarray) -> Pl
 
 
 def plan_to_x(inst: PartitionInstance, lp: LinearProgram, plan: Plan) -> np.ndarray | None:
-    """A full MILP start vector for ``plan`` (None if it uses an inadmissible placement)."""
+    """A full MILP start vector for ``plan`` (None if it uses an inadmissible placement).
+
+    ``period`` is divided by ``lp.meta["period_scale_s"]``; ``used``, ``wait`` and ``latency``
+    (idle power) are computed from the model's own latency expression, in their scaled units.
+    """
     data = inst.data
     L = len(data.layers)
     pl, pd, fe, fd, fe2 = lp.meta["index"]
@@ -43,17 +50,34 @@ def plan_to_x(inst: PartitionInstance, lp: LinearProgram, plan: Plan) -> np.ndar
     src = np.array([end[u] if u >= 0 else data.source for u, _ in data.edges])
     dst = np.array([end[v] if v < L else data.sink for _, v in data.edges])
     xf = ((fd == src[fe]) & (fe2 == dst[fe])).astype(float)
-    parts = [xp, xf]
+    parts = {"place": xp, "flow": xf}
     if "period" in lp.vars:
-        parts.append(np.array([evaluate(inst, plan, "period").objective]))
-    return np.concatenate(parts)
+        period = evaluate(inst, plan, "period").objective
+        parts["period"] = np.array([period / lp.meta["period_scale_s"]])
+    if "used" in lp.vars:
+        idle, lmax, scale = lp.meta["idle"]
+        t_place = data.time_s[pl, pd] * xp
+        latency = float(t_place.sum() + (data.link_time[fd, fe2, fe] * xf).sum())
+        busy = np.bincount(pd, weights=t_place, minlength=len(data.devices))[idle]
+        used = np.isin(idle, a).astype(float)
+        parts["used"] = used
+        parts["wait"] = used * np.maximum(latency - busy, 0.0) / lmax
+        parts["latency"] = np.array([latency / scale])
+    return np.concatenate([parts[name] for name in lp.vars])
 
 
 def precheck(inst: PartitionInstance) -> list[str]:
-    """Plain-words conflicts found without a solver."""
+    """Plain-words conflicts found without a solver, decided by the one tolerance rule.
+
+    A layer fits in no device iff its weights exceed every device's memory (exact, in bytes:
+    :func:`~ecoopt.tolerance.fits_memory`, the same test as the MILP's admissible ``place``
+    columns and the evaluator); the SLO is below the fastest possible latency iff that latency
+    is not :func:`~ecoopt.tolerance.within` it.
+    """
     data = inst.data
     out = []
-    too_big = np.flatnonzero(data.param_bytes > data.memory_bytes.max())
+    fits = fits_memory(data.param_bytes[:, None], data.memory_bytes[None, :])
+    too_big = np.flatnonzero(~fits.any(axis=1))
     if len(too_big):
         names = ", ".join(
             f"{data.layers[i]} ({data.param_bytes[i] / 1e9:.3g} GB)" for i in too_big[:8]
@@ -62,20 +86,32 @@ def precheck(inst: PartitionInstance) -> list[str]:
             f"layer(s) {names} fit in no device's memory (largest "
             f"{data.memory_bytes.max() / 1e9:.3g} GB): add memory or split the layer."
         )
-    if data.param_bytes.sum() > data.memory_bytes.sum():
+    weights, memory = math.fsum(data.param_bytes), math.fsum(data.memory_bytes)
+    if not fits_memory(weights, memory):
         out.append(
-            f"the model's weights ({data.param_bytes.sum() / 1e9:.3g} GB) exceed all "
-            f"devices' memory together ({data.memory_bytes.sum() / 1e9:.3g} GB)."
+            f"the model's weights ({weights / 1e9:.3g} GB) exceed all "
+            f"devices' memory together ({memory / 1e9:.3g} GB)."
         )
-    if inst.latency_slo_s is not None:
-        fastest = float(data.time_s.min(axis=1).sum())
-        if fastest > inst.latency_slo_s:
+    if inst.latency_slo_s is not None and not len(too_big):
+        fastest = math.fsum(np.where(fits, data.time_s, np.inf).min(axis=1))
+        if not within(fastest, inst.latency_slo_s):
             out.append(
                 f"latency_slo_s {inst.latency_slo_s:.4g} s is below the fastest possible "
-                f"latency {fastest:.4g} s (every layer on its fastest device, no "
-                "transfers): relax the SLO or add faster devices."
+                f"latency {fastest:.4g} s (every layer on its fastest device that holds its "
+                "weights, no transfers): relax the SLO or add faster devices."
             )
     return out
+
+
+def _slack_in_units(inst: PartitionInstance, family: str, label: object, slack: float) -> float:
+    """A row's elastic slack in the user's units: the model's rows are scaled (memory_fit is a
+    fraction of the device's memory, latency_slo a fraction of the SLO), the message is not."""
+    data = inst.data
+    if family == "memory_fit":
+        return slack * float(data.memory_bytes[data.devices.index(str(label))]) / 1e9  # GB
+    if family == "latency_slo" and inst.latency_slo_s is not None:
+        return slack * inst.latency_slo_s  # s
+    return slack
 
 
 def explain(inst: PartitionInstance, report: ElasticReport | None) -> str:
@@ -86,7 +122,9 @@ def explain(inst: PartitionInstance, report: ElasticReport | None) -> str:
         "latency_slo": "the latency SLO (s) would have to be relaxed",
     }
     parts = [
-        f"{words.get(f, f)} [{f}: " + ", ".join(f"{lab}: +{v:.4g}" for lab, v in rows[:8]) + "]"
+        f"{words.get(f, f)} [{f}: "
+        + ", ".join(f"{lab}: +{_slack_in_units(inst, f, lab, v):.4g}" for lab, v in rows[:8])
+        + "]"
         for f, rows in report.by_family.items()
     ]
     return (

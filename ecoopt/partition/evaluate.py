@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from ..carbon import operational_carbon_g
 from ..schema import Evaluation
+from ..tolerance import fits_memory, within
 from .instance import PartitionInstance
 
 
@@ -26,10 +28,13 @@ class Plan:
 def evaluate(inst: PartitionInstance, plan: Plan, objective: str | None = None) -> Evaluation:
     """Recompute latency, period, throughput, energy, carbon, inferences per gCO2 and memory.
 
-    Checks: every layer on a known device; weights fit each device's memory; every tensor
-    crossing devices has a link; latency within ``latency_slo_s``. Execution is sequential
+    Checks: every layer on a known device; weights fit each device's memory (exact, in bytes);
+    every tensor crossing devices has a link; latency within ``latency_slo_s`` (both by the one
+    tolerance rule, :mod:`ecoopt.tolerance`). Execution is sequential
     (one inference at a time: compute of every layer plus every transfer); the pipeline period
-    is the largest busy time of any device or link per inference.
+    is the largest busy time of any device or link per inference. A device that hosts a layer
+    draws ``idle_power_w`` while it waits within the inference (latency − its busy time):
+    ``energy_j`` and ``carbon_g`` include that idle draw, ``idle_energy_j`` shows it alone.
     """
     objective = objective or inst.objective
     data = inst.data
@@ -54,7 +59,7 @@ def evaluate(inst: PartitionInstance, plan: Plan, objective: str | None = None) 
             f"edge {j}: no link from {data.devices[src[j]]} to {data.devices[dst[j]]}"
         )
     mem = np.bincount(a, weights=data.param_bytes, minlength=D)
-    for d in np.flatnonzero(mem > data.memory_bytes * (1 + 1e-9)):
+    for d in np.flatnonzero(~fits_memory(mem, data.memory_bytes)):
         violations.append(
             f"{data.devices[d]}: weights {mem[d] / 1e9:.4g} GB > memory "
             f"{data.memory_bytes[d] / 1e9:.4g} GB"
@@ -62,25 +67,20 @@ def evaluate(inst: PartitionInstance, plan: Plan, objective: str | None = None) 
     link_t = np.where(no_link, np.inf, data.link_time[src, dst, k])
     compute = data.time_s[layer, a]
     latency = float(compute.sum() + link_t.sum())
-    if inst.latency_slo_s is not None and latency > inst.latency_slo_s * (1 + 1e-9):
+    if inst.latency_slo_s is not None and not within(latency, inst.latency_slo_s):
         violations.append(f"latency {latency:.6g} s above SLO {inst.latency_slo_s:.6g} s")
-    carbon = float(data.carbon_g[layer, a].sum() + data.link_carbon_g[src, dst, k].sum())
+    idle_j = _idle_energy_j(data, a, compute, float(link_t.sum()))
+    idle_g = float(np.sum(operational_carbon_g(idle_j, data.intensity, data.pue)))
+    carbon = float(data.carbon_g[layer, a].sum() + data.link_carbon_g[src, dst, k].sum()) + idle_g
     energy = float(data.energy_j[layer, a].sum() + data.link_energy_j[src, dst, k].sum())
-    busy = np.bincount(a, weights=compute, minlength=D)
-    link_id = data.link_index[src, dst]
-    on = link_id >= 0
-    link_busy = np.bincount(
-        link_id[on],
-        weights=data.edge_bytes[on] / data.bandwidth[src[on], dst[on]],
-        minlength=max(1, int(data.link_index.max()) + 1),
-    )
-    period = float(max(busy.max(), link_busy.max(initial=0.0)))
+    period = _period_s(data, a, compute, src, dst)
     w = inst.weights
     metrics = {
         "latency_s": latency,
         "period_s": period,
         "throughput_per_s": 1.0 / period if period > 0 else float("inf"),
-        "energy_j": energy,
+        "energy_j": energy + float(idle_j.sum()),
+        "idle_energy_j": float(idle_j.sum()),
         "carbon_g": carbon,
         "inferences_per_g": 1.0 / carbon if carbon > 0 else float("inf"),
         "devices_used": int(len(np.unique(a))),
@@ -94,3 +94,29 @@ def evaluate(inst: PartitionInstance, plan: Plan, objective: str | None = None) 
         "weighted": w.carbon_per_g * carbon + w.latency_per_s * latency,
     }[objective]
     return Evaluation(value, not violations, violations, metrics)
+
+
+def _period_s(data, a, compute, src, dst) -> float:  # noqa: ANN001
+    """Largest busy time (s) of any device (its compute) or link (bytes / bandwidth)."""
+    busy = np.bincount(a, weights=compute, minlength=len(data.devices))
+    link_id = data.link_index[src, dst]
+    on = link_id >= 0
+    link_busy = np.bincount(
+        link_id[on],
+        weights=data.edge_bytes[on] / data.bandwidth[src[on], dst[on]],
+        minlength=max(1, int(data.link_index.max()) + 1),
+    )
+    return float(max(busy.max(), link_busy.max(initial=0.0)))
+
+
+def _idle_energy_j(data, a: np.ndarray, compute: np.ndarray, transfer_s: float) -> np.ndarray:  # noqa: ANN001
+    """(D,) idle energy (J) of every device hosting a layer: idle_power_w × its wait, the
+    latency minus its own busy time = the other devices' compute + every transfer (summed as
+    such, so a device alone with no transfer waits exactly 0 s). A missing link (inf s) makes
+    the wait, and the idle energy of a device with idle power, infinite."""
+    D = len(data.devices)
+    hosts = np.bincount(a, minlength=D) > 0
+    elsewhere = a[None, :] != np.arange(D)[:, None]  # (D, L)
+    wait = np.where(elsewhere, compute[None, :], 0.0).sum(axis=1) + transfer_s
+    with np.errstate(invalid="ignore"):  # 0 W × inf s is no idle energy
+        return np.where(hosts & (data.idle_power_w > 0), data.idle_power_w * wait, 0.0)

@@ -1,6 +1,7 @@
 """partition heuristics and the exact chain DP.
 
-Every method returns a :class:`Plan`; all are judged by :func:`evaluate`. Complexities with L
+Every method returns a :class:`Plan`; all are judged by :func:`evaluate` (which counts idle
+power; the heuristics' own costs are the additive proxies, without it). Complexities with L
 layers, E edges, D devices: monolithic O(L·D); best single split O(L·E·D²) as matrix products;
 AMP4EC split O(L + D log D); greedy per layer O(E·D); CarbonEdge weighted scoring O(L·D);
 chain DP O(L·D²).
@@ -13,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import NotApplicable
+from ..tolerance import fits_memory, within
 from .evaluate import Plan, evaluate
 from .instance import PartitionData, PartitionInstance
 
@@ -85,14 +87,14 @@ def best_split(inst: PartitionInstance, objective: str | None = None) -> Plan:
     else:
         value = _split_table(data, node, link)
     mem = np.concatenate([[0.0], np.cumsum(data.param_bytes)])
-    ok = (mem[:, None, None] <= data.memory_bytes[None, :, None]) & (
-        (mem[-1] - mem)[:, None, None] <= data.memory_bytes[None, None, :]
+    ok = fits_memory(mem[:, None, None], data.memory_bytes[None, :, None]) & fits_memory(
+        (mem[-1] - mem)[:, None, None], data.memory_bytes[None, None, :]
     )
     same = np.eye(D, dtype=bool)[None]  # a = b: the whole model on one device
-    ok &= ~same | (mem[-1] <= data.memory_bytes)[None, :, None]
+    ok &= ~same | fits_memory(mem[-1], data.memory_bytes)[None, :, None]
     ok &= latency < 1e29  # every transfer has a link
     if inst.latency_slo_s is not None:
-        ok &= latency <= inst.latency_slo_s * (1 + 1e-12)
+        ok &= within(latency, inst.latency_slo_s)
     value = np.where(ok, value, np.inf)
     s, a, b = np.unravel_index(int(np.argmin(value)), value.shape)
     if not np.isfinite(value[s, a, b]):
@@ -167,7 +169,7 @@ def greedy_layer(inst: PartitionInstance, objective: str | None = None) -> Plan:
             preds[v].append(k)
         if u >= 0 and v >= L:
             outs[u].append(k)
-    free = data.memory_bytes.astype(float).copy()
+    used = np.zeros(D)  # bytes placed so far: whole bytes, exact sums
     dev = np.zeros(L, dtype=np.int64)
     for layer in range(L):
         cost = node[layer].copy()
@@ -177,10 +179,15 @@ def greedy_layer(inst: PartitionInstance, objective: str | None = None) -> Plan:
             cost = cost + np.where(data.linked[s], link[s, :, k], np.inf)
         for k in outs[layer]:
             cost = cost + np.where(data.linked[:, data.sink], link[:, data.sink, k], np.inf)
-        cost = np.where(free >= data.param_bytes[layer], cost, np.inf)
-        d = int(np.argmin(cost)) if np.isfinite(cost).any() else int(np.argmax(free))
+        fits = fits_memory(used + data.param_bytes[layer], data.memory_bytes)
+        cost = np.where(fits, cost, np.inf)
+        d = (
+            int(np.argmin(cost))
+            if np.isfinite(cost).any()
+            else int(np.argmax(data.memory_bytes - used))
+        )
         dev[layer] = d
-        free[d] -= data.param_bytes[layer]
+        used[d] += data.param_bytes[layer]
     return _plan(data, "greedy_layer", dev)
 
 
@@ -212,7 +219,7 @@ def carbonedge_scoring(inst: PartitionInstance, mode: str) -> Plan:
             + wB / (1 + 2 * count)
             + wC / (1 + data.intensity * power * t_ms / 3.6e6)
         )
-        ok = (load <= 0.8) & (after <= 1.0)
+        ok = (load <= 0.8) & fits_memory(used + data.param_bytes[layer], data.memory_bytes)
         d = int(np.argmax(np.where(ok, score, -np.inf))) if ok.any() else int(np.argmin(load))
         dev[layer] = d
         used[d] += data.param_bytes[layer]
@@ -225,13 +232,25 @@ def dp_chain(inst: PartitionInstance, objective: str | None = None) -> Plan:
 
     V[l, d] = node[l, d] + min_{d'} (V[l−1, d'] + link[d', d, edge l−1→l]), the input pinned
     on the source and the output on the sink. Memory and the SLO are not in the recursion:
-    when its plan violates them it is only a lower bound (noted in the plan).
+    when its plan violates them it is only a lower bound (noted in the plan). Idle power makes
+    carbon non-additive (a used device idles for the whole latency minus its own busy time), so
+    for carbon and weighted with any idle cost the DP is not applicable.
     """
     objective = objective or inst.objective
     if not inst.graph.is_chain:
         raise NotApplicable("dp_chain needs a chain graph")
     if objective == "period":
         raise NotApplicable("dp_chain handles additive objectives, not the pipeline period")
+    if objective in ("carbon", "weighted"):
+        from .model import idle_rate
+
+        idle = [d for d, r in zip(inst.data.devices, idle_rate(inst, objective)) if r > 0]
+        if idle:
+            raise NotApplicable(
+                "dp_chain is exact only for additive costs; idle power on "
+                f"{', '.join(idle)} makes carbon depend on the whole plan's latency "
+                "(idle time = latency − busy time), so it is left to the MILP"
+            )
     data = inst.data
     L, D = data.time_s.shape
     node, link = costs(inst, objective)

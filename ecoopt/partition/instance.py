@@ -38,7 +38,9 @@ class Device(GridPowered):
     """An edge or datacenter device.
 
     Time of a layer = max(flops / ``flops_per_s``, param_bytes / ``memory_bandwidth_bytes_per_s``)
-    unless ``layer_times_s`` gives a measured time for it.
+    unless ``layer_times_s`` gives a measured time for it. A device that hosts at least one
+    layer draws ``active_power_w`` while it computes and ``idle_power_w`` while it waits within
+    the same inference (the other devices' compute and every transfer).
     """
 
     name: str = Field(min_length=1)
@@ -146,7 +148,7 @@ class PartitionData:
     time_s: np.ndarray  # (L, D) compute time of layer l on device d
     energy_j: np.ndarray  # (L, D) active energy
     carbon_g: np.ndarray  # (L, D) operational (incl. PUE) + embodied share
-    param_bytes: np.ndarray  # (L,)
+    param_bytes: np.ndarray  # (L,) whole bytes (rounded up at the boundary)
     memory_bytes: np.ndarray  # (D,)
     edges: list[tuple[int, int]]  # node indices; -1 = input, L = output
     edge_bytes: np.ndarray  # (E,)
@@ -160,12 +162,15 @@ class PartitionData:
     sink: int
     intensity: np.ndarray  # (D,) gCO2/kWh
     pue: np.ndarray  # (D,)
+    idle_power_w: np.ndarray  # (D,) drawn by a device hosting a layer while it waits
 
     def additive_costs(self, objective: str, w: Weights) -> tuple[np.ndarray, np.ndarray]:
         """Per-inference cost of each (layer, device) and each (from, to, edge) transfer.
 
         carbon: gCO2e; latency: s; weighted: carbon_per_g·carbon + latency_per_s·latency.
-        ``period`` is not additive: its additive proxy is latency. Transfers over a missing
+        ``period`` is not additive: its additive proxy is latency. Idle carbon is not additive
+        either and is left out: the heuristics use these proxies, the MILP and the evaluator
+        add the idle draw. Transfers over a missing
         link cost inf.
         """
         if objective == "carbon":
@@ -187,7 +192,9 @@ class PartitionData:
         pos = {name: i for i, name in enumerate(layers)}
         L, D = len(layers), len(inst.devices)
         flops = np.array([g.graph.nodes[n]["flops"] for n in layers], dtype=float)
-        params = np.array([g.graph.nodes[n]["param_bytes"] for n in layers], dtype=float)
+        # whole bytes, so every sum of them is exact and memory is decided exactly
+        # (ecoopt.tolerance.fits_memory); a fractional byte count in a file is rounded up
+        params = np.ceil(np.array([g.graph.nodes[n]["param_bytes"] for n in layers], dtype=float))
         out_b = np.array([g.graph.nodes[n]["out_bytes"] for n in layers], dtype=float)
         intensity = np.array([d.static_intensity for d in inst.devices])
         pue = np.array([d.pue for d in inst.devices])
@@ -268,4 +275,5 @@ class PartitionData:
             sink=names.index(inst.sink),
             intensity=intensity,
             pue=pue,
+            idle_power_w=np.array([d.idle_power_w for d in inst.devices], dtype=float),
         )

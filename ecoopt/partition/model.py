@@ -3,29 +3,57 @@ r"""The partition MILP: layers of a DAG on devices, transfers linearised by edge
 Sets
     L layers (topological order) plus ``input`` pinned on the source device and ``output`` on the
     sink; E edges (k, l) including input → first layers and last layers → output;
-    D devices; (d, e) ordered device pairs with a link, or d = e.
+    D devices; (d, e) ordered device pairs with a link, or d = e; I ⊆ D the devices whose idle
+    draw costs something (idle_power_w > 0, objectives carbon and weighted).
 Variables
     place[l, d] ∈ {0,1}: layer l runs on device d (only where its weights fit the memory);
     flow[k, l, d, e] ∈ [0,1]: edge (k, l) goes from device d to device e;
-    period ≥ 0 (s): pipeline period, only for the ``period`` objective.
+    period ≥ 0 (units of T_ref): pipeline period, only for the ``period`` objective;
+    used[d] ∈ {0,1}, wait[d] ≥ 0 (units of Lmax_d), latency ≥ 0 (units of Λ), d ∈ I: whether d
+    hosts a layer, how long it idles within one inference, and the latency itself.
 Tight transfer linearisation (DESIGN §4): Σ_e flow[k,l,d,e] = place[k,d] and
 Σ_d flow[k,l,d,e] = place[l,e]. For a chain this is a network-flow matrix (integral LP); it
 never needs the weak flow ≥ place + place − 1 form. A missing link simply has no flow column.
 Per inference (sequential execution of the layers, then transfers)
     latency = Σ t[l,d]·place + Σ τ[k,l,d,e]·flow, with τ = link latency + bytes / bandwidth;
-    carbon  = Σ c[l,d]·place + Σ c_link·flow, c = energy × intensity × PUE / 3.6e6 + embodied.
+    busy_d  = Σ_l t[l,d]·place[l,d];
+    carbon  = Σ c[l,d]·place + Σ c_link·flow + Σ_{d used} r_d·(latency − busy_d),
+    c = active energy × intensity × PUE / 3.6e6 + embodied, r_d = idle_power_w × intensity × PUE
+    / 3.6e6 (g/s): a device that hosts a layer idles while the others compute and transfer.
 Objectives
     carbon (gCO2e/inference), latency (s), period (s/inference; throughput = 1/period),
     weighted = carbon_per_g·carbon + latency_per_s·latency. ``latency_slo_s`` bounds latency for
     every objective.
+Scaling
+    HiGHS's row tolerances are absolute (about 1e-7), so every row is written in units that make
+    it of order 1: memory as a fraction of the device, the SLO as a fraction of the SLO, busy
+    times and the period in units of T_ref (``lp.meta["period_scale_s"]``), idle waits in
+    units of their bound Lmax_d, latency in units of Λ. Objective coefficients carry the units
+    back: ``lp.objective_value(x)`` is in g or s.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
+from ..carbon import operational_carbon_g
 from ..lp import LinearProgram
+from ..tolerance import fits_memory
 from .instance import OBJECTIVES, PartitionInstance
+
+
+class Cols(NamedTuple):
+    """Index arrays of the place and flow columns (one entry per column)."""
+
+    pl: np.ndarray  # layer of each place column
+    pd: np.ndarray  # device of each place column
+    place: np.ndarray  # global column numbers
+    fe: np.ndarray  # edge of each flow column
+    fd: np.ndarray  # sending device
+    fe2: np.ndarray  # receiving device
+    flow: np.ndarray  # global column numbers
 
 
 def _flow_columns(data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: ANN001
@@ -40,12 +68,27 @@ def formulate(inst: PartitionInstance, objective: str) -> LinearProgram:
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
     data = inst.data
-    L, D = data.time_s.shape
     lp = LinearProgram(name=f"partition_{objective}", sense="min")
-    fits = data.param_bytes[:, None] <= data.memory_bytes[None, :]
+    c = _add_decisions(lp, inst, objective)
+    add_assign(lp, data, c.pl, c.place)
+    add_flow_balance(lp, data, c.pl, c.pd, c.place, c.fe, c.fd, c.fe2, c.flow)
+    add_memory_fit(lp, data, c.pl, c.pd, c.place)
+    if inst.latency_slo_s is not None:
+        add_latency_slo(lp, data, c, inst.latency_slo_s)
+    if objective == "period":
+        add_period(lp, data, c)
+    if objective in ("carbon", "weighted"):
+        add_idle_wait(lp, inst, c, objective)
+    lp.meta["index"] = (c.pl, c.pd, c.fe, c.fd, c.fe2)  # place and flow columns, for plans
+    return lp
+
+
+def _add_decisions(lp: LinearProgram, inst: PartitionInstance, objective: str) -> Cols:
+    """The ``place`` columns (admissible by memory, exact in bytes) and the ``flow`` columns."""
+    data = inst.data
+    fits = fits_memory(data.param_bytes[:, None], data.memory_bytes[None, :])
     pl, pd = np.nonzero(fits)
     fe, fd, fe2 = _flow_columns(data)
-
     if objective == "period":
         cx, cz = np.zeros(len(pl)), np.zeros(len(fe))
     else:
@@ -73,16 +116,21 @@ def formulate(inst: PartitionInstance, objective: str) -> LinearProgram:
         cost=cz,
         doc="flow[edge, from, to] = 1 if the edge's tensor goes from → to",
     )
-    add_assign(lp, data, pl, place.cols)
-    add_flow_balance(lp, data, pl, pd, place.cols, fe, fd, fe2, flow.cols)
-    add_memory_fit(lp, data, pl, pd, place.cols)
-    if inst.latency_slo_s is not None:
-        add_latency_slo(lp, data, pl, pd, place.cols, fe, fd, fe2, flow.cols, inst.latency_slo_s)
-    if objective == "period":
-        period = lp.add_vars("period", ["period"], cost=1.0, doc="pipeline period, s")
-        add_period(lp, data, pl, pd, place.cols, fe, fd, fe2, flow.cols, int(period.cols[0]))
-    lp.meta["index"] = (pl, pd, fe, fd, fe2)  # place and flow columns, for plan extraction
-    return lp
+    return Cols(pl, pd, place.cols, fe, fd, fe2, flow.cols)
+
+
+def latency_terms(data, c: Cols) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """(columns, seconds) of the latency expression Σ t·place + Σ τ·flow, one per column."""
+    cols = np.concatenate([c.place, c.flow])
+    secs = np.concatenate([data.time_s[c.pl, c.pd], data.link_time[c.fd, c.fe2, c.fe]])
+    return cols, secs
+
+
+def period_scale_s(data) -> float:  # noqa: ANN001
+    """T_ref = Σ_l min_d t[l,d] / D (s), a lower bound on any period (the work on the fastest
+    devices, spread evenly); 1 s when it is not positive (e.g. every measured time is 0)."""
+    t_ref = float(data.time_s.min(axis=1).sum()) / data.time_s.shape[1]
+    return t_ref if np.isfinite(t_ref) and t_ref > 0 else 1.0
 
 
 def _edge_name(data, k: int) -> str:  # noqa: ANN001
@@ -147,66 +195,195 @@ def add_flow_balance(lp, data, pl, pd, pcols, fe, fd, fe2, fcols) -> None:  # no
 
 
 def add_memory_fit(lp: LinearProgram, data, pl, pd, cols) -> None:  # noqa: ANN001
-    r"""``memory_fit[d]``: Σ_l param_bytes_l·place[l,d] ≤ memory_d (weights resident). In GB."""
+    r"""``memory_fit[d]``: Σ_l (param_bytes_l / memory_bytes_d)·place[l,d] ≤ 1.
+
+    Index set: devices. The weights resident on d, as a fraction of its memory
+    (dimensionless): a row of order 1, so HiGHS's absolute row tolerance (about 1e-7) is a
+    relative one. Memory is exact in bytes (:func:`~ecoopt.tolerance.fits_memory`): the
+    evaluator judges the plan in bytes, and a layer whose weights exceed a device has no
+    ``place`` column there at all.
+    """
     lp.add_rows(
         "memory_fit",
         list(data.devices),
         pd,
         cols,
-        data.param_bytes[pl] / 1e9,
-        upper=data.memory_bytes / 1e9,
+        data.param_bytes[pl] / data.memory_bytes[pd],
+        upper=1.0,
         doc=add_memory_fit.__doc__ or "",
     )
 
 
-def add_latency_slo(lp, data, pl, pd, pcols, fe, fd, fe2, fcols, slo: float) -> None:  # noqa: ANN001
-    r"""``latency_slo``: Σ t[l,d]·place + Σ τ[k,l,d,e]·flow ≤ latency_slo_s (s)."""
-    cols = np.concatenate([pcols, fcols])
-    vals = np.concatenate([data.time_s[pl, pd], data.link_time[fd, fe2, fe]])
+def add_latency_slo(lp: LinearProgram, data, c: Cols, slo: float) -> None:  # noqa: ANN001
+    r"""``latency_slo``: Σ (t[l,d] / slo)·place + Σ (τ[k,l,d,e] / slo)·flow ≤ 1.
+
+    One row. The latency of one inference (s) as a fraction of ``latency_slo_s`` (s), so the row
+    is of order 1 and HiGHS's absolute tolerance is relative; the evaluator checks it with
+    :func:`~ecoopt.tolerance.within`. The elastic explanation multiplies its slack by the SLO.
+    """
+    cols, secs = latency_terms(data, c)
     lp.add_rows(
         "latency_slo",
         ["latency"],
         np.zeros(len(cols), dtype=np.int64),
         cols,
-        vals,
-        upper=slo,
+        secs / slo,
+        upper=1.0,
         doc=add_latency_slo.__doc__ or "",
     )
 
 
-def add_period(lp, data, pl, pd, pcols, fe, fd, fe2, fcols, pcol: int) -> None:  # noqa: ANN001
-    r"""``device_busy[d]``: Σ_l t[l,d]·place[l,d] − period ≤ 0 and
-    ``link_busy[link]``: Σ_{k,l, both directions} bytes/bandwidth·flow − period ≤ 0.
+def add_period(lp: LinearProgram, data, c: Cols) -> None:  # noqa: ANN001
+    r"""``device_busy[d]``: Σ_l (t[l,d] / T_ref)·place[l,d] − period ≤ 0 and
+    ``link_busy[link]``: Σ_{k,l, both directions} (bytes / bandwidth / T_ref)·flow − period ≤ 0.
 
-    The period bounds every device's and every link's busy time per inference (s): a pipeline
-    over a stream of inferences completes one per period.
+    Index sets: devices; undirected links. The period bounds every device's and every link's
+    busy time per inference: a pipeline over a stream of inferences completes one per period.
+    Busy times and ``period`` are in units of T_ref (:func:`period_scale_s`, kept in
+    ``lp.meta["period_scale_s"]``), so the optimum of ``period`` is ≥ 1 and of order 1; its
+    objective coefficient is T_ref, so the objective is in seconds.
     """
     D = len(data.devices)
+    t_ref = period_scale_s(data)
+    lp.meta["period_scale_s"] = t_ref
+    pcol = int(lp.add_vars("period", ["period"], cost=t_ref, doc="period / T_ref").cols[0])
     lp.add_rows(
         "device_busy",
         list(data.devices),
-        np.concatenate([pd, np.arange(D)]),
-        np.concatenate([pcols, np.full(D, pcol)]),
-        np.concatenate([data.time_s[pl, pd], -np.ones(D)]),
+        np.concatenate([c.pd, np.arange(D)]),
+        np.concatenate([c.place, np.full(D, pcol)]),
+        np.concatenate([data.time_s[c.pl, c.pd] / t_ref, -np.ones(D)]),
         upper=0.0,
         doc=add_period.__doc__ or "",
         elastic=False,
     )
-    link = data.link_index[fd, fe2]
+    link = data.link_index[c.fd, c.fe2]
     on = link >= 0
     n_links = int(data.link_index.max()) + 1
     if n_links > 0:
-        busy = data.edge_bytes[fe[on]] / data.bandwidth[fd[on], fe2[on]]  # occupancy, no latency
+        busy = data.edge_bytes[c.fe[on]] / data.bandwidth[c.fd[on], c.fe2[on]]  # no latency
         lp.add_rows(
             "link_busy",
             [f"link{k}" for k in range(n_links)],
             np.concatenate([link[on], np.arange(n_links)]),
-            np.concatenate([fcols[on], np.full(n_links, pcol)]),
-            np.concatenate([busy, -np.ones(n_links)]),
+            np.concatenate([c.flow[on], np.full(n_links, pcol)]),
+            np.concatenate([busy / t_ref, -np.ones(n_links)]),
             upper=0.0,
             doc=add_period.__doc__ or "",
             elastic=False,
         )
+
+
+def idle_bounds_s(inst: PartitionInstance) -> np.ndarray:
+    """Lmax_d (s): an upper bound on the latency of any plan that puts no layer on d.
+
+    Σ_l max_{d' ≠ d, weights fit} t[l,d'] + Σ_edges max_{linked (a,b)} τ[a,b,edge], and at most
+    ``latency_slo_s`` when there is one. A layer that fits on d only adds 0 (with no layer on
+    d such a plan does not exist). It also bounds latency − busy_d when d hosts layers.
+    """
+    data = inst.data
+    L, D = data.time_s.shape
+    fits = fits_memory(data.param_bytes[:, None], data.memory_bytes[None, :])
+    t = np.where(fits, data.time_s, -np.inf)
+    order = np.argsort(-t, axis=1, kind="stable")
+    best = t[np.arange(L), order[:, 0]]
+    second = t[np.arange(L), order[:, 1]] if D > 1 else np.full(L, -np.inf)
+    excl = np.where(order[:, :1] == np.arange(D)[None, :], second[:, None], best[:, None])
+    compute = np.where(np.isfinite(excl), excl, 0.0).sum(axis=0)  # (D,)
+    tau = np.where(data.linked[:, :, None], data.link_time, -np.inf).max(axis=(0, 1))
+    bound = compute + float(tau.sum())
+    if inst.latency_slo_s is not None:
+        bound = np.minimum(bound, inst.latency_slo_s)
+    return bound
+
+
+def idle_rate(inst: PartitionInstance, objective: str) -> np.ndarray:
+    """Objective cost of one second of idling, per device (g/s; × carbon_per_g if weighted)."""
+    data = inst.data
+    rate = np.asarray(operational_carbon_g(data.idle_power_w, data.intensity, data.pue))
+    return rate * (inst.weights.carbon_per_g if objective == "weighted" else 1.0)
+
+
+def add_idle_wait(lp: LinearProgram, inst: PartitionInstance, c: Cols, objective: str) -> None:
+    r"""Idle carbon of the devices that host a layer, exact for minimisation.
+
+    For d ∈ I = {d : idle_power_w_d·intensity_d > 0, Lmax_d > 0} (:func:`idle_bounds_s`), with
+    ``used_def`` (:func:`add_used_def`) and ``latency_def`` (:func:`add_latency_def`):
+
+    ``idle_wait[d]``: (Λ/Lmax_d)·latency − Σ_l (t[l,d]/Lmax_d)·place[l,d] + used[d] − wait[d]
+    ≤ 1, i.e. wait_s ≥ latency_s − busy_d − Lmax_d·(1 − used[d]), in units of Lmax_d (s).
+
+    wait[d] costs r_d·Lmax_d (r_d of :func:`idle_rate`, g/s), i.e. r_d per second d idles.
+    With used[d] = 0 the row is slack (latency ≤ Lmax_d); the cost is ≥ 0, so at the optimum
+    wait is exactly latency − busy_d on used devices and 0 elsewhere.
+    """
+    data = inst.data
+    lmax = idle_bounds_s(inst)
+    rate = idle_rate(inst, objective)
+    idle = np.flatnonzero((rate > 0) & (lmax > 0))
+    if not len(idle):
+        return
+    n = len(idle)
+    names = [data.devices[d] for d in idle]
+    scale = float(lmax[idle].max())
+    lp.meta["idle"] = (idle, lmax[idle], scale)
+    used = lp.add_vars("used", names, upper=1.0, integer=True, doc="used[d] = 1 if d hosts a layer")
+    wait = lp.add_vars("wait", names, cost=rate[idle] * lmax[idle], doc="idle time / Lmax_d")
+    lat = int(lp.add_vars("latency", ["latency"], doc="latency / Λ").cols[0])
+    slot = np.full(len(data.devices), -1)
+    slot[idle] = np.arange(n)
+    k = np.flatnonzero(slot[c.pd] >= 0)  # place columns on idle devices
+    add_used_def(lp, data, c, k, used.cols[slot[c.pd[k]]])
+    add_latency_def(lp, data, c, lat, scale)
+    busy = -data.time_s[c.pl[k], c.pd[k]] / lmax[c.pd[k]]
+    lp.add_rows(
+        "idle_wait",
+        names,
+        np.concatenate([np.arange(n), slot[c.pd[k]], np.arange(n), np.arange(n)]),
+        np.concatenate([np.full(n, lat), c.place[k], used.cols, wait.cols]),
+        np.concatenate([scale / lmax[idle], busy, np.ones(n), -np.ones(n)]),
+        upper=1.0,
+        doc=add_idle_wait.__doc__ or "",
+        elastic=False,
+    )
+
+
+def add_used_def(lp: LinearProgram, data, c: Cols, k: np.ndarray, used_col: np.ndarray) -> None:  # noqa: ANN001
+    r"""``used_def[l,d]``: place[l,d] − used[d] ≤ 0, d ∈ I, l with weights fitting on d.
+
+    Index set: the place columns ``k`` on devices in I (``used_col`` their used column).
+    Dimensionless; the disaggregated form (one row per layer) is the tight one.
+    """
+    lp.add_rows(
+        "used_def",
+        [(data.layers[c.pl[i]], data.devices[c.pd[i]]) for i in k],
+        np.concatenate([np.arange(len(k))] * 2),
+        np.concatenate([c.place[k], used_col]),
+        np.concatenate([np.ones(len(k)), -np.ones(len(k))]),
+        upper=0.0,
+        doc=add_used_def.__doc__ or "",
+        elastic=False,
+    )
+
+
+def add_latency_def(lp: LinearProgram, data, c: Cols, lat: int, scale: float) -> None:  # noqa: ANN001
+    r"""``latency_def``: Σ (t/Λ)·place + Σ (τ/Λ)·flow − latency = 0.
+
+    One row: the SLO row's latency expression (:func:`latency_terms`, s) in units of
+    Λ = max_{d ∈ I} Lmax_d (s), so ``idle_wait`` needs one latency term, not every column.
+    """
+    cols, secs = latency_terms(data, c)
+    lp.add_rows(
+        "latency_def",
+        ["latency"],
+        np.zeros(len(cols) + 1, dtype=np.int64),
+        np.append(cols, lat),
+        np.append(secs / scale, -1.0),
+        lower=0.0,
+        upper=0.0,
+        doc=add_latency_def.__doc__ or "",
+        elastic=False,
+    )
 
 
 def build(inst: PartitionInstance, objective: str | None = None):  # noqa: ANN201
