@@ -95,20 +95,28 @@ def evaluate(inst: GpuShareInstance, plan: Plan, objective: str | None = None) -
             f"{a.names[i]}: latency {lat[i]:.4g} s (utilisation "
             f"{a.lam[i] / (mu[i] * share[i]):.3g}) misses SLO {a.slo[i]:.4g} s"
         )
+    metrics, per_agent = _metrics(inst, plan, share, slot_idx, lat, powered, rates)
+    key = {"latency": "latency_s", "throughput": "throughput_rps"}
+    key.update(cost="cost_usd_per_h", carbon="carbon_g_per_h")
+    if objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
+    return Evaluation(metrics[key[objective]], not violations, violations, metrics, per_agent)
+
+
+def _metrics(inst, plan, share, slot_idx, lat, powered, rates) -> tuple[dict, pd.DataFrame]:  # noqa: ANN001
+    """Latency, throughput, cost, carbon (powered GPUs' idle), utilisation; per-agent table."""
+    a = inst.arrays
+    mu = a.mu * rates[slot_idx, 3]
     served = served_rps(share, a.lam, mu)
-    cost = float(np.sum(rates[slot_idx, 2] * share))
-    carbon = float(np.sum(rates[:, 0] * powered) + np.sum(rates[slot_idx, 1] * share))
     metrics = {
         "latency_s": float(np.sum(a.weights * lat)),
         "throughput_rps": float(served.sum()),
-        "cost_usd_per_h": cost,
-        "carbon_g_per_h": carbon,
+        "cost_usd_per_h": float(np.sum(rates[slot_idx, 2] * share)),
+        "carbon_g_per_h": float(np.sum(rates[:, 0] * powered) + np.sum(rates[slot_idx, 1] * share)),
         "utilisation": float(np.sum(served / mu) / powered.sum()) if powered.any() else 0.0,
         "unstable_agents": int((~(a.lam < mu * share)).sum()),
         "gpus_used": int(powered.sum()),
     }
-    key = {"latency": "latency_s", "throughput": "throughput_rps"}
-    key.update(cost="cost_usd_per_h", carbon="carbon_g_per_h")
     per_agent = pd.DataFrame(
         {
             "agent": a.names,
@@ -120,9 +128,7 @@ def evaluate(inst: GpuShareInstance, plan: Plan, objective: str | None = None) -
             "stable": a.lam < mu * share,
         }
     )
-    if objective not in OBJECTIVES:
-        raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
-    return Evaluation(metrics[key[objective]], not violations, violations, metrics, per_agent)
+    return metrics, per_agent
 
 
 def _check_units(

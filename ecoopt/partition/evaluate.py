@@ -53,22 +53,11 @@ def evaluate(inst: PartitionInstance, plan: Plan, objective: str | None = None) 
     src = np.array([where[u] if u >= 0 else data.source for u, _ in data.edges])
     dst = np.array([where[v] if v < L else data.sink for _, v in data.edges])
     k = np.arange(len(data.edges))
-    no_link = ~data.linked[src, dst]
-    for j in np.flatnonzero(no_link):
-        violations.append(
-            f"edge {j}: no link from {data.devices[src[j]]} to {data.devices[dst[j]]}"
-        )
-    mem = np.bincount(a, weights=data.param_bytes, minlength=D)
-    for d in np.flatnonzero(~fits_memory(mem, data.memory_bytes)):
-        violations.append(
-            f"{data.devices[d]}: weights {mem[d] / 1e9:.4g} GB > memory "
-            f"{data.memory_bytes[d] / 1e9:.4g} GB"
-        )
-    link_t = np.where(no_link, np.inf, data.link_time[src, dst, k])
+    link_t = np.where(~data.linked[src, dst], np.inf, data.link_time[src, dst, k])
     compute = data.time_s[layer, a]
     latency = float(compute.sum() + link_t.sum())
-    if inst.latency_slo_s is not None and not within(latency, inst.latency_slo_s):
-        violations.append(f"latency {latency:.6g} s above SLO {inst.latency_slo_s:.6g} s")
+    mem = np.bincount(a, weights=data.param_bytes, minlength=D)
+    violations += _violations(inst, src, dst, mem, latency)
     idle_j = _idle_energy_j(data, a, compute, float(link_t.sum()))
     idle_g = float(np.sum(operational_carbon_g(idle_j, data.intensity, data.pue)))
     carbon = float(data.carbon_g[layer, a].sum() + data.link_carbon_g[src, dst, k].sum()) + idle_g
@@ -94,6 +83,23 @@ def evaluate(inst: PartitionInstance, plan: Plan, objective: str | None = None) 
         "weighted": w.carbon_per_g * carbon + w.latency_per_s * latency,
     }[objective]
     return Evaluation(value, not violations, violations, metrics)
+
+
+def _violations(inst: PartitionInstance, src, dst, mem, latency: float) -> list[str]:  # noqa: ANN001
+    """Missing links, memory (exact bytes) and the SLO (``tolerance.within``), in words."""
+    data = inst.data
+    out = [
+        f"edge {j}: no link from {data.devices[src[j]]} to {data.devices[dst[j]]}"
+        for j in np.flatnonzero(~data.linked[src, dst])
+    ]
+    out += [
+        f"{data.devices[d]}: weights {mem[d] / 1e9:.4g} GB > memory "
+        f"{data.memory_bytes[d] / 1e9:.4g} GB"
+        for d in np.flatnonzero(~fits_memory(mem, data.memory_bytes))
+    ]
+    if inst.latency_slo_s is not None and not within(latency, inst.latency_slo_s):
+        out.append(f"latency {latency:.6g} s above SLO {inst.latency_slo_s:.6g} s")
+    return out
 
 
 def _period_s(data, a, compute, src, dst) -> float:  # noqa: ANN001
