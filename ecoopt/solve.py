@@ -23,6 +23,7 @@ from __future__ import annotations
 import gc
 import math
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -125,7 +126,10 @@ def _solve_checked(spec, instance, lp, objective, options, x0, scale, interface,
     spent = dict(build=0.0, handoff=0.0, solve=0.0, check=0.0)
 
     def run(x_start: np.ndarray | None, extra: dict[str, Any] | None = None) -> Check:
-        sol, build = _attempt(lp, options, x_start, scale, interface, extra)
+        left = options  # later attempts share what is left of the time limit
+        if options.time_limit is not None:
+            left = replace(options, time_limit=max(0.0, options.time_limit - spent["solve"]))
+        sol, build = _attempt(lp, left, x_start, scale, interface, extra)
         t0 = time.perf_counter()
         out = check(spec, instance, lp, objective, sol, options.mip_rel_gap, size)
         spent["check"] += time.perf_counter() - t0
