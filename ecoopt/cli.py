@@ -54,7 +54,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     frames = []
     status = 0
     for path in args.files:
-        inst = load(path)
+        inst = load(path, args.allow_path)
         df = compare(inst, args.objective, time_limit=args.time_limit)
         sense = df.attrs["sense"]
         print(
@@ -93,7 +93,7 @@ def exit_code(res: Any) -> int:
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
-    inst = load(args.file)
+    inst = load(args.file, args.allow_path)
     res = solve(inst, args.objective, time_limit=args.time_limit, mip_rel_gap=args.mip_gap)
     if res.termination in INFEASIBLE and not args.json:
         raise InfeasibleError(f"{args.file}: {res.explanation}")
@@ -108,7 +108,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    inst = load(args.file)
+    inst = load(args.file, args.allow_path)
     if inst.problem != "gpushare":
         raise EcoOptError(f"{args.file}: simulate is available for gpushare instances only")
     from .gpushare.simulate import simulate
@@ -124,7 +124,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     status = 0
     for path in args.files:
-        inst = load(path)
+        inst = load(path, args.allow_path)
         conflicts = spec_for(inst).precheck(inst)
         if conflicts:
             print(f"{path}: infeasible: {' '.join(conflicts)}", file=sys.stderr)
@@ -142,26 +142,43 @@ def _jsonable(obj: Any) -> Any:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ecoopt", description=__doc__.splitlines()[0])
+    files = argparse.ArgumentParser(add_help=False)
+    files.add_argument(
+        "--allow-path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also let instance files read data files under DIR (default: only the instance's "
+        "own folder and the bundled models); repeatable",
+    )
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("solve", help="solve one instance to proven optimality with HiGHS")
+    s = sub.add_parser(
+        "solve", parents=[files], help="solve one instance to proven optimality with HiGHS"
+    )
     s.add_argument("file")
     s.add_argument("--objective")
     s.add_argument("--time-limit", type=float)
     s.add_argument("--mip-gap", type=float, default=1e-4)
     s.add_argument("--json", action="store_true", help="print the Result as JSON")
     s.set_defaults(func=cmd_solve)
-    c = sub.add_parser("compare", help="MILP vs every heuristic, one table per file")
+    c = sub.add_parser(
+        "compare", parents=[files], help="MILP vs every heuristic, one table per file"
+    )
     c.add_argument("files", nargs="+")
     c.add_argument("--objective")
     c.add_argument("--time-limit", type=float, default=60.0)
     c.add_argument("--csv", help="write all tables to this CSV file")
     c.set_defaults(func=cmd_compare)
-    m = sub.add_parser("simulate", help="replay every policy over the workload trace (gpushare)")
+    m = sub.add_parser(
+        "simulate", parents=[files], help="replay every policy over the workload trace (gpushare)"
+    )
     m.add_argument("file")
     m.add_argument("--steps", type=int)
     m.add_argument("--csv")
     m.set_defaults(func=cmd_simulate)
-    v = sub.add_parser("validate", help="check instance files and obvious infeasibility")
+    v = sub.add_parser(
+        "validate", parents=[files], help="check instance files and obvious infeasibility"
+    )
     v.add_argument("files", nargs="+")
     v.set_defaults(func=cmd_validate)
     return p

@@ -56,8 +56,16 @@ def _field_path(loc: tuple[Any, ...], data: Any) -> str:
     return out or "(top level)"
 
 
-def from_dict(data: Any, source: str = "<dict>", base_dir: str | Path = ".") -> BaseModel:
-    """Validate a mapping into its problem's typed, frozen instance."""
+def from_dict(
+    data: Any,
+    source: str = "<dict>",
+    base_dir: str | Path = ".",
+    allow_paths: list[str | Path] | None = None,
+) -> BaseModel:
+    """Validate a mapping into its problem's typed, frozen instance.
+
+    Paths inside it resolve against ``base_dir`` and may only reach files there, in the bundled
+    models or in ``allow_paths`` (``ecoopt.paths``)."""
     if not isinstance(data, dict):
         raise InstanceError(
             source,
@@ -87,7 +95,8 @@ def from_dict(data: Any, source: str = "<dict>", base_dir: str | Path = ".") -> 
     spec = get_spec(problem)
     try:
         # base_dir resolves paths inside the instance (e.g. a model CSV) against the file
-        return spec.instance_cls.model_validate(data, context={"base_dir": str(base_dir)})
+        context = {"base_dir": str(base_dir), "allow_paths": [str(p) for p in allow_paths or []]}
+        return spec.instance_cls.model_validate(data, context=context)
     except ValidationError as exc:
         problems = []
         errors = exc.errors()
@@ -141,9 +150,13 @@ def read_file(path: str | Path) -> Any:
         ) from None
 
 
-def load(path: str | Path) -> Any:
-    """Load and validate an instance file (YAML or JSON) into its problem's typed instance."""
-    return from_dict(read_file(path), source=str(path), base_dir=Path(path).parent)
+def load(path: str | Path, allow_paths: list[str | Path] | None = None) -> Any:
+    """Load and validate an instance file (YAML or JSON) into its problem's typed instance.
+
+    Files the instance names are read only from its own folder, the bundled models, or the
+    folders in ``allow_paths`` (the trust model of ``ecoopt.paths``)."""
+    source = str(path)
+    return from_dict(read_file(path), source, Path(path).parent, allow_paths)
 
 
 def to_dict(instance: BaseModel) -> dict[str, Any]:

@@ -329,7 +329,7 @@ def partition_links(draw, n: int, mem_scale: float) -> list[dict]:
 def partition_dict(csv: Path, devices, links, sink: str, extra: dict) -> dict:  # noqa: ANN001
     return {
         "problem": "partition",
-        "model": {"path": str(csv), "fuse": False},
+        "model": {"path": Path(csv).name, "fuse": False},
         "source": "d0",
         "sink": sink,
         "devices": devices,
@@ -375,12 +375,14 @@ def partition_instance(draw, tmp_path_factory, objective: str, chain: bool, memo
     elif draw(st.booleans()):
         pin_memory(draw, devices, layers, plan)
     csv = write_layer_graph(tmp_path_factory.mktemp("g") / "g_layers.csv", layers, mem_scale)
-    inst = ecoopt.from_dict(partition_dict(csv, devices, links, sink, extra))
+    inst = ecoopt.from_dict(partition_dict(csv, devices, links, sink, extra), base_dir=csv.parent)
     if draw(st.booleans()):  # SLO exactly at the boundary plan's latency
         latency = evaluate_partition(inst, plan, "latency").metrics["latency_s"]
         if 0 < latency < float("inf"):
             extra["latency_slo_s"] = latency
-            inst = ecoopt.from_dict(partition_dict(csv, devices, links, sink, extra))
+            inst = ecoopt.from_dict(
+                partition_dict(csv, devices, links, sink, extra), base_dir=csv.parent
+            )
     note(f"layers (name, inputs, flops, out_bytes, param_bytes), input {mem_scale!r} B: {layers}")
     note(f"instance: {partition_dict('layers.csv', devices, links, sink, extra)}")
     return inst

@@ -47,7 +47,7 @@ def instance(
     csv = write_graph(tmp_path / "g_layers.csv", layers, input_bytes)
     data = {
         "problem": "partition",
-        "model": {"path": str(csv), "fuse": False},
+        "model": {"path": csv.name, "fuse": False},
         "source": src,
         "sink": sink,
         "devices": devices,
@@ -57,7 +57,7 @@ def instance(
         data["latency_slo_s"] = slo
     if weights is not None:
         data["weights"] = weights
-    return ecoopt.from_dict(data)
+    return ecoopt.from_dict(data, base_dir=csv.parent)
 
 
 def dev(name, fps, power, mem, ci, idle=0.0):
@@ -274,9 +274,9 @@ def test_bad_partition_files(tmp_path):
         HEADER
         + "0,x,placeholder,x,input,,1,1,10,0,0,0,0\n1,A,call_module,A,Linear,x,1,1,10,0,0,0,lots\n"
     )
-    base["model"] = {"path": str(bad_csv)}
+    base["model"] = {"path": bad_csv.name}
     with pytest.raises(ecoopt.InstanceError, match="column flops: not a number"):
-        ecoopt.from_dict(base)
+        ecoopt.from_dict(base, base_dir=tmp_path)
 
 
 def test_pyomo_model_is_named_and_agrees(tmp_path):

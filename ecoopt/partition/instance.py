@@ -7,6 +7,7 @@ validated, so a bad model file is reported like any other field.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -32,6 +33,28 @@ class ModelRef(Strict):
         if (self.name is None) == (self.path is None):
             raise ValueError("give exactly one of name (a bundled model) or path (a CSV file)")
         return self
+
+
+def _load_model(model: ModelRef, context: dict):  # noqa: ANN202
+    """The layer graph ``model`` names: a bundled model by ``name`` (a plain name only), or a
+    CSV by ``path``, confined to the instance's folder and the allowed ones (``ecoopt.paths``)."""
+    from ..paths import confined
+    from .graph import available_models, load_layer_graph
+
+    try:
+        if model.name is not None:
+            if not re.fullmatch(r"[A-Za-z0-9_.-]+", model.name) or ".." in model.name:
+                known = ", ".join(available_models())
+                raise ValueError(
+                    f"name {model.name!r} is not a bundled model name (one of {known}); "
+                    "use path: for a CSV file"
+                )
+            return load_layer_graph(model.name, fuse=model.fuse)
+        base = Path(context.get("base_dir", "."))
+        target = confined(str(model.path), base, context.get("allow_paths", ()))
+        return load_layer_graph(target, fuse=model.fuse)
+    except (ValueError, OSError) as exc:
+        raise ValueError(f"model: {exc}") from None
 
 
 class Device(GridPowered):
@@ -115,14 +138,7 @@ class PartitionInstance(Strict):
                     raise ValueError(f"links[{k}]: {end!r} is not a device")
             if link.a == link.b:
                 raise ValueError(f"links[{k}]: a link joins two different devices")
-        base = Path((info.context or {}).get("base_dir", "."))
-        from .graph import load_layer_graph
-
-        try:
-            target = self.model.name if self.model.name else str(base / str(self.model.path))
-            self._graph = load_layer_graph(target, fuse=self.model.fuse)
-        except (ValueError, OSError) as exc:
-            raise ValueError(f"model: {exc}") from None
+        self._graph = _load_model(self.model, info.context or {})
         return self
 
     @property
