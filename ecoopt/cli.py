@@ -204,6 +204,10 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # e.g. an unknown objective name
         print(f"ecoopt: error: {exc}", file=sys.stderr)
         return 2
+    except (MemoryError, RecursionError) as exc:  # last resort: a file too large or too deep
+        what = "too deeply nested" if isinstance(exc, RecursionError) else "too large for memory"
+        print(f"ecoopt: error: the input is {what}; simplify or split it", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -116,6 +116,40 @@ def from_dict(
         raise InstanceError(source, problems) from None
 
 
+class DuplicateKey(ValueError):
+    """A mapping in an instance file names the same key twice."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key repeated in one mapping (YAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                raise DuplicateKey(f"key {key!r} appears twice, at lines {seen[key]} and {line}")
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _unique_json_keys(text: str):  # noqa: ANN202
+    """An ``object_pairs_hook`` refusing repeated keys; names the lines where the key stands."""
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict:
+        keys = [k for k, _ in pairs]
+        for k in keys:
+            if keys.count(k) > 1:
+                needle = json.dumps(k)
+                lines = [n + 1 for n, row in enumerate(text.splitlines()) if needle in row][:2]
+                at = f", at lines {lines[0]} and {lines[1]}" if len(lines) == 2 else ""
+                raise DuplicateKey(f"key {k!r} appears twice{at}")
+        return dict(pairs)
+
+    return hook
+
+
 def read_file(path: str | Path) -> Any:
     """Parse a YAML (.yaml/.yml) or JSON (.json) file; syntax errors become InstanceError."""
     path = Path(path)
@@ -131,8 +165,14 @@ def read_file(path: str | Path) -> Any:
         ) from None
     try:
         if path.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
+            return json.loads(text, object_pairs_hook=_unique_json_keys(text))
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except DuplicateKey as exc:
+        raise InstanceError(str(path), [Problem("(file)", str(exc), "keep one of them")]) from None
+    except RecursionError:
+        raise InstanceError(
+            str(path), [Problem("(file)", "nested too deeply to read", "flatten the file")]
+        ) from None
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""

@@ -2,21 +2,42 @@
 
 from __future__ import annotations
 
+import types
+from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+
+def _wants(annotation: Any) -> set[type]:
+    """The plain types a field annotation admits (``float | None`` -> {float, NoneType})."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        return {t for a in get_args(annotation) for t in _wants(a)}
+    return {annotation} if isinstance(annotation, type) else set()
 
 
 class Strict(BaseModel):
-    """Frozen, unknown keys rejected, no NaN or infinity."""
+    """Frozen, unknown keys rejected, no NaN or infinity, no silent coercion: a number field
+    refuses ``true`` and ``"2"``, a boolean field refuses ``"yes"`` and ``1``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_coercion(cls, value: Any, info: ValidationInfo) -> Any:
+        wants = _wants(cls.model_fields[info.field_name].annotation)
+        if wants & {int, float} and not wants & {str, bool}:
+            if isinstance(value, bool | str):
+                raise ValueError(f"write a number, not {value!r}")
+        if bool in wants and not isinstance(value, bool) and value is not None:
+            raise ValueError(f"write true or false, not {value!r}")
+        return value
+
 
 def require_unique(what: str, names: list[str]) -> None:
-    """Raise a ValueError naming the repeated entries of ``names``."""
-    dup = sorted({n for n in names if names.count(n) > 1})
+    """Raise a ValueError naming the repeated entries of ``names`` (linear time)."""
+    dup = sorted(n for n, k in Counter(names).items() if k > 1)
     if dup:
         raise ValueError(f"{what} names must be unique; repeated: {', '.join(dup)}")
 

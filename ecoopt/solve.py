@@ -47,8 +47,8 @@ def _options(
 ) -> SolverOptions:
     if time_limit is not None and not (math.isfinite(time_limit) and time_limit >= 0):
         raise ValueError(f"time_limit must be a number of seconds ≥ 0, not {time_limit!r}")
-    if not (math.isfinite(mip_rel_gap) and mip_rel_gap >= 0):
-        raise ValueError(f"mip_rel_gap must be a number ≥ 0, not {mip_rel_gap!r}")
+    if not (math.isfinite(mip_rel_gap) and 0 <= mip_rel_gap < 1):
+        raise ValueError(f"mip_rel_gap must be a number in [0, 1), not {mip_rel_gap!r}")
     return SolverOptions(
         time_limit=time_limit,
         mip_rel_gap=mip_rel_gap,

@@ -1,0 +1,89 @@
+"""Strict input: no silent coercion, no repeated keys, bounded gaps, one line from the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import ecoopt
+
+GPU = {"name": "g", "memory_bytes": 1e10, "idle_power_w": 50, "active_power_w": 250}
+AGENT = {"name": "a", "throughput_rps": 10, "arrival_rps": 1}
+
+
+def gpushare(agent=None, gpu=None):
+    return {
+        "problem": "gpushare",
+        "gpus": [{**GPU, "intensity_g_per_kwh": 100, **(gpu or {})}],
+        "agents": [{**AGENT, **(agent or {})}],
+    }
+
+
+@pytest.mark.parametrize(
+    "agent, gpu, field",
+    [
+        ({"arrival_rps": True}, None, "arrival_rps"),
+        ({"throughput_rps": "10"}, None, "throughput_rps"),
+        ({"priority": False}, None, "priority"),
+        (None, {"pooled": "yes"}, "pooled"),
+        (None, {"pooled": 1}, "pooled"),
+        (None, {"count": "2"}, "count"),
+        (None, {"memory_bytes": True}, "memory_bytes"),
+    ],
+)
+def test_no_silent_coercion(agent, gpu, field):
+    with pytest.raises(ecoopt.InstanceError, match=field):
+        ecoopt.from_dict(gpushare(agent, gpu))
+
+
+def test_fuse_must_be_a_boolean():
+    data = {
+        "problem": "partition",
+        "model": {"name": "resnet18", "fuse": "no"},
+        "source": "d",
+        "sink": "d",
+        "devices": [
+            {
+                "name": "d",
+                "flops_per_s": 1e9,
+                "active_power_w": 5,
+                "memory_bytes": 1e9,
+                "intensity_g_per_kwh": 1,
+            }
+        ],
+    }
+    with pytest.raises(ecoopt.InstanceError, match="fuse.*true or false"):
+        ecoopt.from_dict(data)
+
+
+def test_repeated_keys_are_errors_with_both_lines(tmp_path):
+    y = tmp_path / "dup.yaml"
+    y.write_text("problem: gpushare\nobjective: latency\nobjective: carbon\n")
+    with pytest.raises(ecoopt.InstanceError, match="'objective' appears twice, at lines 2 and 3"):
+        ecoopt.load(y)
+    j = tmp_path / "dup.json"
+    j.write_text('{\n "problem": "gpushare",\n "problem": "partition"\n}\n')
+    with pytest.raises(ecoopt.InstanceError, match="'problem' appears twice, at lines 2 and 3"):
+        ecoopt.load(j)
+
+
+def test_gap_outside_zero_one_is_refused():
+    inst = ecoopt.from_dict(gpushare())
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        ecoopt.solve(inst, mip_rel_gap=5)
+
+
+def test_deep_nesting_is_one_line_exit_2(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    r = subprocess.run(
+        [sys.executable, "-m", "ecoopt.cli", "validate", str(deep)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "deep.json" in r.stderr and "nested too deeply" in r.stderr
