@@ -122,13 +122,19 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """One line per file, every file: ok, infeasible (1) or malformed (2); the worst code wins."""
     status = 0
     for path in args.files:
-        inst = load(path, args.allow_path)
+        try:
+            inst = load(path, args.allow_path)
+        except EcoOptError as exc:
+            print(f"ecoopt: error: {exc}", file=sys.stderr)
+            status = EXIT["usage"]
+            continue
         conflicts = spec_for(inst).precheck(inst)
         if conflicts:
             print(f"{path}: infeasible: {' '.join(conflicts)}", file=sys.stderr)
-            status = 1
+            status = max(status, EXIT["infeasible"])
         else:
             print(f"{path}: ok ({inst.problem})")
     return status

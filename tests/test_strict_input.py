@@ -87,3 +87,19 @@ def test_deep_nesting_is_one_line_exit_2(tmp_path):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "deep.json" in r.stderr and "nested too deeply" in r.stderr
+
+
+def test_validate_reports_on_every_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("problem: gpushare\nobjective: latency\nobjective: carbon\n")
+    import yaml
+
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(gpushare()))
+    r = subprocess.run(
+        [sys.executable, "-m", "ecoopt.cli", "validate", str(bad), str(good)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 2 and "bad.yaml" in r.stderr and "good.yaml: ok" in r.stdout
