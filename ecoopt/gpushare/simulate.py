@@ -247,6 +247,65 @@ def _decide(
     return Plan("milp_fallback", names, step_inst.arrays.min_share.copy()), True
 
 
+def _decisions(inst, policy, objective, obs, milp_time_limit):  # noqa: ANN001, ANN202
+    """Per step: the policy's plan for the rates it observed -> (share, slot, host, decide
+    seconds, fallback flags), round robin rotated, over-full slots scaled down."""
+    T, n = obs.shape
+    slots = inst.slots
+    slot_of = {s.name: g for g, s in enumerate(slots)}
+    scale = np.array([float(s.scale) for s in slots])
+    share = np.zeros((T, n))
+    where = np.zeros((T, n), dtype=np.int64)
+    host = np.zeros((T, n), dtype=np.int64)
+    decide = np.zeros(T)
+    infeasible = np.zeros(T, dtype=bool)
+    for t in range(T):
+        step_inst = with_rates(inst, obs[t])
+        tic = time.perf_counter()
+        plan, infeasible[t] = _decide(step_inst, policy, objective, milp_time_limit)
+        decide[t] = time.perf_counter() - tic
+        where[t] = [slot_of[name] for name in plan.slot]
+        host[t] = 0 if plan.host is None else plan.host
+        s = _rotation(where[t], t, scale) if policy == "round_robin" else plan.share
+        share[t] = _fit(np.asarray(s, dtype=float), where[t], scale)
+    return share, where, host, decide, infeasible
+
+
+def _fluid_queue(arrivals: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(T, n) served and backlog of fluid FIFO queues: served_t = min(Q_t + a_t, capacity_t)."""
+    served = np.zeros(arrivals.shape)
+    backlog = np.zeros(arrivals.shape)
+    q = np.zeros(arrivals.shape[1])
+    for t in range(len(arrivals)):
+        served[t] = np.minimum(q + arrivals[t], capacity[t])
+        q = q + arrivals[t] - served[t]
+        backlog[t] = q
+    return served, backlog
+
+
+def _carbon_per_step(share, where, host, slots, intensity, dt):  # noqa: ANN001, ANN202
+    """(T,) gCO2e per step: idle power of the powered GPUs, active power of the shares, at the
+    step's intensity and PUE, plus the powered GPUs' embodied carbon; and (T, G) powered."""
+    T = len(share)
+    load = np.zeros((T, len(slots)))
+    np.add.at(load, (np.arange(T)[:, None], where), share)
+    powered = _powered(where, host, load, slots)
+    idle = np.array([s.gpu.idle_power_w for s in slots])
+    extra = np.array([s.gpu.active_power_w - s.gpu.idle_power_w for s in slots])
+    power_w = idle * powered + (powered > 0) * extra * load
+    pue = np.array([s.gpu.pue for s in slots])
+    operational = operational_carbon_g(power_w * dt, intensity, pue)
+    embodied = np.array(
+        [
+            embodied_share_g(s.gpu.embodied_kg, s.gpu.lifetime_years, dt)
+            if s.gpu.embodied_kg > 0
+            else 0.0
+            for s in slots
+        ]
+    )
+    return np.sum(operational + powered * embodied, axis=1), powered
+
+
 def _powered(where: np.ndarray, host: np.ndarray, load: np.ndarray, slots: list) -> np.ndarray:  # noqa: ANN001
     """(T, G) GPUs powered per step: enough for the load, one per GPU holding a model
     (``packing.powered_gpus``; load in GPUs, rounded up past ``tolerance.REL``)."""
@@ -371,38 +430,16 @@ def simulate_policy(
     dt = inst.simulation.step_s
     n = len(inst.agents)
     slots = inst.slots
-    slot_of = {s.name: g for g, s in enumerate(slots)}
-    scale = np.array([float(s.scale) for s in slots])
     lam = arrival_rps(inst, T)
     obs = observed_rps(lam, inst.simulation.window_steps)
-
-    share = np.zeros((T, n))
-    where = np.zeros((T, n), dtype=np.int64)
-    host = np.zeros((T, n), dtype=np.int64)
-    decide = np.zeros(T)
-    infeasible = np.zeros(T, dtype=bool)
-    for t in range(T):
-        step_inst = with_rates(inst, obs[t])
-        tic = time.perf_counter()
-        plan, infeasible[t] = _decide(step_inst, policy, objective, milp_time_limit)
-        decide[t] = time.perf_counter() - tic
-        where[t] = [slot_of[name] for name in plan.slot]
-        host[t] = 0 if plan.host is None else plan.host
-        s = _rotation(where[t], t, scale) if policy == "round_robin" else plan.share
-        share[t] = _fit(np.asarray(s, dtype=float), where[t], scale)
-
+    share, where, host, decide, infeasible = _decisions(
+        inst, policy, objective, obs, milp_time_limit
+    )
     speed = np.array([s.gpu.speed for s in slots])[where]
     mu = inst.arrays.mu * speed  # (T, n) req/s at a whole GPU
     rate = share * mu
     arrivals = lam * dt
-    served = np.zeros((T, n))
-    backlog = np.zeros((T, n))
-    q = np.zeros(n)
-    for t in range(T):
-        served[t] = np.minimum(q + arrivals[t], rate[t] * dt)
-        q = q + arrivals[t] - served[t]
-        backlog[t] = q
-
+    served, backlog = _fluid_queue(arrivals, rate * dt)
     sample_t, mass, fluid, serve_step = fifo_delays(arrivals, served, backlog, rate, dt)
     with np.errstate(divide="ignore", invalid="ignore"):
         mm1 = latency_s(share, lam, mu, inst.overload_rho, inst.overload_horizon_s)
@@ -410,25 +447,7 @@ def simulate_policy(
     stochastic = np.vstack([np.where(lam < rate, mm1, service_time), np.zeros(n)])
     total = fluid + np.take_along_axis(stochastic, serve_step, axis=0)
 
-    G = len(slots)
-    rows = np.arange(T)[:, None]
-    load = np.zeros((T, G))
-    np.add.at(load, (rows, where), share)
-    powered = _powered(where, host, load, slots)
-    hosted = powered > 0
-    idle = np.array([s.gpu.idle_power_w for s in slots])
-    extra = np.array([s.gpu.active_power_w - s.gpu.idle_power_w for s in slots])
-    power_w = idle * powered + hosted * extra * load
-    pue = np.array([s.gpu.pue for s in slots])
-    carbon = operational_carbon_g(power_w * dt, intensity, pue)
-    embodied = np.array(
-        [
-            embodied_share_g(s.gpu.embodied_kg, s.gpu.lifetime_years, dt)
-            if s.gpu.embodied_kg > 0
-            else 0.0
-            for s in slots
-        ]
-    )
+    carbon, powered = _carbon_per_step(share, where, host, slots, intensity, dt)
     price = np.array([s.gpu.price_usd_per_h for s in slots])[where]
 
     return SimTrace(
@@ -446,7 +465,7 @@ def simulate_policy(
         decide_s=decide,
         infeasible=infeasible,
         cost_usd=np.sum(share * price, axis=1) * dt / 3600.0,
-        carbon_g=np.sum(carbon + powered * embodied, axis=1),
+        carbon_g=carbon,
         busy_gpu_s=np.sum(served / mu, axis=1),
         hosting_gpu_s=np.sum(powered, axis=1) * dt,
         sample_time_s=sample_t,
