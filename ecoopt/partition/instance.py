@@ -206,7 +206,6 @@ class PartitionData:
         g = inst.graph
         layers = list(g.layers)
         pos = {name: i for i, name in enumerate(layers)}
-        L, D = len(layers), len(inst.devices)
         flops = np.array([g.graph.nodes[n]["flops"] for n in layers], dtype=float)
         # whole bytes, so every sum of them is exact and memory is decided exactly
         # (ecoopt.tolerance.fits_memory); a fractional byte count in a file is rounded up
@@ -232,45 +231,9 @@ class PartitionData:
             ]
         )
         carbon = operational_carbon_g(energy, intensity[None, :], pue[None, :]) + time_s * emb
-        edges: list[tuple[int, int]] = []
-        ebytes: list[float] = []
-        sources = [n for n in layers if g.graph.in_degree(n) == 0]
-        sinks = [n for n in layers if g.graph.out_degree(n) == 0]
-        for s in sources:
-            edges.append((-1, pos[s]))
-            ebytes.append(float(g.input_bytes))
-        for u, v in g.graph.edges:
-            edges.append((pos[u], pos[v]))
-            ebytes.append(float(out_b[pos[u]]))
-        for t in sinks:
-            edges.append((pos[t], L))
-            ebytes.append(float(out_b[pos[t]]))
-        eb = np.array(ebytes)
+        edges, eb = _edges(g, layers, out_b)
         names = [d.name for d in inst.devices]
-        linked = np.eye(D, dtype=bool)
-        link_index = np.full((D, D), -1)
-        bw = np.full((D, D), np.inf)
-        lat = np.zeros((D, D))
-        epb = np.zeros((D, D))
-        for k, link in enumerate(inst.links):
-            a, b = names.index(link.a), names.index(link.b)
-            for x, y in ((a, b), (b, a)):
-                linked[x, y] = True
-                link_index[x, y] = k
-                bw[x, y] = link.bandwidth_bytes_per_s
-                lat[x, y] = link.latency_s
-                epb[x, y] = link.energy_j_per_byte
-        off = ~np.eye(D, dtype=bool)
-        link_time = np.where(
-            linked[:, :, None] & off[:, :, None],
-            lat[:, :, None] + eb[None, None, :] / bw[:, :, None],
-            np.where(linked[:, :, None], 0.0, np.inf),
-        )
-        link_energy = np.where(off[:, :, None], epb[:, :, None] * eb[None, None, :], 0.0)
-        # transfer energy is charged at the sending device's grid intensity and PUE
-        link_carbon = operational_carbon_g(
-            link_energy, intensity[:, None, None], pue[:, None, None]
-        )
+        links = _link_arrays(inst, names, eb, intensity, pue)
         return PartitionData(
             layers=layers,
             devices=names,
@@ -281,15 +244,65 @@ class PartitionData:
             memory_bytes=np.array([d.memory_bytes for d in inst.devices]),
             edges=edges,
             edge_bytes=eb,
-            link_time=link_time,
-            link_energy_j=link_energy,
-            link_carbon_g=link_carbon,
-            linked=linked,
-            link_index=link_index,
-            bandwidth=bw,
+            **links,
             source=names.index(inst.source),
             sink=names.index(inst.sink),
             intensity=intensity,
             pue=pue,
             idle_power_w=np.array([d.idle_power_w for d in inst.devices], dtype=float),
         )
+
+
+def _edges(g, layers: list[str], out_b: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:  # noqa: ANN001
+    """Edges as node indices (−1 = input, L = output) and the bytes each carries."""
+    pos = {name: i for i, name in enumerate(layers)}
+    L = len(layers)
+    edges: list[tuple[int, int]] = []
+    ebytes: list[float] = []
+    for s in (n for n in layers if g.graph.in_degree(n) == 0):
+        edges.append((-1, pos[s]))
+        ebytes.append(float(g.input_bytes))
+    for u, v in g.graph.edges:
+        edges.append((pos[u], pos[v]))
+        ebytes.append(float(out_b[pos[u]]))
+    for t in (n for n in layers if g.graph.out_degree(n) == 0):
+        edges.append((pos[t], L))
+        ebytes.append(float(out_b[pos[t]]))
+    return edges, np.array(ebytes)
+
+
+def _link_arrays(inst, names, eb, intensity, pue) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """Per (from, to[, edge]): linked, link index, bandwidth, transfer time, energy, carbon."""
+    from ..carbon import operational_carbon_g
+
+    D = len(names)
+    linked = np.eye(D, dtype=bool)
+    link_index = np.full((D, D), -1)
+    bw = np.full((D, D), np.inf)
+    lat = np.zeros((D, D))
+    epb = np.zeros((D, D))
+    for k, link in enumerate(inst.links):
+        a, b = names.index(link.a), names.index(link.b)
+        for x, y in ((a, b), (b, a)):
+            linked[x, y] = True
+            link_index[x, y] = k
+            bw[x, y] = link.bandwidth_bytes_per_s
+            lat[x, y] = link.latency_s
+            epb[x, y] = link.energy_j_per_byte
+    off = ~np.eye(D, dtype=bool)
+    link_time = np.where(
+        linked[:, :, None] & off[:, :, None],
+        lat[:, :, None] + eb[None, None, :] / bw[:, :, None],
+        np.where(linked[:, :, None], 0.0, np.inf),
+    )
+    link_energy = np.where(off[:, :, None], epb[:, :, None] * eb[None, None, :], 0.0)
+    # transfer energy is charged at the sending device's grid intensity and PUE
+    link_carbon = operational_carbon_g(link_energy, intensity[:, None, None], pue[:, None, None])
+    return dict(
+        link_time=link_time,
+        link_energy_j=link_energy,
+        link_carbon_g=link_carbon,
+        linked=linked,
+        link_index=link_index,
+        bandwidth=bw,
+    )
