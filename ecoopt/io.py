@@ -7,6 +7,7 @@ Every problem in a file is reported at once, each naming its field
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -138,14 +139,14 @@ def _unique_json_keys(text: str):  # noqa: ANN202
     """An ``object_pairs_hook`` refusing repeated keys; names the lines where the key stands."""
 
     def hook(pairs: list[tuple[str, Any]]) -> dict:
-        keys = [k for k, _ in pairs]
-        for k in keys:
-            if keys.count(k) > 1:
-                needle = json.dumps(k)
-                lines = [n + 1 for n, row in enumerate(text.splitlines()) if needle in row][:2]
-                at = f", at lines {lines[0]} and {lines[1]}" if len(lines) == 2 else ""
-                raise DuplicateKey(f"key {k!r} appears twice{at}")
-        return dict(pairs)
+        out = dict(pairs)
+        if len(out) == len(pairs):
+            return out
+        k = next(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
+        needle = json.dumps(k)
+        lines = [n + 1 for n, row in enumerate(text.splitlines()) if needle in row][:2]
+        at = f", at lines {lines[0]} and {lines[1]}" if len(lines) == 2 else ""
+        raise DuplicateKey(f"key {k!r} appears twice{at}")
 
     return hook
 

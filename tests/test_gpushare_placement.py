@@ -166,20 +166,16 @@ def test_one_slot_places_everyone_there():
 
 def test_fixed_carbon_is_per_powered_gpu():
     from ecoopt.gpushare.physics import slot_rates
-    from ecoopt.gpushare.placement import fixed_rate_per_gpu, slot_fixed_carbon
+    from ecoopt.gpushare.placement import slot_fixed_carbon
 
     inst = ecoopt.load(INSTANCES / "gpushare" / "multi_gpu_three_grids.yaml")
     for slot in inst.slots:  # unpooled: one GPU, the MILP's fixed rate
-        assert fixed_rate_per_gpu(slot) == pytest.approx(slot_rates(slot)[0], rel=1e-12)
         assert slot_fixed_carbon(slot, 1, np.zeros(1, dtype=np.int64)) == pytest.approx(
             slot_rates(slot)[0], rel=1e-12
         )
     pool = generate(6, 4, seed=0, pooled=True).slots[0]
-    rate = fixed_rate_per_gpu(pool)
-    # slot_rates gives the pool's rate today and one GPU's once pools power only what they use
-    assert slot_rates(pool)[0] == pytest.approx(rate, rel=1e-12) or slot_rates(pool)[
-        0
-    ] == pytest.approx(rate * pool.scale, rel=1e-12)
+    rate = slot_rates(pool)[0]  # one powered GPU's idle + embodied rate
+    assert slot_fixed_carbon(pool, 0, np.zeros(1, dtype=np.int64)) == pytest.approx(rate)
     hosts = np.array([0, 1, 1])  # models on two GPUs, compute for one: two powered
     assert slot_fixed_carbon(pool, 50, hosts) == pytest.approx(2 * rate)
     assert slot_fixed_carbon(pool, 250, hosts) == pytest.approx(3 * rate)

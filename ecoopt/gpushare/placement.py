@@ -42,24 +42,17 @@ from .physics import slot_rates, unit_bounds
 _EPS = 1e-12  # relative improvement a move must bring (stops cycling on float noise)
 
 
-def fixed_rate_per_gpu(slot: Slot) -> float:
-    """Fixed carbon of one powered GPU of ``slot`` (gCO2e/h): idle power plus embodied."""
-    return slot_rates(slot)[0]
-
-
 def _powered(slot: Slot, units_used: int, hosts: np.ndarray | None) -> int:
-    """GPUs a slot hosting agents powers: 1 unpooled, ``packing.powered_gpus`` in a pool
-    (``hosts`` None: the models do not pack; count the compute alone)."""
-    if slot.scale == 1:
-        return 1
+    """GPUs a slot hosting agents powers (``packing.powered_gpus``; ``hosts`` None: the models
+    do not pack, count the compute alone)."""
     h = np.zeros(1, dtype=np.int64) if hosts is None else hosts
     return powered_gpus(units_used, slot.units_per_gpu, h)
 
 
 def slot_fixed_carbon(slot: Slot, units_used: int, hosts: np.ndarray | None) -> float:
-    """Fixed carbon of a slot hosting agents (gCO2e/h): :func:`fixed_rate_per_gpu` × the GPUs
-    it powers (one for an unpooled GPU; ``packing.powered_gpus`` for a pool)."""
-    return fixed_rate_per_gpu(slot) * _powered(slot, units_used, hosts)
+    """Fixed carbon of a slot hosting agents (gCO2e/h): one powered GPU's rate
+    (``physics.slot_rates``) × the GPUs it powers."""
+    return slot_rates(slot)[0] * _powered(slot, units_used, hosts)
 
 
 @dataclass(frozen=True)
@@ -112,7 +105,7 @@ def _tables(inst: GpuShareInstance, objective: str) -> _Tables:
         lo.append(lo_g)
         adm.append(m <= U)
         base.append(cost[np.arange(n), lo_g - 1])
-    fixed = [fixed_rate_per_gpu(s) if objective == "carbon" else 0.0 for s in inst.slots]
+    fixed = [slot_rates(s)[0] if objective == "carbon" else 0.0 for s in inst.slots]
     base_arr = np.array(base)
     return _Tables(
         lo=np.array(lo),
