@@ -7,6 +7,7 @@ Every problem in a file is reported at once, each naming its field
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import InstanceError, Problem
 from .problems import MODULES, get_spec
+from .schema import FieldProblem
 
 _FIX = {
     "missing": "add this field",
@@ -110,19 +112,91 @@ def from_dict(
                 for e in errors
             ):
                 continue  # pydantic re-reports a list whose items failed as too short
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key"
-            problems.append(Problem(_field_path(loc, data), msg, _FIX.get(err["type"], "")))
+            problems.append(_problem(err, loc, data))
         raise InstanceError(source, problems) from None
 
 
-class DuplicateKey(ValueError):
+def _problem(err: Any, loc: tuple[Any, ...], data: Any) -> Problem:
+    """One pydantic error as a Problem; a :class:`FieldProblem` names the field below ``loc``."""
+    path = _field_path(loc, data)
+    found = (err.get("ctx") or {}).get("error")
+    if isinstance(found, FieldProblem):
+        sep = "" if path == "(top level)" else ("" if found.field.startswith("[") else ".")
+        where = found.field if path == "(top level)" else f"{path}{sep}{found.field}"
+        return Problem(where, found.message, found.fix)
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    return Problem(path, msg, _FIX.get(err["type"], ""))
+
+
+class Unreadable(ValueError):
+    """The file parses, but holds something an instance file may not: the message says what,
+    ``fix`` what to do."""
+
+    fix = "remove it"
+
+    def __init__(self, message: str, fix: str | None = None):
+        super().__init__(message)
+        self.fix = fix or self.fix
+
+
+class DuplicateKey(Unreadable):
     """A mapping in an instance file names the same key twice."""
+
+    fix = "keep one of them"
+
+
+#: values a YAML file's aliases may expand to (a file without aliases is bounded by its size)
+MAX_EXPANDED_NODES = 2_000_000
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Nodes in the document once every alias is written out (memoised over shared nodes)."""
+    size: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in size:
+            continue
+        kids = _children(node)
+        if done or not kids:
+            total = 1 + sum(size.get(id(k), 0) for k in kids)
+            size[id(node)] = min(total, MAX_EXPANDED_NODES + 1)
+            continue
+        stack.append((node, True))
+        stack.extend((k, False) for k in kids if id(k) not in size)
+    return size[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     """YAML's safe loader, refusing a key repeated in one mapping (YAML keeps the last)."""
+
+    aliased = False
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliased = True
+        return super().compose_node(parent, index)
+
+    def compose_document(self) -> Any:
+        """A document whose aliases expand to more than ``MAX_EXPANDED_NODES`` is refused
+        (a few aliases can stand for billions of nodes: the "billion laughs" file)."""
+        node = super().compose_document()
+        if self.aliased and _expanded_size(node) > MAX_EXPANDED_NODES:
+            raise Unreadable(
+                f"its YAML aliases (*name) expand to more than {MAX_EXPANDED_NODES:,} values",
+                "write the values out, or use fewer aliases",
+            )
+        return node
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: dict[Any, int] = {}
@@ -133,6 +207,15 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                 raise DuplicateKey(f"key {key!r} appears twice, at lines {seen[key]} and {line}")
             seen[key] = line
         return super().construct_mapping(node, deep=deep)
+
+
+# YAML 1.1 (PyYAML) reads ``1e9`` and ``1.5e-3`` as strings; YAML 1.2 and every user read them
+# as numbers, so the loader does too (an exponent without a dot or a sign)
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
 
 
 def _unique_json_keys(text: str):  # noqa: ANN202
@@ -168,8 +251,8 @@ def read_file(path: str | Path) -> Any:
         if path.suffix.lower() == ".json":
             return json.loads(text, object_pairs_hook=_unique_json_keys(text))
         return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except DuplicateKey as exc:
-        raise InstanceError(str(path), [Problem("(file)", str(exc), "keep one of them")]) from None
+    except Unreadable as exc:
+        raise InstanceError(str(path), [Problem("(file)", str(exc), exc.fix)]) from None
     except RecursionError:
         raise InstanceError(
             str(path), [Problem("(file)", "nested too deeply to read", "flatten the file")]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import types
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Union, get_args, get_origin
 
+import annotated_types as at
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 
@@ -17,22 +19,103 @@ def _wants(annotation: Any) -> set[type]:
     return {annotation} if isinstance(annotation, type) else set()
 
 
+#: unit shown in a range message, by the ending of the field's name (DESIGN §2)
+_UNITS = (
+    ("flops_per_s", "FLOP/s"),
+    ("_bytes_per_s", "B/s"),
+    ("_bytes", "B"),
+    ("_power_w", "W"),
+    ("_j_per_byte", "J/B"),
+    ("_g_per_kwh", "gCO2e/kWh"),
+    ("_usd_per_h", "USD/h"),
+    ("_per_s", "per s"),
+    ("_per_g", "per g"),
+    ("_rps", "requests/s"),
+    ("_kg", "kgCO2e"),
+    ("_years", "years"),
+    ("_s", "s"),
+)
+
+
+def unit_of(field: str) -> str:
+    """The unit a field's name states (``memory_bytes`` -> ``B``), or "" for plain numbers."""
+    return next((u for end, u in _UNITS if field.endswith(end)), "")
+
+
+def _interval(metadata: list[Any]) -> tuple[float, bool, float, bool] | None:
+    """(low, low included, high, high included) from a field's ge/gt/le/lt, if it has both."""
+    lo = hi = None
+    for m in metadata:
+        if isinstance(m, at.Ge | at.Gt):
+            lo = (float(getattr(m, "ge", getattr(m, "gt", 0))), isinstance(m, at.Ge))
+        if isinstance(m, at.Le | at.Lt):
+            hi = (float(getattr(m, "le", getattr(m, "lt", 0))), isinstance(m, at.Le))
+    return None if lo is None or hi is None else (*lo, *hi)
+
+
+def range_text(lo: float, lo_in: bool, hi: float, hi_in: bool, unit: str) -> str:
+    """``[1, 1e+15] B``: the interval as a message shows it."""
+    text = f"{'[' if lo_in else '('}{lo:g}, {hi:g}{']' if hi_in else ')'}"
+    return f"{text} {unit}".rstrip()
+
+
+class FieldProblem(ValueError):
+    """A model-level check's finding about one field below it: the loader reports it at
+    ``<model's path>.<field>`` with its own fix, instead of at the model."""
+
+    def __init__(self, field: str, message: str, fix: str = ""):
+        self.field, self.message, self.fix = field, message, fix
+        super().__init__(f"{field}: {message}" + (f" ({fix})" if fix else ""))
+
+
+def check_range(
+    value: float,
+    lo: float,
+    hi: float,
+    unit: str = "",
+    *,
+    lo_in: bool = True,
+    hi_in: bool = True,
+    field: str | None = None,
+) -> None:
+    """Raise the stated-range message when ``value`` lies outside the interval (a
+    :class:`FieldProblem` when ``field`` is named, else a ValueError)."""
+    inside = (value >= lo if lo_in else value > lo) and (value <= hi if hi_in else value < hi)
+    if inside:
+        return
+    message = f"{value:g} is outside the stated range {range_text(lo, lo_in, hi, hi_in, unit)}"
+    if field is not None:
+        raise FieldProblem(field, message, "use a value within it")
+    raise ValueError(f"{message} (use a value within it)")
+
+
 class Strict(BaseModel):
     """Frozen, unknown keys rejected, no NaN or infinity, no silent coercion: a number field
-    refuses ``true`` and ``"2"``, a boolean field refuses ``"yes"`` and ``1``."""
+    refuses ``true`` and ``"2"``, a boolean field refuses ``"yes"`` and ``1``. A number field
+    with both a lower and an upper bound states a plausible range, and a value outside it is
+    refused with the range in the message."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod
     def _no_coercion(cls, value: Any, info: ValidationInfo) -> Any:
-        wants = _wants(cls.model_fields[info.field_name].annotation)
+        field = cls.model_fields[info.field_name]
+        wants = _wants(field.annotation)
         if wants & {int, float} and not wants & {str, bool}:
             if isinstance(value, bool | str):
                 raise ValueError(f"write a number, not {value!r}")
+            bounds = _interval(field.metadata)
+            if bounds and isinstance(value, int | float) and math.isfinite(value):
+                lo, lo_in, hi, hi_in = bounds
+                check_range(value, lo, hi, unit_of(info.field_name), lo_in=lo_in, hi_in=hi_in)
         if bool in wants and not isinstance(value, bool) and value is not None:
             raise ValueError(f"write true or false, not {value!r}")
         return value
+
+
+#: the stated ranges shared by every family (gCO2e/kWh: the dirtiest grids are ~1,100)
+MAX_INTENSITY = 3000.0
 
 
 def require_unique(what: str, names: list[str]) -> None:
@@ -50,21 +133,42 @@ class TraceRef(Strict):
 
     @model_validator(mode="after")
     def _exists(self) -> TraceRef:
-        from .carbon import trace_slots
+        """Unknown names, unreadable starts and starts outside the trace are load-time errors."""
+        import pandas as pd
 
-        try:  # unknown names and starts outside the trace's span are caught at load time
-            trace_slots(self.name, self.start, 1, 1.0)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(str(exc)) from None
+        from .carbon import available_traces, load_trace
+
+        known = available_traces()
+        if self.name not in known:
+            raise FieldProblem(
+                "name", f"unknown trace {self.name!r}", f"use one of {', '.join(known)}"
+            )
+        try:
+            t0 = pd.Timestamp(self.start)
+            t0 = t0.tz_localize("UTC") if t0.tz is None else t0.tz_convert("UTC")
+        except (ValueError, TypeError, OverflowError):
+            raise FieldProblem(
+                "start",
+                f"{self.start[:40]!r} is not a timestamp",
+                "write an ISO 8601 time such as 2022-06-01T12:00Z",
+            ) from None
+        index = load_trace(self.name).index
+        end = index[-1] + (index[-1] - index[-2])  # the last value holds one step
+        if not index[0] <= t0 < end:
+            raise FieldProblem(
+                "start",
+                f"{t0:%Y-%m-%dT%H:%MZ} is outside trace {self.name!r}",
+                f"choose a start from {index[0]:%Y-%m-%dT%H:%MZ} up to {end:%Y-%m-%dT%H:%MZ}",
+            )
         return self
 
 
 class GridPowered(Strict):
     """Something drawing power from a grid: a static intensity or a bundled trace, and a PUE."""
 
-    intensity_g_per_kwh: float | None = Field(None, ge=0)
+    intensity_g_per_kwh: float | None = Field(None, ge=0, le=MAX_INTENSITY)
     intensity_trace: TraceRef | None = None
-    pue: float = Field(1.0, ge=1.0)
+    pue: float = Field(1.0, ge=1.0, le=5.0)
 
     @model_validator(mode="after")
     def _one_intensity(self) -> GridPowered:

@@ -37,7 +37,7 @@ def test_missing_field(tmp_path):
 
 def test_negative_share(tmp_path):
     msg = bad(tmp_path, lambda d: d["agents"][2].update(min_share=-0.1))
-    assert "agents[2] (vision).min_share" in msg and "greater than or equal to 0" in msg
+    assert "agents[2] (vision).min_share" in msg and "outside the stated range [0, 1]" in msg
 
 
 def test_unknown_key(tmp_path):
@@ -145,7 +145,7 @@ def test_unknown_trace_and_non_finite_numbers(tmp_path):
         d["agents"][0]["throughput_rps"] = float("inf")
 
     msg = bad(tmp_path, mutate)
-    assert "gpus[0] (gpu0).intensity_trace: unknown carbon-intensity trace" in msg
+    assert "gpus[0] (gpu0).intensity_trace.name: unknown trace" in msg
     assert "agents[0] (coordinator).throughput_rps: Input should be a finite number" in msg
 
 

@@ -88,8 +88,9 @@ def decades(lo: int, hi: int) -> st.SearchStrategy[float]:
 @st.composite
 def share_gpus(draw, n_slots: int, objective: str) -> list[dict]:
     mem_scale = 10 ** draw(st.integers(3, 12))
-    money = draw(st.integers(-9, 5))
-    power = draw(st.integers(-6, 4))
+    # every scale stays inside the fields' stated ranges, reaching their edges
+    money = draw(st.integers(-9, 3))
+    power = draw(st.integers(-6, 3))
     gpus = []
     for j in range(n_slots):
         idle = draw(decades(power - 2, power))
@@ -100,7 +101,7 @@ def share_gpus(draw, n_slots: int, objective: str) -> list[dict]:
                 "memory_bytes": float(max(1, round(mem_scale * draw(st.floats(0.2, 1.0))))),
                 "idle_power_w": idle,
                 "active_power_w": idle + draw(decades(power - 2, power)),
-                "intensity_g_per_kwh": draw(decades(-2, 3)),
+                "intensity_g_per_kwh": min(3000.0, draw(decades(-2, 3))),
                 "price_usd_per_h": draw(decades(money - 2, money)),
                 "speed": draw(st.sampled_from([0.5, 1.0, 2.0, 3.0])),
                 "embodied_kg": draw(st.sampled_from([0.0, 0.0, 150.0])),
@@ -111,14 +112,14 @@ def share_gpus(draw, n_slots: int, objective: str) -> list[dict]:
 
 @st.composite
 def share_agents(draw, n: int, mem_scale: float, tight: bool) -> list[dict]:
-    time_scale = 10.0 ** draw(st.integers(-8, 6))  # seconds per request at a whole GPU
+    time_scale = 10.0 ** draw(st.integers(-5, 6))  # seconds per request at a whole GPU
     agents = []
     for i in range(n):
         mu = draw(st.floats(1.0, 100.0)) / time_scale
         agent = {
             "name": f"a{i}",
             "throughput_rps": mu,
-            "arrival_rps": mu * draw(st.floats(0.01, 1.5)),
+            "arrival_rps": min(1e7, mu * draw(st.floats(0.01, 1.5))),
             "priority": draw(st.sampled_from([1.0, 2.0, 3.0])),
             "memory_bytes": float(round(mem_scale * draw(st.floats(0.0, 0.7 if tight else 0.0)))),
         }
@@ -175,7 +176,8 @@ def slo_on_a_level(draw, gpus: list[dict], agents: list[dict], top: dict) -> Non
                 top["overload_horizon_s"],
             )
         )
-        agent["latency_slo_s"] = lat
+        if 1e-6 <= lat <= 1e6:  # the stated range of latency_slo_s
+            agent["latency_slo_s"] = lat
 
 
 def share_feasible(inst, objective: str):  # noqa: ANN001, ANN201
@@ -303,7 +305,7 @@ def partition_devices(draw, n: int, mem_scale: float, flop_scale: float) -> list
             "active_power_w": draw(decades(power - 1, power)),
             "idle_power_w": 0.0,
             "memory_bytes": float(max(1, round(mem_scale * draw(st.floats(0.5, 4.0))))),
-            "intensity_g_per_kwh": draw(decades(-2, 3)),
+            "intensity_g_per_kwh": min(3000.0, draw(decades(-2, 3))),
             "embodied_kg": draw(st.sampled_from([0.0, 0.0, 5.0])),
         }
         for j in range(n)
@@ -312,7 +314,7 @@ def partition_devices(draw, n: int, mem_scale: float, flop_scale: float) -> list
 
 @st.composite
 def partition_links(draw, n: int, mem_scale: float) -> list[dict]:
-    bw = mem_scale * 10.0 ** draw(st.integers(-2, 3))
+    bw = mem_scale * 10.0 ** draw(st.integers(-1, 3))
     return [
         {
             "a": f"d{a}",
@@ -356,7 +358,7 @@ def partition_instance(draw, tmp_path_factory, objective: str, chain: bool, memo
     """``memory``: "tight" (KB–TB weights on devices barely holding them, some pinned exactly at
     a plan's bytes) or "loose" (every device holds every weight: objectives and SLO only)."""
     mem_scale = 10.0 ** draw(st.integers(3, 12))
-    flop_scale = 10.0 ** draw(st.integers(0, 12))
+    flop_scale = 10.0 ** draw(st.integers(4, 12))
     layers = draw(layer_list(chain, mem_scale, flop_scale))
     n_dev = draw(st.integers(2, 3))
     devices = draw(partition_devices(n_dev, mem_scale, flop_scale))
@@ -378,7 +380,7 @@ def partition_instance(draw, tmp_path_factory, objective: str, chain: bool, memo
     inst = ecoopt.from_dict(partition_dict(csv, devices, links, sink, extra), base_dir=csv.parent)
     if draw(st.booleans()):  # SLO exactly at the boundary plan's latency
         latency = evaluate_partition(inst, plan, "latency").metrics["latency_s"]
-        if 0 < latency < float("inf"):
+        if 1e-6 <= latency <= 1e6:  # the stated range of latency_slo_s
             extra["latency_slo_s"] = latency
             inst = ecoopt.from_dict(
                 partition_dict(csv, devices, links, sink, extra), base_dir=csv.parent

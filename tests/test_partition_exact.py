@@ -265,7 +265,7 @@ def test_bad_partition_files(tmp_path):
     with pytest.raises(ecoopt.InstanceError) as info:
         ecoopt.from_dict(base, source="x.yaml")
     msg = str(info.value)
-    assert "sink 'zz' is not a device" in msg
+    assert "sink: 'zz' is not a device (devices: a)" in msg
     base["sink"] = "a"
     with pytest.raises(ecoopt.InstanceError, match="model: unknown model 'resnet51'"):
         ecoopt.from_dict(base)

@@ -244,7 +244,7 @@ def test_small_csv_loads(tmp_path):
         (
             HEADER,
             [*GOOD[:1], GOOD[1].replace(",16,", ",-16,")],
-            "row 3 column out_bytes_fp32: negative",
+            "row 3 column out_bytes_fp32: -16 is outside the stated range",
         ),
         (
             HEADER,

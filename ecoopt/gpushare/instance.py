@@ -7,7 +7,6 @@ number of units on exactly one GPU.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
@@ -15,26 +14,64 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from ..schema import GridPowered, Strict, require_unique
+from ..schema import FieldProblem, GridPowered, Strict, check_range, require_unique
 
 OBJECTIVES = {"latency": "min", "throughput": "max", "cost": "min", "carbon": "min"}
+
+#: size bounds, checked before anything is allocated (README, "Trust model")
+MAX_AGENTS = 1_000_000
+MAX_GPUS = 100_000  # GPUs of one type, and placement slots (unpooled GPUs + pools) in all
+MAX_STEPS = 100_000  # simulation steps, and the length of an arrival trace
+MAX_SIM_CELLS = 10_000_000  # simulation steps × agents: each per-step record is that big
+MAX_RATE_RPS = 1e7
+
+
+def check_sim_size(steps: int, agents: int, field: str) -> None:
+    """Refuse a simulation whose per-step records would not fit: T ≤ MAX_STEPS, T·n ≤ cells."""
+    if steps > MAX_STEPS:
+        raise FieldProblem(
+            field, f"at most {MAX_STEPS:,} simulation steps, got {steps:,}", "use fewer steps"
+        )
+    if steps * agents > MAX_SIM_CELLS:
+        raise FieldProblem(
+            field,
+            f"steps × agents must be at most {MAX_SIM_CELLS:,}, got {steps:,} × {agents:,}",
+            "simulate fewer steps or split the agents",
+        )
+
+
+def _check_trace(values: tuple[float, ...]) -> None:
+    """An arrival trace: 1..MAX_STEPS finite rates in [0, MAX_RATE_RPS] requests/s."""
+    if len(values) == 0:
+        raise ValueError("arrival_trace_rps needs at least one value")
+    if len(values) > MAX_STEPS:
+        raise FieldProblem(
+            "arrival_trace_rps",
+            f"at most {MAX_STEPS:,} values, got {len(values):,}",
+            "resample the trace to fewer, longer steps",
+        )
+    v = np.asarray(values, dtype=float)
+    bad = np.flatnonzero(~((v >= 0) & (v <= MAX_RATE_RPS)))
+    if bad.size:
+        k = int(bad[0])
+        check_range(float(v[k]), 0.0, MAX_RATE_RPS, "requests/s", field=f"arrival_trace_rps[{k}]")
 
 
 class GPU(GridPowered):
     """One GPU type; ``count`` identical GPUs of it."""
 
     name: str = Field(min_length=1)
-    count: int = Field(1, ge=1)
+    count: int = Field(1, ge=1, le=MAX_GPUS, description="identical GPUs of this type")
     share_units: int = Field(100, ge=1, le=10_000)
-    memory_bytes: float = Field(gt=0)
-    idle_power_w: float = Field(ge=0)
-    active_power_w: float = Field(ge=0)
-    price_usd_per_h: float = Field(0.0, ge=0)
+    memory_bytes: float = Field(ge=1, le=1e15, description="memory of one GPU")
+    idle_power_w: float = Field(ge=0, le=1e5)
+    active_power_w: float = Field(ge=0, le=1e5)
+    price_usd_per_h: float = Field(0.0, ge=0, le=1e4)
     speed: float = Field(
-        1.0, gt=0, description="throughput multiplier relative to the agents' base"
+        1.0, ge=1e-3, le=1e3, description="throughput multiplier relative to the agents' base"
     )
-    embodied_kg: float = Field(0.0, ge=0)
-    lifetime_years: float = Field(5.0, gt=0)
+    embodied_kg: float = Field(0.0, ge=0, le=1e5)
+    lifetime_years: float = Field(5.0, ge=0.1, le=50)
     pooled: bool = Field(
         False,
         description="treat the count GPUs as one capacity pool (the paper's G_total, serverless "
@@ -53,25 +90,25 @@ class Agent(Strict):
 
     name: str = Field(min_length=1)
     role: str = ""
-    throughput_rps: float = Field(gt=0, description="requests/s served with a whole GPU")
+    throughput_rps: float = Field(
+        ge=1e-6, le=MAX_RATE_RPS, description="requests/s served with a whole GPU"
+    )
     min_share: float = Field(0.0, ge=0, le=1)
     max_share: float = Field(1.0, gt=0, le=1)
-    priority: float = Field(1.0, gt=0, description="1 = highest; larger = lower priority")
-    arrival_rps: float | None = Field(None, ge=0)
+    priority: float = Field(
+        1.0, ge=1e-3, le=1e3, description="1 = highest; larger = lower priority"
+    )
+    arrival_rps: float | None = Field(None, ge=0, le=MAX_RATE_RPS)
     arrival_trace_rps: tuple[float, ...] | None = None
-    latency_slo_s: float | None = Field(None, gt=0)
-    memory_bytes: float = Field(0.0, ge=0)
+    latency_slo_s: float | None = Field(None, ge=1e-6, le=1e6)
+    memory_bytes: float = Field(0.0, ge=0, le=1e15)
 
     @model_validator(mode="after")
     def _demand(self) -> Agent:
         if (self.arrival_rps is None) == (self.arrival_trace_rps is None):
             raise ValueError("give exactly one of arrival_rps or arrival_trace_rps")
-        if self.arrival_trace_rps is not None and len(self.arrival_trace_rps) == 0:
-            raise ValueError("arrival_trace_rps needs at least one value")
-        if self.arrival_trace_rps is not None and any(
-            (not math.isfinite(v)) or v < 0 for v in self.arrival_trace_rps
-        ):
-            raise ValueError("arrival_trace_rps values must be finite and ≥ 0")
+        if self.arrival_trace_rps is not None:
+            _check_trace(self.arrival_trace_rps)
         if self.min_share > self.max_share:
             raise ValueError("min_share must be ≤ max_share")
         return self
@@ -88,11 +125,13 @@ class Agent(Strict):
 class Simulation(Strict):
     """Control loop of the dynamic simulator."""
 
-    step_s: float = Field(1.0, gt=0)
+    step_s: float = Field(1.0, ge=1e-3, le=1e5)
     steps: int | None = Field(
-        None, ge=1, description="default: the arrival traces' length, else 60"
+        None, ge=1, le=MAX_STEPS, description="default: the arrival traces' length, else 60"
     )
-    window_steps: int = Field(1, ge=1, description="past steps averaged for the observed rate")
+    window_steps: int = Field(
+        1, ge=1, le=MAX_STEPS, description="past steps averaged for the observed rate"
+    )
 
 
 class GpuShareInstance(Strict):
@@ -105,10 +144,13 @@ class GpuShareInstance(Strict):
         0.95, gt=0, lt=1, description="utilisation beyond which the overload model applies"
     )
     overload_horizon_s: float = Field(
-        60.0, gt=0, description="horizon over which an overloaded queue's backlog is priced"
+        60.0,
+        ge=1e-3,
+        le=1e6,
+        description="horizon over which an overloaded queue's backlog is priced",
     )
-    gpus: tuple[GPU, ...] = Field(min_length=1)
-    agents: tuple[Agent, ...] = Field(min_length=1)
+    gpus: tuple[GPU, ...] = Field(min_length=1, max_length=MAX_GPUS)
+    agents: tuple[Agent, ...] = Field(min_length=1, max_length=MAX_AGENTS)
     simulation: Simulation = Simulation()
 
     @model_validator(mode="after")
@@ -118,6 +160,15 @@ class GpuShareInstance(Strict):
         lengths = {len(a.arrival_trace_rps) for a in self.agents if a.arrival_trace_rps is not None}
         if len(lengths) > 1:
             raise ValueError("every agent's arrival_trace_rps must have the same length")
+        slots = sum(1 if g.pooled else g.count for g in self.gpus)
+        if slots > MAX_GPUS:
+            raise FieldProblem(
+                "gpus",
+                f"at most {MAX_GPUS:,} placement slots (unpooled GPUs plus pools), got {slots:,}",
+                "set pooled: true on large counts of one type",
+            )
+        if self.simulation.steps is not None:
+            check_sim_size(self.simulation.steps, len(self.agents), "simulation.steps")
         return self
 
     # -- derived views (computed once) -----------------------------------------------------

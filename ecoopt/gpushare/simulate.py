@@ -69,7 +69,7 @@ from ..solve import solve
 from ..tolerance import REL
 from .evaluate import Plan
 from .heuristics import HEURISTICS, place
-from .instance import GpuShareInstance
+from .instance import GpuShareInstance, check_sim_size
 from .packing import powered_gpus
 from .physics import latency_s
 
@@ -161,11 +161,15 @@ class SimTrace:
 
 # -- inputs ------------------------------------------------------------------------------------
 def horizon_steps(inst: GpuShareInstance, steps: int | None = None) -> int:
-    """T: ``steps``, else ``simulation.steps``, else the arrival traces' length, else 60."""
+    """T: ``steps``, else ``simulation.steps``, else the arrival traces' length, else 60.
+
+    Bounded before anything is allocated: T ≤ ``MAX_STEPS`` and T × agents ≤
+    ``MAX_SIM_CELLS`` (every per-step record is a T × agents array)."""
     if steps is not None:
-        if steps < 1:
-            raise ValueError(f"steps must be ≥ 1, got {steps}")
-        return steps
+        if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
+            raise ValueError(f"steps must be a whole number ≥ 1, got {steps!r}")
+        check_sim_size(int(steps), len(inst.agents), "steps")
+        return int(steps)
     if inst.simulation.steps is not None:
         return inst.simulation.steps
     lengths = [len(a.arrival_trace_rps) for a in inst.agents if a.arrival_trace_rps]

@@ -180,15 +180,25 @@ def available_models(base_dir: str | Path | None = None) -> list[str]:
     return sorted(p.name[: -len(suffix)] for p in _model_dir(base_dir).glob(f"*{suffix}"))
 
 
-def _number(text: str, where: str) -> float:
+#: stated ranges of a layer's numbers (per forward pass) and of a layer graph's size
+MAX_LAYER_FLOPS = 1e18
+MAX_LAYER_BYTES = 1e15
+MAX_LAYERS = 100_000
+
+
+def _number(text: str, where: str, high: float) -> float:
+    """A finite number in [0, high] from one CSV cell (an overlong cell is not echoed whole)."""
+    shown = text if len(text) <= 40 else text[:37] + "..."
     try:
         value = float(text)
     except ValueError:
-        raise LayerGraphError(f"{where}: not a number: {text!r}") from None
+        raise LayerGraphError(f"{where}: not a number: {shown!r}") from None
     if not math.isfinite(value):
-        raise LayerGraphError(f"{where}: not a finite number: {text!r}")
-    if value < 0:
-        raise LayerGraphError(f"{where}: negative value {text}")
+        raise LayerGraphError(f"{where}: not a finite number: {shown!r}")
+    if not 0 <= value <= high:
+        raise LayerGraphError(
+            f"{where}: {value:g} is outside the stated range [0, {high:g}] (use a value within it)"
+        )
     return value
 
 
@@ -212,8 +222,14 @@ def _read_csv(path: Path) -> tuple[nx.DiGraph, float]:
             name = (rec["name"] or "").strip()
             if not name:
                 raise LayerGraphError(f"{file} row {row} column name: empty")
+            if len(rows) >= MAX_LAYERS:
+                raise LayerGraphError(f"{file}: at most {MAX_LAYERS:,} rows (layers)")
             attrs = {
-                key: _number(rec[col] or "", f"{file} row {row} column {col}")
+                key: _number(
+                    rec[col] or "",
+                    f"{file} row {row} column {col}",
+                    MAX_LAYER_FLOPS if key == "flops" else MAX_LAYER_BYTES,
+                )
                 for key, col in numeric.items()
             }
             attrs.setdefault("kv_cache_bytes", 0.0)
@@ -262,6 +278,11 @@ def _read_csv(path: Path) -> tuple[nx.DiGraph, float]:
                 f"{file} row {row} column out_shape: not a shape like 1x128x768: {shape!r}"
             ) from None
         input_bytes = float(TOKEN_ID_BYTES * math.prod(dims[:-1]))
+        if not 0 < input_bytes <= MAX_LAYER_BYTES:
+            raise LayerGraphError(
+                f"{file} row {row} column out_shape: the input's {input_bytes:g} bytes are "
+                f"outside the stated range (0, {MAX_LAYER_BYTES:g}]"
+            )
     return g, input_bytes
 
 

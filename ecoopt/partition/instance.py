@@ -16,9 +16,14 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
-from ..schema import GridPowered, Strict, require_unique
+from ..schema import FieldProblem, GridPowered, Strict, check_range, require_unique
 
 OBJECTIVES = {"carbon": "min", "latency": "min", "period": "min", "weighted": "min"}
+
+#: size bounds, checked before the model's arrays are allocated (README, "Trust model")
+MAX_DEVICES = 1_000
+MAX_TRANSFER_CELLS = 20_000_000  # devices² × tensor edges: the per-transfer arrays' size
+MAX_LAYER_TIME_S = 1e4
 
 
 class ModelRef(Strict):
@@ -54,7 +59,42 @@ def _load_model(model: ModelRef, context: dict):  # noqa: ANN202
         target = confined(str(model.path), base, context.get("allow_paths", ()))
         return load_layer_graph(target, fuse=model.fuse)
     except (ValueError, OSError) as exc:
-        raise ValueError(f"model: {exc}") from None
+        raise FieldProblem("model", str(exc)) from None
+
+
+def _listing(names: list[str], most: int = 12) -> str:
+    """``a, b, c`` — or the first ``most`` and how many more, so a message stays one line."""
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown}, … ({len(names) - most} more)"
+
+
+def _check_layer_times(devices: tuple[Device, ...], graph) -> None:  # noqa: ANN001
+    """Every ``layer_times_s`` key names a layer of the model as loaded (fused or not)."""
+    layers = set(graph.layers)
+    for j, d in enumerate(devices):
+        unknown = [k for k in d.layer_times_s or {} if k not in layers]
+        if unknown:
+            raise FieldProblem(
+                f"devices[{j}] ({d.name}).layer_times_s",
+                f"unknown layer(s) {_listing(sorted(unknown), 5)}; the model's layers are "
+                f"{_listing(list(graph.layers))}",
+                "use the model's layer names; with fuse: true the fused ones are gone",
+            )
+
+
+def _check_transfer_size(n_devices: int, graph) -> None:  # noqa: ANN001
+    """devices² × tensor edges bounds the per-transfer arrays before they are built."""
+    g = graph.graph
+    edges = g.number_of_edges() + sum(1 for n in g if g.in_degree(n) == 0)
+    edges += sum(1 for n in g if g.out_degree(n) == 0)
+    cells = n_devices * n_devices * edges
+    if cells > MAX_TRANSFER_CELLS:
+        raise FieldProblem(
+            "devices",
+            f"{n_devices} devices and {edges:,} tensor edges make {cells:,} transfer cells; at "
+            f"most {MAX_TRANSFER_CELLS:,} are allowed",
+            "use fewer devices, or fuse the model",
+        )
 
 
 class Device(GridPowered):
@@ -67,28 +107,33 @@ class Device(GridPowered):
     """
 
     name: str = Field(min_length=1)
-    flops_per_s: float = Field(gt=0, description="effective (sustained) FLOP/s for this model")
-    active_power_w: float = Field(ge=0)
-    idle_power_w: float = Field(0.0, ge=0)
-    memory_bytes: float = Field(gt=0, description="memory available for weights")
+    flops_per_s: float = Field(
+        ge=1, le=1e18, description="effective (sustained) FLOP/s for this model"
+    )
+    active_power_w: float = Field(ge=0, le=1e5)
+    idle_power_w: float = Field(0.0, ge=0, le=1e5)
+    memory_bytes: float = Field(ge=1, le=1e15, description="memory available for weights")
     memory_bandwidth_bytes_per_s: float | None = Field(
         None,
-        gt=0,
+        ge=1,
+        le=1e16,
         description="if given, a layer takes at least param_bytes / bandwidth "
         "(roofline: every weight is read once per inference; decode is bandwidth-bound)",
     )
-    embodied_kg: float = Field(0.0, ge=0)
-    lifetime_years: float = Field(5.0, gt=0)
+    embodied_kg: float = Field(0.0, ge=0, le=1e5)
+    lifetime_years: float = Field(5.0, ge=0.1, le=50)
     layer_times_s: dict[str, float] | None = Field(
-        None, description="measured per-layer times (s) overriding flops / flops_per_s"
+        None,
+        description="measured per-layer times (s) overriding flops / flops_per_s; each in "
+        f"[0, {MAX_LAYER_TIME_S:g}] s, each key a layer of the (fused) model",
     )
 
     @model_validator(mode="after")
     def _check(self) -> Device:
         if self.active_power_w < self.idle_power_w:
             raise ValueError("active_power_w must be ≥ idle_power_w")
-        if self.layer_times_s and any(v < 0 for v in self.layer_times_s.values()):
-            raise ValueError("layer_times_s values must be ≥ 0")
+        for layer, t in (self.layer_times_s or {}).items():
+            check_range(t, 0.0, MAX_LAYER_TIME_S, "s", field=f"layer_times_s[{layer!r}]")
         return self
 
 
@@ -97,16 +142,16 @@ class Link(Strict):
 
     a: str
     b: str
-    bandwidth_bytes_per_s: float = Field(gt=0)
-    latency_s: float = Field(0.0, ge=0)
-    energy_j_per_byte: float = Field(0.0, ge=0)
+    bandwidth_bytes_per_s: float = Field(ge=1, le=1e16)
+    latency_s: float = Field(0.0, ge=0, le=1e4)
+    energy_j_per_byte: float = Field(0.0, ge=0, le=1e-3)
 
 
 class Weights(Strict):
     """Weights of the ``weighted`` objective: carbon_per_g·carbon_g + latency_per_s·latency_s."""
 
-    carbon_per_g: float = Field(1.0, ge=0)
-    latency_per_s: float = Field(0.0, ge=0)
+    carbon_per_g: float = Field(1.0, ge=0, le=1e6)
+    latency_per_s: float = Field(0.0, ge=0, le=1e6)
 
 
 class PartitionInstance(Strict):
@@ -116,11 +161,11 @@ class PartitionInstance(Strict):
     description: str = ""
     objective: Literal["carbon", "latency", "period", "weighted"] = "carbon"
     model: ModelRef
-    devices: tuple[Device, ...] = Field(min_length=1)
-    links: tuple[Link, ...] = ()
+    devices: tuple[Device, ...] = Field(min_length=1, max_length=MAX_DEVICES)
+    links: tuple[Link, ...] = Field((), max_length=MAX_DEVICES * (MAX_DEVICES - 1) // 2)
     source: str = Field(description="device where the input arrives")
     sink: str = Field(description="device where the result must return")
-    latency_slo_s: float | None = Field(None, gt=0)
+    latency_slo_s: float | None = Field(None, ge=1e-6, le=1e6)
     weights: Weights = Weights()
 
     _graph: object = PrivateAttr(default=None)
@@ -129,16 +174,25 @@ class PartitionInstance(Strict):
     def _consistent(self, info: ValidationInfo) -> PartitionInstance:
         names = [d.name for d in self.devices]
         require_unique("device", names)
+        known = f"(devices: {_listing(names)})"
         for what, dev in (("source", self.source), ("sink", self.sink)):
             if dev not in names:
-                raise ValueError(f"{what} {dev!r} is not a device (devices: {', '.join(names)})")
+                raise FieldProblem(what, f"{dev!r} is not a device {known}", "use one of them")
         for k, link in enumerate(self.links):
-            for end in (link.a, link.b):
-                if end not in names:
-                    raise ValueError(f"links[{k}]: {end!r} is not a device")
+            for end in ("a", "b"):
+                if getattr(link, end) not in names:
+                    raise FieldProblem(
+                        f"links[{k}].{end}",
+                        f"{getattr(link, end)!r} is not a device {known}",
+                        "use one of them or add the device",
+                    )
             if link.a == link.b:
-                raise ValueError(f"links[{k}]: a link joins two different devices")
+                raise FieldProblem(
+                    f"links[{k}]", "a link joins two different devices", "change a or b"
+                )
         self._graph = _load_model(self.model, info.context or {})
+        _check_layer_times(self.devices, self._graph)
+        _check_transfer_size(len(self.devices), self._graph)
         return self
 
     @property
