@@ -51,6 +51,7 @@ def _notes(df: pd.DataFrame) -> list[str]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    check_output(args.csv)
     frames = []
     status = 0
     for path in args.files:
@@ -76,9 +77,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
             code = EXIT["feasible"] if milp["feasible"] else EXIT["none"]
             status = max(status, code)
     if args.csv:
-        pd.concat(frames, ignore_index=True).to_csv(args.csv, index=False)
-        print(f"wrote {args.csv}")
+        write_csv(pd.concat(frames, ignore_index=True), args.csv)
     return status
+
+
+def check_output(path: str | None) -> None:
+    """Refuse an output path whose folder does not exist, before any work is done."""
+    if path is None:
+        return
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise EcoOptError(
+            f"--csv {path}: folder {folder} does not exist; create it or choose another"
+        )
+    if Path(path).is_dir():
+        raise EcoOptError(f"--csv {path}: is a folder; give a file name")
+
+
+def write_csv(df: pd.DataFrame, path: str) -> None:
+    """Write ``df``; an unwritable path is one line naming it, not an OS error without it."""
+    try:
+        df.to_csv(path, index=False)
+    except OSError as exc:
+        raise EcoOptError(
+            f"--csv {path}: cannot write it ({exc.strerror or exc}); choose a writable file"
+        ) from None
+    print(f"wrote {path}")
 
 
 #: exit codes, one table for every command (DESIGN §8)
@@ -108,6 +132,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    check_output(args.csv)
     inst = load(args.file, args.allow_path)
     if inst.problem != "gpushare":
         raise EcoOptError(f"{args.file}: simulate is available for gpushare instances only")
@@ -116,8 +141,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     df = simulate(inst, steps=args.steps)
     print(df.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if args.csv:
-        df.to_csv(args.csv, index=False)
-        print(f"wrote {args.csv}")
+        write_csv(df, args.csv)
     return 0
 
 

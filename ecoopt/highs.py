@@ -46,6 +46,14 @@ TERMINATION = {
     "kUnknown": "unknown",
 }
 
+#: terminations where HiGHS stopped before proving anything: a bound is still owed
+STOPPED = frozenset(
+    {"time_limit", "iteration_limit", "solution_limit", "interrupted", "memory_limit", "unknown"}
+)
+
+#: seconds the LP relaxation may take at least, for a bound after an early stop
+RELAXATION_MIN_S = 10.0
+
 #: tolerances of the second attempt, when the first answer failed the check (HiGHS's floor is
 #: 1e-10 for the feasibility tolerances)
 TIGHT = {
@@ -90,6 +98,16 @@ def highs_version() -> str:
     return f"HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
 
+def _threads(h: Any, threads: int) -> None:
+    """Set HiGHS's thread count; its scheduler is process-wide and refuses a different count
+    once started (a run would then log an error), so it is reset first when it differs."""
+    import highspy
+
+    if h.setOptionValue("threads", threads) != highspy.HighsStatus.kOk:
+        raise ValueError(f"threads must be a whole number ≥ 0, not {threads!r}")
+    highspy.Highs.resetGlobalScheduler(True)
+
+
 def _configure(h: Any, options: SolverOptions, log_path: str, extra: dict[str, Any]) -> None:
     import highspy
 
@@ -102,7 +120,7 @@ def _configure(h: Any, options: SolverOptions, log_path: str, extra: dict[str, A
     h.setOptionValue("mip_abs_gap", 0.0)
     h.setOptionValue("random_seed", int(options.seed))
     if options.threads is not None:
-        h.setOptionValue("threads", int(options.threads))
+        _threads(h, int(options.threads))
     if options.time_limit is not None:
         h.setOptionValue("time_limit", float(options.time_limit))
     for key, value in {**extra, **options.solver_options}.items():
@@ -139,6 +157,8 @@ def solve_lp(
     objective and bound come back in the model's own units. ``extra_options`` are HiGHS
     options of this attempt (e.g. :data:`TIGHT`).
     """
+    import highspy
+
     t0 = time.perf_counter()
     h = new_highs()
     fd, log_path = tempfile.mkstemp(prefix="ecoopt-highs-", suffix=".log")
@@ -148,9 +168,13 @@ def solve_lp(
         _pass(h, lp, cost_scale, warm_start)
         handoff = time.perf_counter() - t0
         t1 = time.perf_counter()
-        h.run()  # a zero time limit is honoured by HiGHS itself (keeps a feasible start)
+        status = h.run()  # a zero time limit is honoured by HiGHS itself (keeps a start)
         run_s = time.perf_counter() - t1
         sol = _read(h, lp, options, cost_scale)
+        if status == highspy.HighsStatus.kError and sol.termination not in ("error",):
+            sol.log += f"\necoopt: HiGHS's run returned an error (model status {sol.termination})\n"
+            sol.termination, sol.solution_status = "error", "none"
+            sol.x = sol.objective = sol.bound = sol.gap = None
     finally:
         with open(log_path, errors="replace") as fh:
             log = fh.read()
@@ -175,10 +199,12 @@ def _read(h: Any, lp: LinearProgram, options: SolverOptions, scale: float) -> LP
     elif is_mip and math.isfinite(dual) and abs(dual) < 1e29:
         bound = dual / scale
     note = ""
-    if is_mip and termination == "time_limit" and bound is None and x is not None:
-        # the LP relaxation gets a budget like the MIP's own: at least 1 s, at most 10 s
-        bound = relaxation_bound(lp, min(10.0, max(1.0, options.time_limit or 0.0)))
-        note = "\necoopt: bound from the LP relaxation (HiGHS had none when the limit hit)\n"
+    if is_mip and termination in STOPPED and bound is None:
+        # the LP relaxation gets a budget like the MIP's own: at least 10 s, at most 60 s
+        budget = min(60.0, max(RELAXATION_MIN_S, options.time_limit or 0.0))
+        bound = relaxation_bound(lp, budget, options.threads)
+        if bound is not None:
+            note = "\necoopt: bound from the LP relaxation (HiGHS had none when it stopped)\n"
     return LPSolution(
         termination=termination,
         solution_status="optimal"
@@ -207,17 +233,23 @@ def relative_gap(obj: float | None, bound: float | None) -> float | None:
     return abs(obj - bound) / abs(obj) if obj != 0 else math.inf
 
 
-def relaxation_bound(lp: LinearProgram, seconds: float = 10.0) -> float | None:
+def relaxation_bound(
+    lp: LinearProgram, seconds: float = 10.0, threads: int | None = None
+) -> float | None:
     """Objective of the LP relaxation: a valid bound when HiGHS stopped before finding one."""
     import highspy
 
     h = new_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", seconds)
+    if threads is not None:
+        _threads(h, threads)
     model = to_highs(lp)
     model.integrality_ = []
-    h.passModel(model)
-    h.run()
+    if h.passModel(model) == highspy.HighsStatus.kError:
+        return None
+    if h.run() == highspy.HighsStatus.kError:
+        return None
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     return float(h.getInfo().objective_function_value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 #: problem name -> module that registers it on import
@@ -36,6 +36,9 @@ class ProblemSpec:
     #: whose memory they overflow by one byte). Exact where HiGHS's tolerances are too coarse;
     #: see ``ecoopt.cuts``.
     cuts: Callable[..., list[tuple[Any, Any, float]]] | None = None
+    #: constraint family or variable block -> the instance fields that set its numbers, named
+    #: by ``ecoopt.conditioning`` when a model is too ill-conditioned to hand to HiGHS
+    coefficient_fields: dict[str, str] = field(default_factory=dict)
 
     def methods_for(self, instance: Any) -> dict[str, Callable[..., Any]]:
         return self.methods(instance) if self.methods else dict(self.heuristics)

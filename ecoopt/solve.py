@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .conditioning import check_conditioning
 from .cuts import MAX_ROUNDS, add_cuts
 from .errors import EcoOptError
 from .highs import TIGHT, highs_version, relative_gap, solve_lp
@@ -216,9 +217,9 @@ def _explanation(spec: Any, instance: Any, lp: LinearProgram, options, rep: dict
         return spec.explain(instance, elastic_analysis(lp, options))
     if rep["termination"] != "time_limit":
         return None
-    if rep["objective"] is None:
-        return "time limit reached: no feasible solution found yet"
     bound = "-" if rep["bound"] is None else f"{rep['bound']:.6g}"
+    if rep["objective"] is None:
+        return f"time limit reached: no feasible plan found yet, bound {bound}"
     gap = "-" if rep["gap"] is None else f"{100 * rep['gap']:.3g} %"
     return f"time limit reached: incumbent {rep['objective']:.6g}, bound {bound}, gap {gap}"
 
@@ -279,6 +280,7 @@ def solve(
     ref = reference(spec, instance, objective)
     ref_value = float(ref[1].objective) if ref[1] is not None and ref[1].feasible else None
     scale = objective_scale(lp, ref_value)
+    check_conditioning(lp, scale, spec, instance.name)
     x0 = _start(spec, instance, lp, objective, warm_start, ref)
     ref_s = time.perf_counter() - t0
     final, notes, spent = _solve_checked(

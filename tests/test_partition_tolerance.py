@@ -3,6 +3,7 @@ memory (exact, in bytes) and latency SLOs (``ecoopt.tolerance.within``) the same
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -96,13 +97,27 @@ def test_slo_exactly_at_the_fastest_compute_passes_theprecheck(tmp_path):
 
 def test_memory_conflict_is_explained_in_gb(tmp_path):
     """memory_fit rows are fractions of the device; the explanation reads GB again."""
-    layers = [("A", ["x"], 1e9, 1e3, 1e9), ("B", ["A"], 1e9, 1e3, 1e9)]
-    devs = [dev("d0", 1e9, 10, 1.5e9, 100), dev("d1", 1e9, 10, 1.5e9, 100)]
-    inst = instance(tmp_path, layers, devs, [])  # no link: everything stays on d0
+    layers = [(n, [p], 1e9, 1e3, 0.8e9) for n, p in (("A", "x"), ("B", "A"), ("C", "B"))]
+    devs = [dev("d0", 1e9, 10, 1.2e9, 100), dev("d1", 1e9, 10, 1.2e9, 100)]
+    link = [{"a": "d0", "b": "d1", "bandwidth_bytes_per_s": 1e9}]
+    inst = instance(tmp_path, layers, devs, link)  # 2.4 GB in 2.4 GB, but one layer per device
     assert not precheck(inst)
     res = ecoopt.solve(inst, "latency")
     assert res.termination == "infeasible"
-    assert "device memory (GB) would have to grow [memory_fit: d0: +0.5]" in res.explanation
+    assert re.search(
+        r"device memory \(GB\) would have to grow \[memory_fit: d[01]: \+0.4\]", res.explanation
+    ), res.explanation
+
+
+def test_unlinked_devices_are_explained_before_solving(tmp_path):
+    """Without links only the source's device can host layers: the precheck says so."""
+    layers = [("A", ["x"], 1e9, 1e3, 1e9), ("B", ["A"], 1e9, 1e3, 1e9)]
+    devs = [dev("d0", 1e9, 10, 1.5e9, 100), dev("d1", 1e9, 10, 1.5e9, 100)]
+    inst = instance(tmp_path, layers, devs, [])
+    assert precheck(inst) == [
+        "the model's weights (2 GB) exceed the memory of the devices reachable from the "
+        "source together (1.5 GB)."
+    ]
 
 
 CASES = Path(__file__).parent / "cases"

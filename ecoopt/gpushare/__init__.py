@@ -217,6 +217,14 @@ SPEC = register(
         explain=explain,
         cuts=memory_cuts,
         default_heuristic="sqrt_waterfill",
+        coefficient_fields={
+            "capacity": "gpus[*].share_units and agents[*].min_share/max_share",
+            "memory_fit": "agents[*].memory_bytes and gpus[*].memory_bytes",
+            "gpu_memory": "agents[*].memory_bytes and gpus[*].memory_bytes",
+            "assign": "agents[*].throughput_rps, arrival_rps, priority, latency_slo_s and "
+            "gpus[*].speed, active_power_w, price_usd_per_h, intensity",
+            "powered": "gpus[*].idle_power_w, price_usd_per_h, intensity, embodied_kg",
+        },
     )
 )
 

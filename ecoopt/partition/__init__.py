@@ -66,31 +66,59 @@ def plan_to_x(inst: PartitionInstance, lp: LinearProgram, plan: Plan) -> np.ndar
     return np.concatenate([parts[name] for name in lp.vars])
 
 
+def _reachable(inst: PartitionInstance) -> np.ndarray:
+    """(D,) bool: devices the source reaches over the links (a tensor can only travel there)."""
+    data = inst.data
+    seen = np.zeros(len(data.devices), dtype=bool)
+    todo = [data.source]
+    while todo:
+        d = todo.pop()
+        if not seen[d]:
+            seen[d] = True
+            todo.extend(np.flatnonzero(data.linked[d] & ~seen).tolist())
+    return seen
+
+
+def _unreached(inst: PartitionInstance, reach: np.ndarray) -> list[str]:
+    """The sink must be reachable from the source: the result travels back over links."""
+    if reach[inst.data.sink]:
+        return []
+    links = "no links join them" if not inst.links else "the links do not join them"
+    return [
+        f"sink {inst.sink!r} cannot be reached from source {inst.source!r}: {links} (add "
+        "links between the devices, or make source and sink the same device)."
+    ]
+
+
 def precheck(inst: PartitionInstance) -> list[str]:
     """Plain-words conflicts found without a solver, decided by the one tolerance rule.
 
-    A layer fits in no device iff its weights exceed every device's memory (exact, in bytes:
-    :func:`~ecoopt.tolerance.fits_memory`, the same test as the MILP's admissible ``place``
-    columns and the evaluator); the SLO is below the fastest possible latency iff that latency
-    is not :func:`~ecoopt.tolerance.within` it.
+    The sink must be reachable from the source over the links, and only devices reachable
+    from the source can host a layer. A layer fits in no such device iff its weights exceed
+    each one's memory (exact, in bytes: :func:`~ecoopt.tolerance.fits_memory`, the same test
+    as the MILP's admissible ``place`` columns and the evaluator); the SLO is below the fastest
+    possible latency iff that latency is not :func:`~ecoopt.tolerance.within` it.
     """
     data = inst.data
-    out = []
-    fits = fits_memory(data.param_bytes[:, None], data.memory_bytes[None, :])
+    reach = _reachable(inst)
+    out = _unreached(inst, reach)
+    fits = fits_memory(data.param_bytes[:, None], data.memory_bytes[None, :]) & reach[None, :]
     too_big = np.flatnonzero(~fits.any(axis=1))
+    where = "device's memory" if reach.all() else "memory of a device reachable from the source"
     if len(too_big):
         names = ", ".join(
             f"{data.layers[i]} ({data.param_bytes[i] / 1e9:.3g} GB)" for i in too_big[:8]
         )
         out.append(
-            f"layer(s) {names} fit in no device's memory (largest "
-            f"{data.memory_bytes.max() / 1e9:.3g} GB): add memory or split the layer."
+            f"layer(s) {names} fit in no {where} (largest "
+            f"{data.memory_bytes[reach].max() / 1e9:.3g} GB): add memory or split the layer."
         )
-    weights, memory = math.fsum(data.param_bytes), math.fsum(data.memory_bytes)
+    weights, memory = math.fsum(data.param_bytes), math.fsum(data.memory_bytes[reach])
     if not fits_memory(weights, memory):
+        whose = "all devices" if reach.all() else "the devices reachable from the source"
         out.append(
-            f"the model's weights ({weights / 1e9:.3g} GB) exceed all "
-            f"devices' memory together ({memory / 1e9:.3g} GB)."
+            f"the model's weights ({weights / 1e9:.3g} GB) exceed the memory of {whose} "
+            f"together ({memory / 1e9:.3g} GB)."
         )
     if inst.latency_slo_s is not None and not len(too_big):
         fastest = math.fsum(np.where(fits, data.time_s, np.inf).min(axis=1))
@@ -116,7 +144,10 @@ def _slack_in_units(inst: PartitionInstance, family: str, label: object, slack: 
 
 def explain(inst: PartitionInstance, report: ElasticReport | None) -> str:
     if report is None or not report.by_family:
-        return "infeasible: HiGHS proved it; the elastic re-solve found no family to relax."
+        return (
+            "infeasible: HiGHS proved it, and relaxing memory and the SLO does not help: "
+            "check that the links let every tensor travel between the devices that need it."
+        )
     words = {
         "memory_fit": "device memory (GB) would have to grow",
         "latency_slo": "the latency SLO (s) would have to be relaxed",
@@ -148,6 +179,19 @@ SPEC = register(
         explain=explain,
         cuts=memory_cuts,
         default_heuristic="greedy_layer",
+        coefficient_fields={
+            "memory_fit": "the model's param_bytes and devices[*].memory_bytes",
+            "latency_slo": "latency_slo_s, the model's flops, devices[*].flops_per_s or "
+            "layer_times_s, and links[*].bandwidth_bytes_per_s/latency_s",
+            "device_busy": "the model's flops and devices[*].flops_per_s or layer_times_s",
+            "link_busy": "the model's out_bytes and links[*].bandwidth_bytes_per_s",
+            "idle_wait": "devices[*].idle_power_w and the layer and transfer times",
+            "used_def": "devices[*].idle_power_w and the layer and transfer times",
+            "latency_def": "the model's flops, devices[*].flops_per_s and links[*]",
+            "place": "the model's flops, devices[*].flops_per_s, active_power_w, intensity, "
+            "embodied_kg and weights",
+            "flow": "the model's out_bytes and links[*]",
+        },
         methods=methods,
     )
 )
