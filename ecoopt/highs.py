@@ -89,7 +89,7 @@ def new_highs() -> Any:
 
     with _quiet_stdout():
         h = highspy.Highs()
-    h.setOptionValue("log_to_console", False)
+    _set(h, "log_to_console", False)
     return h
 
 
@@ -108,24 +108,29 @@ def _threads(h: Any, threads: int) -> None:
     highspy.Highs.resetGlobalScheduler(True)
 
 
-def _configure(h: Any, options: SolverOptions, log_path: str, extra: dict[str, Any]) -> None:
+def _set(h: Any, key: str, value: Any, what: str = "HiGHS option") -> None:
+    """Set one HiGHS option; a refusal is an error naming it, never ignored."""
     import highspy
 
-    h.setOptionValue("output_flag", True)
-    h.setOptionValue("log_file", log_path)
-    h.setOptionValue("mip_rel_gap", float(options.mip_rel_gap))
+    if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
+        raise ValueError(f"{what}: HiGHS rejected option {key}={value!r}")
+
+
+def _configure(h: Any, options: SolverOptions, log_path: str, extra: dict[str, Any]) -> None:
+    _set(h, "output_flag", True)
+    _set(h, "log_file", log_path)
+    _set(h, "mip_rel_gap", float(options.mip_rel_gap))
     # the objective is scaled to a reference solution's size (lp.objective_scale): an absolute
     # gap would then be relative to that reference, not to the optimum, so only the relative
     # gap may stop the search (a user's solver_options can still set one)
-    h.setOptionValue("mip_abs_gap", 0.0)
-    h.setOptionValue("random_seed", int(options.seed))
+    _set(h, "mip_abs_gap", 0.0)
+    _set(h, "random_seed", int(options.seed))
     if options.threads is not None:
         _threads(h, int(options.threads))
     if options.time_limit is not None:
-        h.setOptionValue("time_limit", float(options.time_limit))
+        _set(h, "time_limit", float(options.time_limit))
     for key, value in {**extra, **options.solver_options}.items():
-        if h.setOptionValue(key, value) != highspy.HighsStatus.kOk:
-            raise ValueError(f"solver_options: HiGHS rejected option {key}={value!r}")
+        _set(h, key, value, "solver_options")
 
 
 def _pass(h: Any, lp: LinearProgram, scale: float, warm_start: np.ndarray | None) -> None:
@@ -140,7 +145,8 @@ def _pass(h: Any, lp: LinearProgram, scale: float, warm_start: np.ndarray | None
         sol = highspy.HighsSolution()
         sol.col_value = np.asarray(warm_start, dtype=float).tolist()
         sol.value_valid = True
-        h.setSolution(sol)
+        if h.setSolution(sol) == highspy.HighsStatus.kError:
+            raise EcoOptError(f"HiGHS refused the starting solution for {lp.name}")
 
 
 def solve_lp(
@@ -240,8 +246,8 @@ def relaxation_bound(
     import highspy
 
     h = new_highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", seconds)
+    _set(h, "output_flag", False)
+    _set(h, "time_limit", float(seconds))
     if threads is not None:
         _threads(h, threads)
     model = to_highs(lp)
