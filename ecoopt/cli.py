@@ -118,7 +118,13 @@ def exit_code(res: Any) -> int:
 
 def cmd_solve(args: argparse.Namespace) -> int:
     inst = load(args.file, args.allow_path)
-    res = solve(inst, args.objective, time_limit=args.time_limit, mip_rel_gap=args.mip_gap)
+    res = solve(
+        inst,
+        args.objective,
+        time_limit=args.time_limit,
+        mip_rel_gap=args.mip_gap,
+        warm_start=False if args.no_warm_start else None,
+    )
     if res.termination in INFEASIBLE and not args.json:
         raise InfeasibleError(f"{args.file}: {res.explanation}")
     if args.json:
@@ -190,6 +196,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--time-limit", type=float)
     s.add_argument("--mip-gap", type=float, default=1e-4)
     s.add_argument("--json", action="store_true", help="print the Result as JSON")
+    s.add_argument(
+        "--no-warm-start",
+        action="store_true",
+        help="do not start HiGHS from the default heuristic's plan (started by default)",
+    )
     s.set_defaults(func=cmd_solve)
     c = sub.add_parser(
         "compare", parents=[files], help="MILP vs every heuristic, one table per file"

@@ -114,6 +114,34 @@ class Strict(BaseModel):
         return value
 
 
+def stated_ranges(cls: type[BaseModel], prefix: str = "") -> list[tuple[str, str]]:
+    """(field path, stated range) for every bounded number under ``cls``, in field order:
+    ``("gpus[*].memory_bytes", "[1, 1e+15] B")``. The README's range table is this list."""
+    out: list[tuple[str, str]] = []
+    for name, field in cls.model_fields.items():
+        path = f"{prefix}{name}"
+        bounds = _interval(field.metadata)
+        if bounds and _wants(field.annotation) & {int, float}:
+            out.append((path, range_text(*bounds, unit_of(name))))
+        for sub in _models_in(field.annotation):
+            many = get_origin(field.annotation) is tuple or any(
+                get_origin(a) is tuple for a in get_args(field.annotation)
+            )
+            out += stated_ranges(sub, f"{path}[*]." if many else f"{path}.")
+    return out
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    args = get_args(annotation) or (annotation,)
+    found = []
+    for a in args:
+        if isinstance(a, type) and issubclass(a, BaseModel):
+            found.append(a)
+        elif get_args(a):
+            found += _models_in(a)
+    return found
+
+
 #: the stated ranges shared by every family (gCO2e/kWh: the dirtiest grids are ~1,100)
 MAX_INTENSITY = 3000.0
 

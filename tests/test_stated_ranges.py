@@ -123,3 +123,14 @@ def test_count_and_steps_are_bounded_before_allocation():
     inst = ecoopt.from_dict(gpushare())
     with pytest.raises(ValueError, match="steps: at most 100,000 simulation steps"):
         simulate(inst, steps=10**9)
+
+
+def test_the_readme_states_every_range():
+    from pathlib import Path
+
+    from ecoopt.schema import stated_ranges
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for cls in (GpuShareInstance, PartitionInstance):
+        for path, span in stated_ranges(cls):
+            assert f"`{path}` | {span} |" in readme, f"README lacks {path} {span}"
