@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from .compare import compare
-from .errors import EcoOptError, InfeasibleError
+from .errors import EcoOptError, InfeasibleError, printable
 from .io import load
 from .problems import spec_for
 from .results import INFEASIBLE
@@ -56,7 +56,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     status = 0
     for path in args.files:
         inst = load(path, args.allow_path)
-        df = compare(inst, args.objective, time_limit=args.time_limit)
+        df = compare(inst, _objective(args, inst), time_limit=args.time_limit)
         sense = df.attrs["sense"]
         print(
             f"== {path}: {inst.name or Path(path).stem} — objective {df.attrs['objective']} "
@@ -71,7 +71,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         frames.append(df.assign(instance=str(path)))
         milp = df.iloc[0]
         if milp["status"] in INFEASIBLE:
-            print(f"ecoopt: error: {path}: {milp['violations']}", file=sys.stderr)
+            print(printable(f"ecoopt: error: {path}: {milp['violations']}"), file=sys.stderr)
             status = max(status, EXIT["infeasible"])
         elif milp["status"] != "optimal":
             code = EXIT["feasible"] if milp["feasible"] else EXIT["none"]
@@ -120,7 +120,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     inst = load(args.file, args.allow_path)
     res = solve(
         inst,
-        args.objective,
+        _objective(args, inst),
         time_limit=args.time_limit,
         mip_rel_gap=args.mip_gap,
         warm_start=False if args.no_warm_start else None,
@@ -142,8 +142,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     inst = load(args.file, args.allow_path)
     if inst.problem != "gpushare":
         raise EcoOptError(f"{args.file}: simulate is available for gpushare instances only")
+    from .gpushare.instance import check_sim_size
     from .gpushare.simulate import simulate
 
+    if args.steps is not None:
+        try:
+            check_sim_size(args.steps, len(inst.agents), "--steps")
+        except ValueError as exc:
+            raise EcoOptError(f"{args.file}: {exc}") from None
     df = simulate(inst, steps=args.steps)
     print(df.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if args.csv:
@@ -158,12 +164,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         try:
             inst = load(path, args.allow_path)
         except EcoOptError as exc:
-            print(f"ecoopt: error: {exc}", file=sys.stderr)
+            print(printable(f"ecoopt: error: {exc}"), file=sys.stderr)
             status = EXIT["usage"]
             continue
         conflicts = spec_for(inst).precheck(inst)
         if conflicts:
-            print(f"{path}: infeasible: {' '.join(conflicts)}", file=sys.stderr)
+            print(printable(f"{path}: infeasible: {' '.join(conflicts)}"), file=sys.stderr)
             status = max(status, EXIT["infeasible"])
         else:
             print(f"{path}: ok ({inst.problem})")
@@ -176,9 +182,62 @@ def _jsonable(obj: Any) -> Any:
     return str(obj)
 
 
+class UsageError(EcoOptError):
+    """A command line argparse refuses (exit 2, one line)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the option, not a usage block."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds ≥ 0")
+    return value
+
+
+def _gap(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and 0 <= value < 1):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a relative gap in [0, 1)")
+    return value
+
+
+def _steps(text: str) -> int:
+    from .gpushare.instance import MAX_STEPS
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value:,} is not a step count ≥ 1")
+    if value > MAX_STEPS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_STEPS:,} steps, got {value:,}")
+    return value
+
+
+for _f, _name in ((_seconds, "seconds"), (_gap, "gap"), (_steps, "steps")):
+    _f.__name__ = _name  # argparse names the type in "invalid <type> value" messages
+
+
+def _objective(args: argparse.Namespace, inst: Any) -> str | None:
+    """``--objective`` checked against the instance's problem, named as the user typed it."""
+    if args.objective is not None:
+        try:
+            spec_for(inst).check_objective(args.objective)
+        except ValueError as exc:
+            raise EcoOptError(f"--objective {args.objective}: {exc}") from None
+    return args.objective
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ecoopt", description=__doc__.splitlines()[0])
-    files = argparse.ArgumentParser(add_help=False)
+    p = _Parser(prog="ecoopt", description=__doc__.splitlines()[0])
+    files = _Parser(add_help=False)
     files.add_argument(
         "--allow-path",
         action="append",
@@ -193,8 +252,8 @@ def parser() -> argparse.ArgumentParser:
     )
     s.add_argument("file")
     s.add_argument("--objective")
-    s.add_argument("--time-limit", type=float)
-    s.add_argument("--mip-gap", type=float, default=1e-4)
+    s.add_argument("--time-limit", type=_seconds)
+    s.add_argument("--mip-gap", type=_gap, default=1e-4)
     s.add_argument("--json", action="store_true", help="print the Result as JSON")
     s.add_argument(
         "--no-warm-start",
@@ -207,14 +266,14 @@ def parser() -> argparse.ArgumentParser:
     )
     c.add_argument("files", nargs="+")
     c.add_argument("--objective")
-    c.add_argument("--time-limit", type=float, default=60.0)
+    c.add_argument("--time-limit", type=_seconds, default=60.0)
     c.add_argument("--csv", help="write all tables to this CSV file")
     c.set_defaults(func=cmd_compare)
     m = sub.add_parser(
         "simulate", parents=[files], help="replay every policy over the workload trace (gpushare)"
     )
     m.add_argument("file")
-    m.add_argument("--steps", type=int)
+    m.add_argument("--steps", type=_steps)
     m.add_argument("--csv")
     m.set_defaults(func=cmd_simulate)
     v = sub.add_parser(
@@ -225,30 +284,34 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _fail(message: str, code: int) -> int:
+    print(f"ecoopt: error: {printable(message)}", file=sys.stderr)
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    """Run one command; every failure is one printable line on stderr and an ``EXIT`` code."""
+    try:
+        args = parser().parse_args(argv)
+    except UsageError as exc:
+        return _fail(str(exc), EXIT["usage"])
     try:
         return int(args.func(args))
     except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
         sys.stderr.close()
         return 0
     except InfeasibleError as exc:  # a valid file whose constraints conflict
-        print(f"ecoopt: error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc), EXIT["infeasible"])
     except EcoOptError as exc:  # a malformed or inconsistent file
-        print(f"ecoopt: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # e.g. --csv into a folder that does not exist
+        return _fail(str(exc), EXIT["usage"])
+    except OSError as exc:  # e.g. a folder given as the instance file
         where = f"{exc.filename}: {exc.strerror}" if exc.filename else str(exc)
-        print(f"ecoopt: error: {where}", file=sys.stderr)
-        return 2
-    except ValueError as exc:  # e.g. an unknown objective name
-        print(f"ecoopt: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(where, EXIT["usage"])
+    except ValueError as exc:  # an API-level refusal of an argument
+        return _fail(str(exc), EXIT["usage"])
     except (MemoryError, RecursionError) as exc:  # last resort: a file too large or too deep
         what = "too deeply nested" if isinstance(exc, RecursionError) else "too large for memory"
-        print(f"ecoopt: error: the input is {what}; simplify or split it", file=sys.stderr)
-        return 2
+        return _fail(f"the input is {what}; simplify or split it", EXIT["usage"])
 
 
 if __name__ == "__main__":

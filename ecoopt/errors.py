@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters written as escapes (``\\n``, ``\\x1b``): a key or value
+    from a file cannot break an error line in two or send escape codes to a terminal."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 class EcoOptError(Exception):
@@ -19,7 +28,7 @@ class Problem:
 
     def __str__(self) -> str:
         text = f"{self.field}: {self.message}"
-        return f"{text} ({self.fix})" if self.fix else text
+        return printable(f"{text} ({self.fix})" if self.fix else text)
 
 
 class InstanceError(EcoOptError):

@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ValidationError
 
@@ -234,6 +235,19 @@ def _unique_json_keys(text: str):  # noqa: ANN202
     return hook
 
 
+#: brackets of flow style ([ and {) a file may nest: instance files need a handful
+MAX_DEPTH = 100
+
+
+def _bracket_depth(text: str) -> int:
+    """Deepest nesting of ``[``/``{`` in ``text``, in linear time (before a parser recurses)."""
+    raw = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    step = np.zeros(raw.shape, dtype=np.int32)
+    step[(raw == ord("[")) | (raw == ord("{"))] = 1
+    step[(raw == ord("]")) | (raw == ord("}"))] = -1
+    return int(np.cumsum(step).max(initial=0))
+
+
 def read_file(path: str | Path) -> Any:
     """Parse a YAML (.yaml/.yml) or JSON (.json) file; syntax errors become InstanceError."""
     path = Path(path)
@@ -247,6 +261,17 @@ def read_file(path: str | Path) -> Any:
         raise InstanceError(
             str(path), [Problem("(file)", exc.strerror or str(exc), "check the path")]
         ) from None
+    if _bracket_depth(text) > MAX_DEPTH:
+        raise InstanceError(
+            str(path),
+            [
+                Problem(
+                    "(file)",
+                    f"nested too deeply (more than {MAX_DEPTH} levels of brackets)",
+                    "flatten the file",
+                )
+            ],
+        )
     try:
         if path.suffix.lower() == ".json":
             return json.loads(text, object_pairs_hook=_unique_json_keys(text))
