@@ -1,8 +1,8 @@
 """How loading and validating an instance file scales with its size (gpushare, N agents).
 
-Run:  python benchmarks/validate_scale.py            (≈ 2.5 min on 2 cores, 85 s of it the
+Run:  python benchmarks/validate_scale.py            (about 1 min on 2 cores, most of it the
                                                      100,000-agent YAML load, run once)
-      python benchmarks/validate_scale.py --quick    (N ≤ 10,000, ≈ 25 s)
+      python benchmarks/validate_scale.py --quick    (N ≤ 10,000, a few seconds)
 
 For N = 1,000, 10,000 and 100,000 agents on four GPUs, the same instance is written as JSON and
 as YAML (one agent per line, as in the bundled files) in a temporary folder. For each file:
@@ -18,8 +18,8 @@ as YAML (one agent per line, as in the bundled files) in a temporary folder. For
 * ``growth/decade``: load s at N over load s at N/10 (10 would be linear).
 
 Then ``ecoopt validate`` in-process (``cli.main(["validate", path])``) on the 100,000-agent JSON.
-The GPUs have 10,000 share units, so validate's infeasibility pre-check, which builds an
-agents × share units mask per GPU type (``gpushare.model.admissible``), is a large part of it.
+The GPUs have 10,000 share units; validate's infeasibility pre-check finds each agent's
+smallest admissible share by a binary search over them (``gpushare.model.min_units``).
 """
 
 from __future__ import annotations

@@ -59,6 +59,10 @@ def range_text(lo: float, lo_in: bool, hi: float, hi_in: bool, unit: str) -> str
     return f"{text} {unit}".rstrip()
 
 
+def _inside(value: float, lo: float, lo_in: bool, hi: float, hi_in: bool) -> bool:
+    return (value >= lo if lo_in else value > lo) and (value <= hi if hi_in else value < hi)
+
+
 class FieldProblem(ValueError):
     """A model-level check's finding about one field below it: the loader reports it at
     ``<model's path>.<field>`` with its own fix, instead of at the model."""
@@ -80,8 +84,7 @@ def check_range(
 ) -> None:
     """Raise the stated-range message when ``value`` lies outside the interval (a
     :class:`FieldProblem` when ``field`` is named, else a ValueError)."""
-    inside = (value >= lo if lo_in else value > lo) and (value <= hi if hi_in else value < hi)
-    if inside:
+    if _inside(value, lo, lo_in, hi, hi_in):
         return
     message = f"{value:g} is outside the stated range {range_text(lo, lo_in, hi, hi_in, unit)}"
     if field is not None:
@@ -100,18 +103,31 @@ class Strict(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_coercion(cls, value: Any, info: ValidationInfo) -> Any:
-        field = cls.model_fields[info.field_name]
-        wants = _wants(field.annotation)
-        if wants & {int, float} and not wants & {str, bool}:
+        number, boolean, bounds = _rule(cls, info.field_name)
+        if number:
             if isinstance(value, bool | str):
                 raise ValueError(f"write a number, not {value!r}")
-            bounds = _interval(field.metadata)
             if bounds and isinstance(value, int | float) and math.isfinite(value):
                 lo, lo_in, hi, hi_in = bounds
-                check_range(value, lo, hi, unit_of(info.field_name), lo_in=lo_in, hi_in=hi_in)
-        if bool in wants and not isinstance(value, bool) and value is not None:
+                if not _inside(value, lo, lo_in, hi, hi_in):  # the unit only for the message
+                    check_range(value, lo, hi, unit_of(info.field_name), lo_in=lo_in, hi_in=hi_in)
+        elif boolean and not isinstance(value, bool) and value is not None:
             raise ValueError(f"write true or false, not {value!r}")
         return value
+
+
+_RULES: dict[tuple[type, str], tuple[bool, bool, tuple[float, bool, float, bool] | None]] = {}
+
+
+def _rule(cls: type[BaseModel], name: str) -> tuple[bool, bool, Any]:
+    """(is a number field, is a boolean field, stated range) of one field, worked out once."""
+    key = (cls, name)
+    if key not in _RULES:
+        field = cls.model_fields[name]
+        wants = _wants(field.annotation)
+        number = bool(wants & {int, float}) and not wants & {str, bool}
+        _RULES[key] = (number, bool in wants, _interval(field.metadata) if number else None)
+    return _RULES[key]
 
 
 def stated_ranges(cls: type[BaseModel], prefix: str = "") -> list[tuple[str, str]]:

@@ -185,6 +185,11 @@ class GpuShareInstance(Strict):
         return out
 
     @cached_property
+    def min_units_cache(self) -> dict[int, np.ndarray]:
+        """GPU type -> smallest admissible units per agent (``model.min_units`` fills it)."""
+        return {}
+
+    @cached_property
     def arrays(self) -> AgentArrays:
         a = self.agents
         return AgentArrays(
