@@ -202,6 +202,31 @@ def _number(text: str, where: str, high: float) -> float:
     return value
 
 
+def _rows(reader: csv.DictReader, file: str, numeric: dict[str, str]) -> list[tuple]:
+    """(row number, name, op, attributes, inputs, out_shape) per CSV row, each number checked."""
+    rows: list[tuple] = []
+    for rec in reader:
+        row = reader.line_num
+        name = (rec["name"] or "").strip()
+        if not name:
+            raise LayerGraphError(f"{file} row {row} column name: empty")
+        if len(rows) >= MAX_LAYERS:
+            raise LayerGraphError(f"{file}: at most {MAX_LAYERS:,} rows (layers)")
+        attrs = {
+            key: _number(
+                rec[col] or "",
+                f"{file} row {row} column {col}",
+                MAX_LAYER_FLOPS if key == "flops" else MAX_LAYER_BYTES,
+            )
+            for key, col in numeric.items()
+        }
+        attrs.setdefault("kv_cache_bytes", 0.0)
+        attrs["type"] = rec["type"] or ""
+        inputs = [s.strip() for s in (rec["inputs"] or "").split(";") if s.strip()]
+        rows.append((row, name, (rec.get("op") or "").strip(), attrs, inputs, rec["out_shape"]))
+    return rows
+
+
 def _read_csv(path: Path) -> tuple[nx.DiGraph, float]:
     """Parse and validate a layer CSV; return the unfused graph and the input bytes."""
     file = path.name
@@ -216,26 +241,7 @@ def _read_csv(path: Path) -> tuple[nx.DiGraph, float]:
         numeric = {"flops": "flops", **cols}
         if "kv_cache_bytes" in header:
             numeric["kv_cache_bytes"] = "kv_cache_bytes"
-        rows = []  # (row number, name, op, attributes, inputs, out_shape)
-        for rec in reader:
-            row = reader.line_num
-            name = (rec["name"] or "").strip()
-            if not name:
-                raise LayerGraphError(f"{file} row {row} column name: empty")
-            if len(rows) >= MAX_LAYERS:
-                raise LayerGraphError(f"{file}: at most {MAX_LAYERS:,} rows (layers)")
-            attrs = {
-                key: _number(
-                    rec[col] or "",
-                    f"{file} row {row} column {col}",
-                    MAX_LAYER_FLOPS if key == "flops" else MAX_LAYER_BYTES,
-                )
-                for key, col in numeric.items()
-            }
-            attrs.setdefault("kv_cache_bytes", 0.0)
-            attrs["type"] = rec["type"] or ""
-            inputs = [s.strip() for s in (rec["inputs"] or "").split(";") if s.strip()]
-            rows.append((row, name, (rec.get("op") or "").strip(), attrs, inputs, rec["out_shape"]))
+        rows = _rows(reader, file, numeric)
     if not rows:
         raise LayerGraphError(f"{file}: no rows")
 
