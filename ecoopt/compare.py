@@ -10,6 +10,7 @@ import pandas as pd
 
 from .errors import NotApplicable
 from .problems import spec_for
+from .results import DEFAULT_MIP_GAP, MILP
 from .solve import solve
 
 
@@ -29,7 +30,7 @@ def compare(
     *,
     methods: list[str] | None = None,
     time_limit: float | None = 60.0,
-    mip_rel_gap: float = 1e-6,
+    mip_rel_gap: float = DEFAULT_MIP_GAP,
 ) -> pd.DataFrame:
     """The exact MILP next to every heuristic, all judged by the same independent evaluator.
 
@@ -51,7 +52,7 @@ def compare(
     reference = res.objective if res.optimal else res.bound
     rows: list[dict[str, Any]] = []
     milp_row: dict[str, Any] = {
-        "method": "milp_highs",
+        "method": MILP,
         "objective": res.objective if res.objective is not None else math.nan,
         "feasible": bool(res.metrics["feasible"]) if res.metrics else False,
         "gap_pct": 100.0 * res.gap if res.gap is not None else math.nan,

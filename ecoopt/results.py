@@ -19,12 +19,20 @@ from .tolerance import REL
 INFEASIBLE = ("infeasible", "infeasible_or_unbounded")
 
 
+#: the name of the exact method's row and plan everywhere (compare, simulate, plans, outputs)
+MILP = "milp"
+
+#: relative MIP gap every entry point defaults to (``solve``, ``compare``, ``simulate``, CLI):
+#: HiGHS's own default, and Gurobi's and CPLEX's
+DEFAULT_MIP_GAP = 1e-4
+
+
 @dataclass
 class SolverOptions:
     """Solver-neutral options; ``solver_options`` passes raw HiGHS options through unchanged."""
 
     time_limit: float | None = None
-    mip_rel_gap: float = 1e-4
+    mip_rel_gap: float = DEFAULT_MIP_GAP
     threads: int | None = 1
     seed: int = 0
     solver_options: dict[str, Any] = field(default_factory=dict)
@@ -86,7 +94,7 @@ class Result:
     interface: str
     num_vars: int
     num_constraints: int
-    mip_rel_gap: float = 1e-4
+    mip_rel_gap: float = DEFAULT_MIP_GAP
     check_s: float = 0.0
     plan: Any = None
     metrics: dict[str, Any] | None = None

@@ -35,7 +35,7 @@ from .highs import TIGHT, highs_version, relative_gap, solve_lp
 from .infeasibility import ElasticReport, elastic_analysis
 from .lp import INF, LinearProgram, objective_scale
 from .pyomo_adapter import solve_lp_pyomo
-from .results import INFEASIBLE, LPSolution, Result, SolverOptions
+from .results import DEFAULT_MIP_GAP, INFEASIBLE, LPSolution, Result, SolverOptions
 from .verify import Check, better, check
 
 
@@ -239,7 +239,7 @@ def solve(
     objective: str | None = None,
     *,
     time_limit: float | None = None,
-    mip_rel_gap: float = 1e-4,
+    mip_rel_gap: float = DEFAULT_MIP_GAP,
     threads: int | None = 1,
     seed: int = 0,
     solver_options: dict[str, Any] | None = None,

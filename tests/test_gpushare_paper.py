@@ -46,5 +46,5 @@ def test_compare_table_on_paper_instance(paper_path):
     assert {"method", "objective", "feasible", "gap_pct", "runtime_s"} <= set(df.columns)
     assert "milp" in df.method.iloc[0]
     feasible = df[df.feasible]
-    assert set(feasible.method) == {"milp_highs", "greedy_marginal", "sqrt_waterfill"}
+    assert set(feasible.method) == {"milp", "greedy_marginal", "sqrt_waterfill"}
     assert (feasible.gap_pct >= -1e-9).all()

@@ -89,7 +89,7 @@ def test_cli_compare_writes_csv(tmp_path):
     out = tmp_path / "t.csv"
     p = run("compare", str(INSTANCES / "gpushare" / "paper_four_agents.yaml"), "--csv", str(out))
     assert p.returncode == 0, p.stderr
-    assert "milp_highs" in p.stdout and "sqrt_waterfill" in p.stdout
+    assert "milp" in p.stdout and "sqrt_waterfill" in p.stdout
     df = pd.read_csv(out)
     assert len(df) == 6 and (df[df.feasible].gap_pct >= -1e-9).all()
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..lp import LinearProgram
 from ..problems import ProblemSpec, register
+from ..results import MILP
 from ..solve import ElasticReport
 from .cuts import memory_cuts
 from .evaluate import Evaluation, Plan, evaluate
@@ -40,7 +41,7 @@ def plan_from_x(inst: GpuShareInstance, lp: LinearProgram, x: np.ndarray) -> Pla
     if "host" in lp.vars:
         h = lp.values(x, "host") > 0.5
         host[pools["agent"][h]] = pools["gpu"][h]
-    return Plan(method="milp", slot=[inst.slots[g].name for g in where], share=share, host=host)
+    return Plan(method=MILP, slot=[inst.slots[g].name for g in where], share=share, host=host)
 
 
 def plan_to_x(inst: GpuShareInstance, lp: LinearProgram, plan: Plan) -> np.ndarray | None:

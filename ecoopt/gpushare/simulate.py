@@ -65,6 +65,7 @@ import pandas as pd
 
 from ..carbon import embodied_share_g, operational_carbon_g, trace_slots
 from ..errors import InstanceError, Problem
+from ..results import MILP
 from ..solve import solve
 from ..tolerance import REL
 from .evaluate import Plan
@@ -77,7 +78,7 @@ SAMPLES_PER_STEP = 4
 """Arrival sample points per step for the latency distribution (midpoint rule)."""
 
 DEFAULT_STEPS = 60
-POLICIES: tuple[str, ...] = ("milp", *HEURISTICS)
+POLICIES: tuple[str, ...] = (MILP, *HEURISTICS)
 COLUMNS = [
     "policy",
     "mean_latency_s",
@@ -241,7 +242,7 @@ def _decide(
     step_inst: GpuShareInstance, policy: str, objective: str, milp_time_limit: float
 ) -> tuple[Plan, bool]:
     """The policy's plan for one step and whether the MILP fell back to minimum shares."""
-    if policy != "milp":
+    if policy != MILP:
         return HEURISTICS[policy](step_inst, objective=objective), False
     res = solve(step_inst, objective, time_limit=milp_time_limit)
     if res.plan is not None:

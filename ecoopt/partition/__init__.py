@@ -13,6 +13,7 @@ import numpy as np
 
 from ..lp import LinearProgram
 from ..problems import ProblemSpec, register
+from ..results import MILP
 from ..solve import ElasticReport
 from ..tolerance import fits_memory, within
 from .cuts import memory_cuts
@@ -27,7 +28,7 @@ def plan_from_x(inst: PartitionInstance, lp: LinearProgram, x: np.ndarray) -> Pl
     on = lp.values(x, "place") > 0.5
     dev = np.zeros(len(inst.data.layers), dtype=np.int64)
     dev[pl[on]] = pd[on]
-    return Plan("milp", [inst.data.devices[d] for d in dev])
+    return Plan(MILP, [inst.data.devices[d] for d in dev])
 
 
 def plan_to_x(inst: PartitionInstance, lp: LinearProgram, plan: Plan) -> np.ndarray | None:
