@@ -1,9 +1,11 @@
-"""``ecoopt`` command line: solve, compare, simulate, validate instance files.
+"""``ecoopt`` command line: solve, compare, simulate, evaluate, validate instance files; print an
+instance schema.
 
-A user error (bad file, unknown objective, infeasible instance under ``validate``) prints one
-line naming the file and the field, and exits non-zero; never a traceback. Exit codes, the same
-for every command: 0 optimal (or ok), 1 proven infeasible, 2 bad input or usage, 3 stopped
-with a feasible plan that is not proven optimal, 4 stopped with no plan.
+stdout carries only what was asked for (a table, or JSON with ``--json``); progress, notes
+and errors go to stderr. A user error prints one line naming the file and the field and exits
+non-zero; never a traceback. Exit codes, the same for every command: 0 optimal (or ok), 1 proven
+infeasible, 2 bad input or usage, 3 stopped with a feasible plan that is not proven optimal,
+4 stopped with no plan. Output schemas: ``ecoopt.outputs``.
 """
 
 from __future__ import annotations
@@ -17,92 +19,30 @@ from typing import Any
 
 import pandas as pd
 
-from .compare import compare
+from . import __version__
+from .compare import compare, result_row
 from .errors import EcoOptError, InfeasibleError, printable
 from .io import load
-from .problems import spec_for
-from .results import INFEASIBLE
+from .outputs import check_output, dumps, notes, records, table, write_csv, write_text
+from .plans import plan_to_dict, read_plan
+from .problems import MODULES, get_spec, spec_for
+from .results import DEFAULT_MIP_GAP, INFEASIBLE
 from .solve import solve
 
-SHOW = ["method", "objective", "feasible", "gap_pct", "runtime_s"]
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    """A side message (``wrote x.csv``) on stderr, unless ``--quiet``."""
+    if not getattr(args, "quiet", False):
+        print(text, file=sys.stderr)
 
 
-def _table(df: pd.DataFrame) -> str:
-    metrics = [c for c in df.columns if c not in SHOW + ["status", "violations"]]
-    view = df[SHOW + metrics].copy()
-    view["feasible"] = view["feasible"].map({True: "yes", False: "NO"})
-    fmt = {c: (lambda v: f"{v:.4g}") for c in view.columns if view[c].dtype.kind == "f"}
-    # gaps within float noise of zero print as 0.000, not -0.000; the CSV keeps raw values
-    fmt["gap_pct"] = lambda v: (
-        "-" if v is None or math.isnan(v) else f"{0.0 if abs(v) < 5e-10 else v:.3f}"
-    )
-    fmt["runtime_s"] = lambda v: f"{v:.2e}"
-    return view.to_string(index=False, formatters=fmt)
-
-
-def _notes(df: pd.DataFrame) -> list[str]:
-    out = []
-    for _, row in df.iterrows():
-        if row["violations"]:
-            out.append(f"  {row['method']}: infeasible — {row['violations']}")
-        elif row["status"] not in ("heuristic", "optimal"):
-            out.append(f"  {row['method']}: {row['status']}")
-    return out
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    check_output(args.csv)
-    frames = []
-    status = 0
-    for path in args.files:
-        inst = load(path, args.allow_path)
-        df = compare(inst, _objective(args, inst), time_limit=args.time_limit)
-        sense = df.attrs["sense"]
-        print(
-            f"== {path}: {inst.name or Path(path).stem} — objective {df.attrs['objective']} "
-            f"({sense}imise); gap_pct vs the MILP optimum, ≥ 0 means worse"
-        )
-        print(_table(df))
-        notes = _notes(df)
-        if notes:
-            print("notes:")
-            print("\n".join(notes))
-        print()
-        frames.append(df.assign(instance=str(path)))
-        milp = df.iloc[0]
-        if milp["status"] in INFEASIBLE:
-            print(printable(f"ecoopt: error: {path}: {milp['violations']}"), file=sys.stderr)
-            status = max(status, EXIT["infeasible"])
-        elif milp["status"] != "optimal":
-            code = EXIT["feasible"] if milp["feasible"] else EXIT["none"]
-            status = max(status, code)
-    if args.csv:
-        write_csv(pd.concat(frames, ignore_index=True), args.csv)
-    return status
-
-
-def check_output(path: str | None) -> None:
-    """Refuse an output path whose folder does not exist, before any work is done."""
-    if path is None:
-        return
-    folder = Path(path).resolve().parent
-    if not folder.is_dir():
-        raise EcoOptError(
-            f"--csv {path}: folder {folder} does not exist; create it or choose another"
-        )
-    if Path(path).is_dir():
-        raise EcoOptError(f"--csv {path}: is a folder; give a file name")
-
-
-def write_csv(df: pd.DataFrame, path: str) -> None:
-    """Write ``df``; an unwritable path is one line naming it, not an OS error without it."""
-    try:
-        df.to_csv(path, index=False)
-    except OSError as exc:
-        raise EcoOptError(
-            f"--csv {path}: cannot write it ({exc.strerror or exc}); choose a writable file"
-        ) from None
-    print(f"wrote {path}")
+def _outputs(args: argparse.Namespace, df: pd.DataFrame, data: Any) -> None:
+    """Write ``--csv`` (the table) and ``--json`` (``data``) as asked."""
+    if getattr(args, "csv", None):
+        write_csv(df, args.csv)
+        _say(args, f"wrote {args.csv}")
+    if getattr(args, "json", False):
+        print(dumps(data))
 
 
 #: exit codes, one table for every command (DESIGN §8)
@@ -116,24 +56,98 @@ def exit_code(res: Any) -> int:
     return EXIT[res.solution_status]
 
 
+def _milp_status(path: str, df: pd.DataFrame) -> int:
+    """compare's exit code for one file, from its MILP row (the infeasible are also said)."""
+    milp = df.iloc[0]
+    if milp["status"] in INFEASIBLE:
+        print(printable(f"ecoopt: error: {path}: {milp['violations']}"), file=sys.stderr)
+        return EXIT["infeasible"]
+    if milp["status"] != "optimal":
+        return EXIT["feasible"] if milp["feasible"] else EXIT["none"]
+    return 0
+
+
+def _print_compare(path: str, inst: Any, df: pd.DataFrame) -> None:
+    sense = df.attrs["sense"]
+    print(
+        f"== {path}: {inst.name or Path(path).stem} — objective {df.attrs['objective']} "
+        f"({sense}imise); gap_pct vs the MILP optimum, ≥ 0 means worse"
+    )
+    print(table(df))
+    lines = notes(df)
+    if lines:
+        print("notes:\n" + "\n".join(lines))
+    print()
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    check_output(args.csv)
+    frames, results, status = [], [], 0
+    for path in args.files:
+        inst = load(path, args.allow_path)
+        methods = args.methods.split(",") if args.methods else None
+        df = compare(
+            inst,
+            _objective(args, inst),
+            methods=methods,
+            time_limit=args.time_limit,
+            mip_rel_gap=args.mip_gap,
+            threads=args.threads,
+        )
+        if not args.json:
+            _print_compare(path, inst, df)
+        plans = {
+            m: None if p is None else plan_to_dict(inst, p) for m, p in df.attrs["plans"].items()
+        }
+        frames.append(df.assign(instance=str(path)))
+        results.append(
+            dict(instance=str(path), objective=df.attrs["objective"], sense=df.attrs["sense"])
+            | {"rows": records(df), "plans": plans}
+        )
+        status = max(status, _milp_status(path, df))
+    _outputs(args, pd.concat(frames, ignore_index=True), {"instances": results})
+    return status
+
+
+def _warm_start(args: argparse.Namespace, inst: Any) -> Any:
+    """``--warm-start``: auto (default heuristic when feasible), none, a heuristic, a plan file."""
+    choice = args.warm_start
+    if choice == "auto":
+        return None
+    if choice == "none":
+        return False
+    if choice in spec_for(inst).heuristics:
+        return choice
+    if Path(choice).is_file():
+        return read_plan(inst, choice)
+    known = ", ".join(["auto", "none", *spec_for(inst).heuristics])
+    raise EcoOptError(f"--warm-start {choice}: not a plan file nor one of {known}")
+
+
 def cmd_solve(args: argparse.Namespace) -> int:
+    check_output(args.csv)
     inst = load(args.file, args.allow_path)
     res = solve(
         inst,
         _objective(args, inst),
         time_limit=args.time_limit,
         mip_rel_gap=args.mip_gap,
-        warm_start=False if args.no_warm_start else None,
+        threads=args.threads,
+        warm_start=_warm_start(args, inst),
     )
+    if args.log:
+        write_text(res.log, args.log, "--log")
     if res.termination in INFEASIBLE and not args.json:
         raise InfeasibleError(f"{args.file}: {res.explanation}")
-    if args.json:
-        print(json.dumps(res.to_dict(), indent=2, default=_jsonable))
-    else:
+    data = res.to_dict() | {"instance": str(args.file)}
+    data["plan"] = None if res.plan is None else plan_to_dict(inst, res.plan)
+    if not args.json:
         print(res.summary())
         if res.plan is not None:
             ev = spec_for(inst).evaluate(inst, res.plan, res.objective_name)
             print(ev.per_agent.to_string(index=False) if hasattr(ev, "per_agent") else res.plan)
+    row = pd.DataFrame([result_row(res)]).assign(instance=str(args.file))
+    _outputs(args, row, data)
     return exit_code(res)
 
 
@@ -150,11 +164,29 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             check_sim_size(args.steps, len(inst.agents), "--steps")
         except ValueError as exc:
             raise EcoOptError(f"{args.file}: {exc}") from None
-    df = simulate(inst, steps=args.steps)
-    print(df.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    if args.csv:
-        write_csv(df, args.csv)
+    policies = args.policies.split(",") if args.policies else None
+    df = simulate(inst, policies, steps=args.steps)
+    if not args.json:
+        print(df.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    _outputs(args, df, {"instance": str(args.file), "rows": records(df)})
     return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Judge a plan file (``solve --json`` output or a named plan) by the evaluator."""
+    inst = load(args.file, args.allow_path)
+    plan = read_plan(inst, args.plan)
+    objective = _objective(args, inst) or inst.objective
+    ev = spec_for(inst).evaluate(inst, plan, objective)
+    data = {"instance": str(args.file), "plan": str(args.plan), "objective_name": objective}
+    data |= ev.as_dict()
+    if args.json:
+        print(dumps(data))
+    else:
+        verdict = "feasible" if ev.feasible else "INFEASIBLE: " + "; ".join(ev.violations)
+        print(f"{args.plan}: {objective} {ev.objective:.6g}, {verdict}")
+        print(pd.Series(ev.metrics).to_string())
+    return 0 if ev.feasible else EXIT["infeasible"]
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -176,10 +208,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return status
 
 
-def _jsonable(obj: Any) -> Any:
-    if hasattr(obj, "tolist"):
-        return obj.tolist()
-    return str(obj)
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema of an instance file of ``problem`` (for editors and validators)."""
+    schema = get_spec(args.problem).instance_cls.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    print(json.dumps(schema, indent=2))
+    return 0
 
 
 class UsageError(EcoOptError):
@@ -235,52 +269,142 @@ def _objective(args: argparse.Namespace, inst: Any) -> str | None:
     return args.objective
 
 
-def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="ecoopt", description=__doc__.splitlines()[0])
+def _all_objectives() -> list[str]:
+    names: dict[str, None] = {}
+    for problem in MODULES:
+        names.update(dict.fromkeys(get_spec(problem).objectives))
+    return list(names)
+
+
+def _common() -> dict[str, argparse.ArgumentParser]:
+    """Option groups shared by the commands: files, solver, output."""
     files = _Parser(add_help=False)
     files.add_argument(
         "--allow-path",
         action="append",
         default=[],
         metavar="DIR",
-        help="also let instance files read data files under DIR (default: only the instance's "
-        "own folder and the bundled models); repeatable",
+        help="also let instance files read data files under DIR (the instance's own folder "
+        "and the bundled models are always allowed); repeatable",
     )
-    sub = p.add_subparsers(dest="command", required=True)
+    solver = _Parser(add_help=False)
+    solver.add_argument(
+        "--objective",
+        choices=_all_objectives(),
+        metavar="NAME",
+        help="what to optimise (default: the file's objective); one of "
+        + ", ".join(_all_objectives()),
+    )
+    solver.add_argument(
+        "--time-limit", type=_seconds, metavar="S", help="HiGHS time limit, s (default: none)"
+    )
+    solver.add_argument(
+        "--mip-gap",
+        type=_gap,
+        default=DEFAULT_MIP_GAP,
+        metavar="GAP",
+        help="relative MIP gap in [0, 1) that 'optimal' means (default: %(default)g)",
+    )
+    solver.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        metavar="N",
+        help="HiGHS threads (default: %(default)s, repeatable results)",
+    )
+    out = _Parser(add_help=False)
+    out.add_argument("--json", action="store_true", help="print JSON on stdout instead of tables")
+    out.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
+    out.add_argument("--quiet", action="store_true", help="no side messages on stderr")
+    return {"files": files, "solver": solver, "out": out}
+
+
+def _add_solve(sub: Any, g: dict) -> None:
     s = sub.add_parser(
-        "solve", parents=[files], help="solve one instance to proven optimality with HiGHS"
+        "solve",
+        parents=[g["files"], g["solver"], g["out"]],
+        help="solve one instance to proven, checked optimality with HiGHS",
     )
-    s.add_argument("file")
-    s.add_argument("--objective")
-    s.add_argument("--time-limit", type=_seconds)
-    s.add_argument("--mip-gap", type=_gap, default=1e-4)
-    s.add_argument("--json", action="store_true", help="print the Result as JSON")
+    s.add_argument("file", help="instance file (YAML or JSON)")
+    s.add_argument(
+        "--warm-start",
+        default="auto",
+        metavar="HOW",
+        help="auto (the default heuristic's plan when feasible), none, a heuristic's "
+        "name, or a plan file written by solve --json (default: %(default)s)",
+    )
     s.add_argument(
         "--no-warm-start",
-        action="store_true",
-        help="do not start HiGHS from the default heuristic's plan (started by default)",
+        dest="warm_start",
+        action="store_const",
+        const="none",
+        help="same as --warm-start none",
     )
+    s.add_argument("--log", metavar="FILE", help="write HiGHS's log to FILE")
     s.set_defaults(func=cmd_solve)
+
+
+def _add_compare(sub: Any, g: dict) -> None:
     c = sub.add_parser(
-        "compare", parents=[files], help="MILP vs every heuristic, one table per file"
+        "compare",
+        parents=[g["files"], g["solver"], g["out"]],
+        help="the MILP next to every heuristic, one table per file",
     )
-    c.add_argument("files", nargs="+")
-    c.add_argument("--objective")
-    c.add_argument("--time-limit", type=_seconds, default=60.0)
-    c.add_argument("--csv", help="write all tables to this CSV file")
-    c.set_defaults(func=cmd_compare)
+    c.add_argument("files", nargs="+", help="instance files")
+    c.add_argument("--methods", metavar="A,B", help="heuristics to run (default: all)")
+    c.set_defaults(func=cmd_compare, time_limit=60.0)
+
+
+def _add_others(sub: Any, g: dict) -> None:
     m = sub.add_parser(
-        "simulate", parents=[files], help="replay every policy over the workload trace (gpushare)"
+        "simulate",
+        parents=[g["files"], g["out"]],
+        help="replay every policy over the workload trace (gpushare)",
     )
-    m.add_argument("file")
-    m.add_argument("--steps", type=_steps)
-    m.add_argument("--csv")
+    m.add_argument("file", help="gpushare instance file")
+    m.add_argument(
+        "--steps",
+        type=_steps,
+        metavar="T",
+        help="control steps (default: the file's simulation.steps, the trace length, or 60)",
+    )
+    m.add_argument(
+        "--policies", metavar="A,B", help="policies to run (default: milp and every heuristic)"
+    )
     m.set_defaults(func=cmd_simulate)
-    v = sub.add_parser(
-        "validate", parents=[files], help="check instance files and obvious infeasibility"
+    e = sub.add_parser(
+        "evaluate",
+        parents=[g["files"]],
+        help="judge a plan file (from solve --json) with the independent evaluator",
     )
-    v.add_argument("files", nargs="+")
+    e.add_argument("file", help="instance file")
+    e.add_argument("plan", help="plan file: solve --json output, or a plan in ecoopt.plans' schema")
+    e.add_argument(
+        "--objective",
+        choices=_all_objectives(),
+        metavar="NAME",
+        help="objective to report (default: the file's)",
+    )
+    e.add_argument("--json", action="store_true", help="print JSON on stdout")
+    e.set_defaults(func=cmd_evaluate)
+    v = sub.add_parser(
+        "validate", parents=[g["files"]], help="check instance files and obvious infeasibility"
+    )
+    v.add_argument("files", nargs="+", help="instance files")
     v.set_defaults(func=cmd_validate)
+    h = sub.add_parser("schema", help="print the JSON Schema of an instance file")
+    h.add_argument("problem", choices=list(MODULES), help="problem family")
+    h.set_defaults(func=cmd_schema)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="ecoopt", description=__doc__.split("\n\n")[0].replace("\n", " "))
+    p.add_argument("--version", action="version", version=f"ecoopt {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    g = _common()
+    _add_solve(sub, g)
+    _add_compare(sub, g)
+    _add_others(sub, g)
     return p
 
 

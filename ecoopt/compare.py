@@ -31,12 +31,14 @@ def compare(
     methods: list[str] | None = None,
     time_limit: float | None = 60.0,
     mip_rel_gap: float = DEFAULT_MIP_GAP,
+    threads: int | None = 1,
 ) -> pd.DataFrame:
     """The exact MILP next to every heuristic, all judged by the same independent evaluator.
 
     Columns: ``method, objective, feasible, gap_pct, runtime_s, status, violations`` then the
-    problem's metrics. ``gap_pct`` is relative to the MILP optimum, or to its bound when the
-    MILP is not proven optimal (so it over-states, never under-states, a heuristic's gap).
+    problem's metrics; ``df.attrs["plans"]`` maps each method to its plan. ``gap_pct`` is
+    relative to the MILP optimum, or to its bound when the MILP is not proven optimal (so it
+    over-states, never under-states, a heuristic's gap). ``threads`` is HiGHS's.
     """
     spec = spec_for(instance)
     objective = objective or instance.objective
@@ -48,27 +50,12 @@ def compare(
     if unknown:
         raise ValueError(f"unknown method(s) {unknown}; choose from {list(available)}")
 
-    res = solve(instance, objective, time_limit=time_limit, mip_rel_gap=mip_rel_gap)
+    res = solve(
+        instance, objective, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads
+    )
     reference = res.objective if res.optimal else res.bound
-    rows: list[dict[str, Any]] = []
-    milp_row: dict[str, Any] = {
-        "method": MILP,
-        "objective": res.objective if res.objective is not None else math.nan,
-        "feasible": bool(res.metrics["feasible"]) if res.metrics else False,
-        "gap_pct": 100.0 * res.gap if res.gap is not None else math.nan,
-        "runtime_s": res.total_s,
-        "status": res.termination,
-        "violations": "" if res.metrics else (res.explanation or ""),
-    }
-    if res.metrics:
-        milp_row.update(
-            {
-                k: v
-                for k, v in res.metrics.items()
-                if k not in ("objective", "feasible", "violations")
-            }
-        )
-    rows.append(milp_row)
+    rows: list[dict[str, Any]] = [result_row(res)]
+    plans: dict[str, Any] = {MILP: res.plan}
     for name in names:
         t0 = time.perf_counter()
         try:
@@ -76,6 +63,7 @@ def compare(
         except NotApplicable:
             continue  # e.g. the chain DP on a branching graph: no row
         runtime = time.perf_counter() - t0
+        plans[name] = plan
         ev = spec.evaluate(instance, plan, objective)
         rows.append(
             {
@@ -91,4 +79,22 @@ def compare(
         )
     df = pd.DataFrame(rows)
     df.attrs.update(objective=objective, sense=sense, instance=getattr(instance, "name", ""))
+    df.attrs["plans"] = plans  # method -> plan (None when the MILP found none)
     return df
+
+
+def result_row(res: Any) -> dict[str, Any]:
+    """A solve's :class:`~ecoopt.results.Result` as one row of the compare schema."""
+    row: dict[str, Any] = {
+        "method": MILP,
+        "objective": res.objective if res.objective is not None else math.nan,
+        "feasible": bool(res.metrics["feasible"]) if res.metrics else False,
+        "gap_pct": 100.0 * res.gap if res.gap is not None else math.nan,
+        "runtime_s": res.total_s,
+        "status": res.termination,
+        "violations": "" if res.metrics else (res.explanation or ""),
+    }
+    if res.metrics:
+        skip = ("objective", "feasible", "violations")
+        row.update({k: v for k, v in res.metrics.items() if k not in skip})
+    return row

@@ -66,13 +66,18 @@ TIGHT = {
 
 @contextlib.contextmanager
 def _quiet_stdout() -> Iterator[None]:
-    """Silence file descriptor 1 while HiGHS prints its banner (stdout carries only results)."""
+    """Silence file descriptor 1 while HiGHS prints its banner (stdout carries only results).
+
+    HiGHS writes to the process's descriptor 1 whatever ``sys.stdout`` is (a notebook's
+    stream, pytest's capture), so that descriptor is the one silenced."""
+    fd = 1
     try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # no real stdout (e.g. captured)
+        os.fstat(fd)
+    except OSError:  # no descriptor 1 at all: nothing to protect
         yield
         return
-    sys.stdout.flush()
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        sys.stdout.flush()
     saved = os.dup(fd)
     try:
         with open(os.devnull, "w") as null:

@@ -28,6 +28,8 @@ class ProblemSpec:
     precheck: Callable[..., list[str]]  # (instance) -> plain-words conflicts, [] if none seen
     explain: Callable[..., str]  # (instance, ElasticReport | None) -> plain words
     default_heuristic: str
+    plan_to_dict: Callable[..., dict[str, Any]]  # (instance, plan) -> named schema (ecoopt.plans)
+    plan_from_dict: Callable[..., Any]  # (instance, named dict) -> Plan
     #: every method for one instance (default: ``heuristics``); lets a problem add per-instance
     #: rows such as monolithic on each device
     methods: Callable[[Any], dict[str, Callable[..., Any]]] | None = None

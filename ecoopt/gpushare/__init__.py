@@ -15,7 +15,7 @@ from ..problems import ProblemSpec, register
 from ..results import MILP
 from ..solve import ElasticReport
 from .cuts import memory_cuts
-from .evaluate import Evaluation, Plan, evaluate
+from .evaluate import Evaluation, Plan, evaluate, plan_from_named, plan_to_named
 from .heuristics import HEURISTICS
 from .instance import OBJECTIVES, GpuShareInstance
 from .model import build, formulate, levels, min_units
@@ -218,6 +218,8 @@ SPEC = register(
         explain=explain,
         cuts=memory_cuts,
         default_heuristic="sqrt_waterfill",
+        plan_to_dict=plan_to_named,
+        plan_from_dict=plan_from_named,
         coefficient_fields={
             "capacity": "gpus[*].share_units and agents[*].min_share/max_share",
             "memory_fit": "agents[*].memory_bytes and gpus[*].memory_bytes",

@@ -200,3 +200,36 @@ def _time_slice_wait(inst: GpuShareInstance, slot_idx: np.ndarray) -> np.ndarray
     cycle = np.ceil(n_on / np.minimum(scale, n_on))  # a pool of S GPUs runs S agents at a time
     q = inst.simulation.step_s
     return (cycle - 1) / cycle * (cycle - 1) * q / 2
+
+
+def plan_to_named(inst: GpuShareInstance, plan: Plan) -> dict[str, Any]:
+    """The plan keyed by agent name: ``{"agents": {name: {"gpu", "share", "host"}}, ...}``."""
+    host = np.zeros(len(plan.slot), dtype=np.int64) if plan.host is None else plan.host
+    agents = {
+        a.name: {"gpu": s, "share": round(float(x), 10), "host": int(h)}
+        for a, s, x, h in zip(inst.agents, plan.slot, plan.share, host)
+    }
+    return {
+        "problem": "gpushare",
+        "method": plan.method,
+        "agents": agents,
+        "time_slice": plan.time_slice,
+        "notes": list(plan.notes),
+    }
+
+
+def plan_from_named(inst: GpuShareInstance, data: dict[str, Any]) -> Plan:
+    """A :class:`Plan` from :func:`plan_to_named`'s form; every agent once, by name."""
+    from ..plans import entries_by_name
+
+    rows = entries_by_name(data, "agents", [a.name for a in inst.agents], ("gpu", "share"))
+    slot = [str(r["gpu"]) for r in rows]
+    share = np.array([float(r["share"]) for r in rows])
+    host = np.array([int(r.get("host", 0)) for r in rows], dtype=np.int64)
+    return Plan(
+        method=str(data.get("method", "file")),
+        slot=slot,
+        share=share,
+        host=host,
+        time_slice=bool(data.get("time_slice", False)),
+    )

@@ -17,7 +17,7 @@ from ..results import MILP
 from ..solve import ElasticReport
 from ..tolerance import fits_memory, within
 from .cuts import memory_cuts
-from .evaluate import Evaluation, Plan, evaluate
+from .evaluate import Evaluation, Plan, evaluate, plan_from_named, plan_to_named
 from .heuristics import HEURISTICS, methods
 from .instance import OBJECTIVES, PartitionInstance
 from .model import build, formulate
@@ -180,6 +180,8 @@ SPEC = register(
         explain=explain,
         cuts=memory_cuts,
         default_heuristic="greedy_layer",
+        plan_to_dict=plan_to_named,
+        plan_from_dict=plan_from_named,
         coefficient_fields={
             "memory_fit": "the model's param_bytes and devices[*].memory_bytes",
             "latency_slo": "latency_slo_s, the model's flops, devices[*].flops_per_s or "

@@ -126,3 +126,21 @@ def _idle_energy_j(data, a: np.ndarray, compute: np.ndarray, transfer_s: float) 
     wait = np.where(elsewhere, compute[None, :], 0.0).sum(axis=1) + transfer_s
     with np.errstate(invalid="ignore"):  # 0 W × inf s is no idle energy
         return np.where(hosts & (data.idle_power_w > 0), data.idle_power_w * wait, 0.0)
+
+
+def plan_to_named(inst: PartitionInstance, plan: Plan) -> dict[str, Any]:
+    """The plan keyed by layer name: ``{"layers": {layer: device}, ...}``."""
+    return {
+        "problem": "partition",
+        "method": plan.method,
+        "layers": dict(zip(inst.data.layers, plan.device)),
+        "notes": list(plan.notes),
+    }
+
+
+def plan_from_named(inst: PartitionInstance, data: dict[str, Any]) -> Plan:
+    """A :class:`Plan` from :func:`plan_to_named`'s form; every layer once, by name."""
+    from ..plans import entries_by_name
+
+    devices = entries_by_name(data, "layers", inst.data.layers, ())
+    return Plan(str(data.get("method", "file")), [str(d) for d in devices])

@@ -1,0 +1,106 @@
+"""Every command's machine-readable output parses, and a written plan reads back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ecoopt import __version__
+from ecoopt.cli import main
+
+ROOT = Path(__file__).parents[1]
+BUNDLED = sorted((ROOT / "instances").glob("*/*.yaml"))
+GPUSHARE = [p for p in BUNDLED if p.parent.name == "gpushare"]
+
+
+def run_json(capfd, argv: list[str]) -> tuple[int, object]:
+    code = main(argv)
+    out, _ = capfd.readouterr()  # file-descriptor level: a banner printed by HiGHS shows here
+    return code, json.loads(out)
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_solve_and_compare_json_parse(path, capfd):
+    code, data = run_json(capfd, ["solve", str(path), "--json", "--time-limit", "30"])
+    assert code in (0, 3) and data["instance"] == str(path)
+    assert data["plan"]["problem"] == data["problem"]
+    code, data = run_json(capfd, ["compare", str(path), "--json", "--time-limit", "30"])
+    (block,) = data["instances"]
+    assert block["rows"][0]["method"] == "milp" and "milp" in block["plans"]
+
+
+@pytest.mark.parametrize("path", GPUSHARE[:3], ids=lambda p: p.stem)
+def test_simulate_json_parses(path, capfd):
+    code, data = run_json(capfd, ["simulate", str(path), "--json", "--steps", "3"])
+    assert code == 0 and {r["policy"] for r in data["rows"]} >= {"milp", "adaptive"}
+
+
+def test_solve_json_through_a_real_pipe():
+    path = ROOT / "instances/gpushare/paper_nondegenerate.yaml"
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from ecoopt.cli import main; raise SystemExit(main())",
+            "solve",
+            "--json",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["solution_status"] == "optimal"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ROOT / "instances/gpushare/paper_four_agents.yaml",
+        ROOT / "instances/partition/carbonedge_mobilenet_v2.yaml",
+    ],
+    ids=lambda p: p.stem,
+)
+def test_a_written_plan_is_evaluated_and_warm_starts(path, tmp_path, capfd):
+    _, data = run_json(capfd, ["solve", str(path), "--json"])
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(data))
+    code, ev = run_json(capfd, ["evaluate", str(path), str(plan), "--json"])
+    assert code == 0 and ev["feasible"]
+    assert ev["objective"] == pytest.approx(data["objective"], rel=1e-12)
+    code, again = run_json(capfd, ["solve", str(path), "--json", "--warm-start", str(plan)])
+    assert code == 0 and again["objective"] == pytest.approx(data["objective"], rel=1e-9)
+
+
+def test_a_plan_naming_a_ghost_is_one_line(tmp_path, capfd):
+    path = ROOT / "instances/gpushare/paper_four_agents.yaml"
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"problem": "gpushare", "agents": {"ghost": {}}}))
+    assert main(["evaluate", str(path), str(plan)]) == 2
+    err = capfd.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown name(s) ghost" in err[0] and "coordinator" in err[0]
+
+
+def test_csv_on_solve_and_long_notes_summarised(tmp_path, capfd):
+    path = ROOT / "instances/gpushare/paper_four_agents.yaml"
+    out = tmp_path / "s.csv"
+    assert main(["solve", str(path), "--csv", str(out), "--quiet"]) == 0
+    assert out.read_text().splitlines()[0].startswith("method,objective,feasible,gap_pct")
+    out = tmp_path / "c.csv"
+    main(["compare", str(path), "--csv", str(out)])
+    text = capfd.readouterr().out
+    assert "; and " in text or all(len(line) < 400 for line in text.splitlines())
+
+
+def test_version_and_schema(capfd):
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and capfd.readouterr().out.strip() == f"ecoopt {__version__}"
+    for problem in ("gpushare", "partition"):
+        code, schema = run_json(capfd, ["schema", problem])
+        assert code == 0 and schema["properties"]["problem"]
