@@ -26,6 +26,7 @@ from .io import load
 from .outputs import check_output, dumps, notes, records, table, write_csv, write_text
 from .plans import plan_to_dict, read_plan
 from .problems import MODULES, get_spec, spec_for
+from .progress import bar, wanted
 from .results import DEFAULT_MIP_GAP, INFEASIBLE
 from .solve import solve
 
@@ -83,7 +84,8 @@ def _print_compare(path: str, inst: Any, df: pd.DataFrame) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     check_output(args.csv)
     frames, results, status = [], [], 0
-    for path in args.files:
+    show = wanted(args.quiet)
+    for path in bar(args.files, "files", show and len(args.files) > 1):
         inst = load(path, args.allow_path)
         methods = args.methods.split(",") if args.methods else None
         df = compare(
@@ -93,6 +95,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             time_limit=args.time_limit,
             mip_rel_gap=args.mip_gap,
             threads=args.threads,
+            progress=show,
         )
         if not args.json:
             _print_compare(path, inst, df)
@@ -134,6 +137,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         mip_rel_gap=args.mip_gap,
         threads=args.threads,
         warm_start=_warm_start(args, inst),
+        progress=wanted(args.quiet),
     )
     if args.log:
         write_text(res.log, args.log, "--log")
@@ -165,7 +169,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise EcoOptError(f"{args.file}: {exc}") from None
     policies = args.policies.split(",") if args.policies else None
-    df = simulate(inst, policies, steps=args.steps)
+    df = simulate(inst, policies, steps=args.steps, progress=wanted(args.quiet))
     if not args.json:
         print(df.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     _outputs(args, df, {"instance": str(args.file), "rows": records(df)})

@@ -10,6 +10,7 @@ import pandas as pd
 
 from .errors import NotApplicable
 from .problems import spec_for
+from .progress import bar
 from .results import DEFAULT_MIP_GAP, MILP
 from .solve import solve
 
@@ -32,13 +33,15 @@ def compare(
     time_limit: float | None = 60.0,
     mip_rel_gap: float = DEFAULT_MIP_GAP,
     threads: int | None = 1,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """The exact MILP next to every heuristic, all judged by the same independent evaluator.
 
     Columns: ``method, objective, feasible, gap_pct, runtime_s, status, violations`` then the
     problem's metrics; ``df.attrs["plans"]`` maps each method to its plan. ``gap_pct`` is
     relative to the MILP optimum, or to its bound when the MILP is not proven optimal (so it
-    over-states, never under-states, a heuristic's gap). ``threads`` is HiGHS's.
+    over-states, never under-states, a heuristic's gap). ``threads`` is HiGHS's; ``progress``
+    shows the MILP's figures and a bar over the methods on stderr.
     """
     spec = spec_for(instance)
     objective = objective or instance.objective
@@ -51,12 +54,17 @@ def compare(
         raise ValueError(f"unknown method(s) {unknown}; choose from {list(available)}")
 
     res = solve(
-        instance, objective, time_limit=time_limit, mip_rel_gap=mip_rel_gap, threads=threads
+        instance,
+        objective,
+        time_limit=time_limit,
+        mip_rel_gap=mip_rel_gap,
+        threads=threads,
+        progress=progress,
     )
     reference = res.objective if res.optimal else res.bound
     rows: list[dict[str, Any]] = [result_row(res)]
     plans: dict[str, Any] = {MILP: res.plan}
-    for name in names:
+    for name in bar(names, "heuristics", progress):
         t0 = time.perf_counter()
         try:
             plan = available[name](instance, objective=objective)

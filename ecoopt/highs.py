@@ -154,6 +154,37 @@ def _pass(h: Any, lp: LinearProgram, scale: float, warm_start: np.ndarray | None
             raise EcoOptError(f"HiGHS refused the starting solution for {lp.name}")
 
 
+class _MipProgress:
+    """HiGHS's MIP log events as one self-overwriting stderr line: time, incumbent, bound, gap
+    (in the model's units: the objective scaling is undone). At most two updates a second."""
+
+    def __init__(self, scale: float):
+        self.scale, self.last, self.shown = scale, -1.0, False
+
+    def __call__(self, event: Any) -> None:
+        d = event.data_out
+        if d.running_time - self.last < 0.5:
+            return
+        self.last = d.running_time
+        inc, bnd = d.mip_primal_bound / self.scale, d.mip_dual_bound / self.scale
+        gap = f"{100 * d.mip_gap:.3g} %" if math.isfinite(d.mip_gap) else "-"
+        sys.stderr.write(
+            f"\r  MILP {d.running_time:7.1f} s   incumbent {inc:.6g}   bound {bnd:.6g}   "
+            f"gap {gap}    "
+        )
+        sys.stderr.flush()
+        self.shown = True
+
+    def attach(self, h: Any) -> None:
+        for name in ("cbMipLogging", "cbMipImprovingSolution"):
+            if hasattr(h, name):  # highspy ≥ 1.11's event interface
+                getattr(h, name).subscribe(self)
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+
+
 def solve_lp(
     lp: LinearProgram,
     options: SolverOptions,
@@ -177,10 +208,15 @@ def solve_lp(
     try:
         _configure(h, options, log_path, extra_options or {})
         _pass(h, lp, cost_scale, warm_start)
+        progress = _MipProgress(cost_scale) if options.progress else None
+        if progress is not None:
+            progress.attach(h)
         handoff = time.perf_counter() - t0
         t1 = time.perf_counter()
         status = h.run()  # a zero time limit is honoured by HiGHS itself (keeps a start)
         run_s = time.perf_counter() - t1
+        if progress is not None:
+            progress.close()
         sol = _read(h, lp, options, cost_scale)
         if status == highspy.HighsStatus.kError and sol.termination not in ("error",):
             sol.log += f"\necoopt: HiGHS's run returned an error (model status {sol.termination})\n"

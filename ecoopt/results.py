@@ -36,6 +36,8 @@ class SolverOptions:
     threads: int | None = 1
     seed: int = 0
     solver_options: dict[str, Any] = field(default_factory=dict)
+    #: show elapsed time, incumbent, bound and gap on stderr while the MILP runs
+    progress: bool = False
 
 
 @dataclass

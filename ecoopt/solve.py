@@ -45,6 +45,7 @@ def _options(
     threads: int | None,
     seed: int,
     solver_options: dict[str, Any] | None,
+    progress: bool = False,
 ) -> SolverOptions:
     if time_limit is not None and not (math.isfinite(time_limit) and time_limit >= 0):
         raise ValueError(f"time_limit must be a number of seconds ≥ 0, not {time_limit!r}")
@@ -56,6 +57,7 @@ def _options(
         threads=threads,
         seed=seed,
         solver_options=dict(solver_options or {}),
+        progress=progress,
     )
 
 
@@ -246,6 +248,7 @@ def solve(
     warm_start: Any = None,
     strict: bool = False,
     interface: str = "highs",
+    progress: bool = False,
 ) -> Result:
     """Solve ``instance`` to proven, checked optimality (or to the limits given) with HiGHS.
 
@@ -261,6 +264,7 @@ def solve(
     warm_start : a plan, a heuristic's name, ``True`` (the default heuristic), ``False`` (no
         start), or ``None`` (default: the reference heuristic's plan when it is feasible).
     strict : raise :class:`~ecoopt.errors.NotOptimalError` / ``InfeasibleError`` unless optimal.
+    progress : show elapsed time, incumbent, bound and gap on stderr while HiGHS runs.
     interface : ``"highs"`` (default: arrays straight into HiGHS) or ``"pyomo"`` (build the
         Pyomo model and solve it with Pyomo's ``appsi_highs``; same maths, slower hand-off,
         no re-solve).
@@ -270,7 +274,7 @@ def solve(
     spec = spec_for(instance)
     objective = objective or instance.objective
     spec.check_objective(objective)
-    options = _options(time_limit, mip_rel_gap, threads, seed, solver_options)
+    options = _options(time_limit, mip_rel_gap, threads, seed, solver_options, progress)
     base = dict(problem=spec.name, objective_name=objective, mip_rel_gap=mip_rel_gap)
     conflicts = spec.precheck(instance)
     if conflicts:

@@ -104,3 +104,18 @@ def test_version_and_schema(capfd):
     for problem in ("gpushare", "partition"):
         code, schema = run_json(capfd, ["schema", problem])
         assert code == 0 and schema["properties"]["problem"]
+
+
+def test_progress_goes_to_stderr_only_when_asked(capfd):
+    import ecoopt
+    from ecoopt.gpushare.generate import generate
+
+    inst = generate(40, 3, seed=2)
+    ecoopt.compare(inst, progress=False)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    ecoopt.compare(inst, progress=True)
+    out, err = capfd.readouterr()
+    assert out == "" and "heuristics" in err
+    assert main(["compare", "--quiet", str(GPUSHARE[0]), "--json"]) in (0, 3)
+    assert capfd.readouterr().err == ""

@@ -65,6 +65,7 @@ import pandas as pd
 
 from ..carbon import embodied_share_g, operational_carbon_g, trace_slots
 from ..errors import InstanceError, Problem
+from ..progress import bar
 from ..results import MILP
 from ..solve import solve
 from ..tolerance import REL
@@ -487,6 +488,7 @@ def simulate(
     steps: int | None = None,
     objective: str | None = None,
     milp_time_limit: float = 10.0,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Simulate every policy over the instance's workload trace; one row per policy.
 
@@ -495,6 +497,7 @@ def simulate(
     inst : the instance (agents' ``arrival_trace_rps`` or constant ``arrival_rps``).
     policies : names among ``POLICIES`` (``milp`` and the heuristics); default all.
     steps, objective, milp_time_limit : see :func:`simulate_policy`.
+    progress : a bar over the policies on stderr.
 
     Returns
     -------
@@ -506,7 +509,7 @@ def simulate(
         simulate_policy(
             inst, p, steps=steps, objective=objective, milp_time_limit=milp_time_limit
         ).summary()
-        for p in (policies if policies is not None else POLICIES)
+        for p in bar(list(policies if policies is not None else POLICIES), "policies", progress)
     ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
