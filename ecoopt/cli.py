@@ -137,7 +137,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
         mip_rel_gap=args.mip_gap,
         threads=args.threads,
         warm_start=_warm_start(args, inst),
-        progress=wanted(args.quiet),
+        progress=wanted(args.quiet) and not args.verbose,
+        verbose=args.verbose,
     )
     if args.log:
         write_text(res.log, args.log, "--log")
@@ -345,6 +346,7 @@ def _add_solve(sub: Any, g: dict) -> None:
         help="same as --warm-start none",
     )
     s.add_argument("--log", metavar="FILE", help="write HiGHS's log to FILE")
+    s.add_argument("--verbose", action="store_true", help="show HiGHS's log on stderr as it runs")
     s.set_defaults(func=cmd_solve)
 
 

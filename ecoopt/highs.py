@@ -211,6 +211,8 @@ def solve_lp(
         progress = _MipProgress(cost_scale) if options.progress else None
         if progress is not None:
             progress.attach(h)
+        if options.verbose and hasattr(h, "cbLogging"):
+            h.cbLogging.subscribe(lambda e: sys.stderr.write(e.message))
         handoff = time.perf_counter() - t0
         t1 = time.perf_counter()
         status = h.run()  # a zero time limit is honoured by HiGHS itself (keeps a start)

@@ -38,6 +38,8 @@ class SolverOptions:
     solver_options: dict[str, Any] = field(default_factory=dict)
     #: show elapsed time, incumbent, bound and gap on stderr while the MILP runs
     progress: bool = False
+    #: echo HiGHS's log on stderr as it runs (``Result.log`` keeps it either way)
+    verbose: bool = False
 
 
 @dataclass

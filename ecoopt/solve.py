@@ -46,6 +46,7 @@ def _options(
     seed: int,
     solver_options: dict[str, Any] | None,
     progress: bool = False,
+    verbose: bool = False,
 ) -> SolverOptions:
     if time_limit is not None and not (math.isfinite(time_limit) and time_limit >= 0):
         raise ValueError(f"time_limit must be a number of seconds ≥ 0, not {time_limit!r}")
@@ -58,6 +59,7 @@ def _options(
         seed=seed,
         solver_options=dict(solver_options or {}),
         progress=progress,
+        verbose=verbose,
     )
 
 
@@ -249,6 +251,8 @@ def solve(
     strict: bool = False,
     interface: str = "highs",
     progress: bool = False,
+    verbose: bool = False,
+    log_file: str | None = None,
 ) -> Result:
     """Solve ``instance`` to proven, checked optimality (or to the limits given) with HiGHS.
 
@@ -265,6 +269,8 @@ def solve(
         start), or ``None`` (default: the reference heuristic's plan when it is feasible).
     strict : raise :class:`~ecoopt.errors.NotOptimalError` / ``InfeasibleError`` unless optimal.
     progress : show elapsed time, incumbent, bound and gap on stderr while HiGHS runs.
+    verbose : echo HiGHS's log on stderr as it runs. ``log_file`` : also write it there.
+        ``Result.log`` holds it in any case; nothing of HiGHS's reaches stdout.
     interface : ``"highs"`` (default: arrays straight into HiGHS) or ``"pyomo"`` (build the
         Pyomo model and solve it with Pyomo's ``appsi_highs``; same maths, slower hand-off,
         no re-solve).
@@ -274,7 +280,7 @@ def solve(
     spec = spec_for(instance)
     objective = objective or instance.objective
     spec.check_objective(objective)
-    options = _options(time_limit, mip_rel_gap, threads, seed, solver_options, progress)
+    options = _options(time_limit, mip_rel_gap, threads, seed, solver_options, progress, verbose)
     base = dict(problem=spec.name, objective_name=objective, mip_rel_gap=mip_rel_gap)
     conflicts = spec.precheck(instance)
     if conflicts:
@@ -296,7 +302,17 @@ def solve(
     notes += _overrun(options, spent["solve"])
     explanation = _explanation(spec, instance, lp, options, rep)
     result = _report(base, lp, rep, spent, interface, explanation, notes, final.solution.log)
+    if log_file is not None:
+        _write_log(result.log, log_file)
     return result.require_optimal() if strict else result
+
+
+def _write_log(log: str, path: str) -> None:
+    try:
+        with open(path, "w") as fh:
+            fh.write(log)
+    except OSError as exc:
+        raise EcoOptError(f"log_file {path}: cannot write it ({exc.strerror or exc})") from None
 
 
 def _report(base, lp, rep, spent, interface, explanation, notes, log) -> Result:  # noqa: ANN001

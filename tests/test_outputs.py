@@ -119,3 +119,13 @@ def test_progress_goes_to_stderr_only_when_asked(capfd):
     assert out == "" and "heuristics" in err
     assert main(["compare", "--quiet", str(GPUSHARE[0]), "--json"]) in (0, 3)
     assert capfd.readouterr().err == ""
+
+
+def test_log_file_and_verbose_keep_stdout_clean(tmp_path, capfd):
+    import ecoopt
+
+    inst = ecoopt.load(ROOT / "instances/gpushare/paper_four_agents.yaml")
+    log = tmp_path / "h.log"
+    res = ecoopt.solve(inst, verbose=True, log_file=str(log))
+    out, err = capfd.readouterr()
+    assert out == "" and "MIP has" in err and "MIP has" in log.read_text() and res.log
