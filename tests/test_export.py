@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -84,6 +85,54 @@ def test_bundled_instance_round_trip(instance_path, fmt, tmp_path):
     assert not any(re.fullmatch(r"[cr]\d+", n) for n in cols + rows)
 
 
+def cbc_executable() -> str | None:
+    """CBC on PATH or beside the running Python (``pip install cbcbox``), else None."""
+    return shutil.which("cbc") or shutil.which("cbc", path=str(Path(sys.executable).parent))
+
+
+OTHER_READERS = [
+    ROOT / "instances" / "gpushare" / "multi_gpu_three_grids.yaml",
+    ROOT / "instances" / "gpushare" / "paper_nondegenerate.yaml",
+]
+
+
+def test_lp_integer_sections_have_their_long_names(tmp_path):
+    inst = ecoopt.load(OTHER_READERS[0])
+    lines = export_model(inst, tmp_path / "m.lp").read_text().splitlines()
+    assert {"binary", "general", "semi-continuous"} <= set(lines)
+    assert not {"bin", "gen", "semi"} & set(lines)
+
+
+@pytest.mark.parametrize("fmt", ["lp", "mps"])
+@pytest.mark.parametrize("instance_path", OTHER_READERS, ids=lambda p: p.stem)
+def test_cbc_reads_the_files_as_mips(instance_path, fmt, tmp_path):
+    cbc = cbc_executable()
+    if cbc is None:
+        pytest.skip("cbc is not installed here (pip install cbcbox)")
+    out = export_model(ecoopt.load(instance_path), tmp_path / f"m.{fmt}")
+    solution = tmp_path / "solution.txt"
+    args = [cbc, str(out), "-ratioGap", "1e-9", "-solve", "-solu", str(solution), "-quit"]
+    subprocess.run(args, capture_output=True, check=True, timeout=60)
+    first = solution.read_text().splitlines()[0]
+    assert first.startswith("Optimal")
+    value = float(first.rsplit("objective value", 1)[1])
+    assert value == pytest.approx(optimum(instance_path), rel=1e-7)  # CBC prints 8 decimals
+
+
+@pytest.mark.parametrize("fmt", ["lp", "mps"])
+@pytest.mark.parametrize("instance_path", OTHER_READERS, ids=lambda p: p.stem)
+def test_scip_reads_the_files(instance_path, fmt, tmp_path):
+    pyscipopt = pytest.importorskip("pyscipopt")
+    out = export_model(ecoopt.load(instance_path), tmp_path / f"m.{fmt}")
+    model = pyscipopt.Model()
+    model.hideOutput()
+    model.readProblem(str(out))
+    model.setParam("limits/gap", 1e-9)
+    model.optimize()
+    assert model.getStatus() == "optimal"
+    assert model.getObjVal() == pytest.approx(optimum(instance_path), rel=1e-6)
+
+
 def test_names_are_block_and_label():
     inst = ecoopt.load(ROOT / "instances" / "gpushare" / "paper_four_agents.yaml")
     cols, rows = model_names(spec_for(inst).formulate(inst, "latency"))
@@ -121,6 +170,15 @@ def test_objective_offset_survives(fmt, sense, offset, expected, tmp_path):
     h = read_back(out)
     assert h.getLp().offset_ == pytest.approx(offset)
     assert h.getInfo().objective_function_value == pytest.approx(expected)
+    try:
+        import pyscipopt
+    except ImportError:
+        return
+    model = pyscipopt.Model()
+    model.hideOutput()
+    model.readProblem(str(out))
+    model.optimize()
+    assert model.getObjVal() == pytest.approx(expected)  # SCIP reads the offset too
 
 
 @pytest.mark.parametrize("fmt", ["lp", "mps"])
