@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .compare import compare
 from .errors import EcoOptError, InfeasibleError, InstanceError, NotOptimalError
+from .export import export_model
 from .io import dump, from_dict, load
 from .solve import Result, solve
 
@@ -18,6 +19,7 @@ __all__ = [
     "Result",
     "compare",
     "dump",
+    "export_model",
     "from_dict",
     "load",
     "solve",
