@@ -20,13 +20,8 @@ identical files except where a cell prints wall times: the ``decide_s`` column o
 ``simulate(...)`` in gpushare_heuristic_gaps.ipynb. Those are measurements; they are not faked
 or rounded away, so expect that column in every re-run's diff.
 
-HiGHS prints a two-line banner ("Running HiGHS ... Copyright ...", "Includes third-party
-software components ...") the first time a process creates a solver. ``ecoopt.highs.new_highs``
-silences it by redirecting ``sys.stdout.fileno()``; inside an IPython kernel that is not file
-descriptor 1 (ipykernel's ``OutStream.fileno()`` is a copy of the original stream, while fd 1 is
-the pipe ipykernel forwards into the notebook), so the banner lands in the first solving cell's
-output. Until the library is fixed, this script removes exactly those two lines from stdout
-stream outputs and says on stderr where it did so; nothing else in any output is touched.
+HiGHS's banner never reaches a cell: ``ecoopt.highs.new_highs`` silences file descriptor 1
+itself, which is where HiGHS writes inside a kernel too. The scan below would catch it.
 
 A cell that raises stops the run (nbclient's ``CellExecutionError``) before that notebook is
 written. After execution every output is scanned for what must never be committed: any
@@ -37,7 +32,6 @@ the notebook is still written (so it can be looked at) and the exit code is 1.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -51,11 +45,6 @@ CELL_TIMEOUT_S = 1800  # per cell; the slowest cell takes seconds, so only a han
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 STABLE_LANGUAGE_INFO = ("name", "file_extension", "mimetype", "nbconvert_exporter")
 BAD_TEXT = ("Running HiGHS", "Copyright", "Traceback (most recent call last)")
-HIGHS_BANNER = re.compile(
-    r"^Running HiGHS \d+\.\d+\.\d+ .*Copyright.*\n"
-    r"|^Includes third-party software components, see THIRD_PARTY_NOTICES\.md.*\n",
-    re.MULTILINE,
-)
 
 
 def check_kernel() -> None:
@@ -88,26 +77,6 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     nb.metadata["language_info"] = {k: info[k] for k in STABLE_LANGUAGE_INFO if k in info}
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     return nb
-
-
-def strip_highs_banner(nb: nbformat.NotebookNode) -> list[int]:
-    """Remove HiGHS's banner lines from stdout streams (see the module docstring); return the
-    indices of the cells they were found in. A stream left empty is dropped."""
-    cells = []
-    for n, cell in enumerate(nb.cells):
-        kept = []
-        for output in cell.get("outputs", []):
-            if output.output_type == "stream" and output.name == "stdout":
-                text, hits = HIGHS_BANNER.subn("", output.text)
-                if hits:
-                    cells.append(n)
-                    output.text = text
-                if not output.text:
-                    continue
-            kept.append(output)
-        if "outputs" in cell:
-            cell.outputs = kept
-    return cells
 
 
 def output_text(output: nbformat.NotebookNode) -> str:
@@ -145,8 +114,6 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for path in paths:
         nb = normalise(execute(path))
-        for n in strip_highs_banner(nb):
-            print(f"{path.name}: cell {n}: removed the HiGHS banner from stdout", file=sys.stderr)
         text = serialise(nb)
         for problem in problems(nbformat.reads(text, as_version=4)):
             print(f"{path.name}: {problem}", file=sys.stderr)
