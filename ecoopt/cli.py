@@ -96,6 +96,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             mip_rel_gap=args.mip_gap,
             threads=args.threads,
             progress=show,
+            solver=args.solver,
         )
         if not args.json:
             _print_compare(path, inst, df)
@@ -139,6 +140,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
         warm_start=_warm_start(args, inst),
         progress=wanted(args.quiet) and not args.verbose,
         verbose=args.verbose,
+        solver=args.solver,
     )
     if args.log:
         write_text(res.log, args.log, "--log")
@@ -211,6 +213,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
         else:
             print(f"{path}: ok ({inst.problem})")
     return status
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write the model with readable names (``ecoopt.export``): ``assign(nlp,h100,25)``."""
+    from .export import export_model
+
+    inst = load(args.file, args.allow_path)
+    path = export_model(inst, args.out, _objective(args, inst), args.format)
+    print(f"wrote {path}", file=sys.stderr)
+    return 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -317,6 +329,13 @@ def _common() -> dict[str, argparse.ArgumentParser]:
         metavar="N",
         help="HiGHS threads (default: %(default)s, repeatable results)",
     )
+    solver.add_argument(
+        "--solver",
+        default="highs",
+        metavar="NAME",
+        help="highs (default), or a Pyomo solver name such as cbc, scip_direct, glpk, gurobi, "
+        "solved through Pyomo when installed",
+    )
     out = _Parser(add_help=False)
     out.add_argument("--json", action="store_true", help="print JSON on stdout instead of tables")
     out.add_argument("--csv", metavar="FILE", help="also write the table as CSV")
@@ -398,6 +417,16 @@ def _add_others(sub: Any, g: dict) -> None:
     )
     v.add_argument("files", nargs="+", help="instance files")
     v.set_defaults(func=cmd_validate)
+    x = sub.add_parser(
+        "export", parents=[g["files"]], help="write an instance's model as an LP or MPS file"
+    )
+    x.add_argument("file", help="instance file")
+    x.add_argument("out", help="model file to write (.lp or .mps)")
+    x.add_argument("--format", choices=["lp", "mps"], help="default: from OUT's suffix")
+    x.add_argument(
+        "--objective", choices=_all_objectives(), metavar="NAME", help="default: the file's"
+    )
+    x.set_defaults(func=cmd_export)
     h = sub.add_parser("schema", help="print the JSON Schema of an instance file")
     h.add_argument("problem", choices=list(MODULES), help="problem family")
     h.set_defaults(func=cmd_schema)

@@ -34,6 +34,7 @@ def compare(
     mip_rel_gap: float = DEFAULT_MIP_GAP,
     threads: int | None = 1,
     progress: bool = False,
+    solver: str = "highs",
 ) -> pd.DataFrame:
     """The exact MILP next to every heuristic, all judged by the same independent evaluator.
 
@@ -41,7 +42,7 @@ def compare(
     problem's metrics; ``df.attrs["plans"]`` maps each method to its plan. ``gap_pct`` is
     relative to the MILP optimum, or to its bound when the MILP is not proven optimal (so it
     over-states, never under-states, a heuristic's gap). ``threads`` is HiGHS's; ``progress``
-    shows the MILP's figures and a bar over the methods on stderr.
+    shows the MILP's figures and a bar over the methods on stderr; ``solver`` as in ``solve``.
     """
     spec = spec_for(instance)
     objective = objective or instance.objective
@@ -60,6 +61,7 @@ def compare(
         mip_rel_gap=mip_rel_gap,
         threads=threads,
         progress=progress,
+        solver=solver,
     )
     reference = res.objective if res.optimal else res.bound
     rows: list[dict[str, Any]] = [result_row(res)]

@@ -104,10 +104,15 @@ def _attempt(
     scale: float,
     interface: str,
     extra: dict[str, Any] | None = None,
+    solver: str = "highs",
 ) -> tuple[LPSolution, float]:
-    """One solver run; returns the solution and any extra build time (the Pyomo model)."""
+    """One solver run; returns the solution and any extra build time (the Pyomo model).
+
+    The Pyomo route sees the same scaled objective as the HiGHS one: unscaled, HiGHS and CBC
+    stop above EfficientNet-B0's optimum and say optimal (tests/test_pyomo_solvers.py)."""
     if interface == "pyomo":
-        return solve_lp_pyomo(lp, options)
+        name = "appsi_highs" if solver == "highs" else solver
+        return solve_lp_pyomo(lp, options, name, cost_scale=scale)
     if interface == "highs":
         return solve_lp(lp, options, x0, cost_scale=scale, extra_options=extra), 0.0
     raise ValueError(f"interface must be 'highs' or 'pyomo', not {interface!r}")
@@ -124,7 +129,7 @@ def _needs_second_look(chk: Check, ref_eval: Any) -> bool:
     return bool(chk.problems) or (sol.x is not None and not chk.feasible)
 
 
-def _solve_checked(spec, instance, lp, objective, options, x0, scale, interface, ref):  # noqa: ANN001, ANN202
+def _solve_checked(spec, instance, lp, objective, options, x0, scale, interface, ref, solver):  # noqa: ANN001, ANN202, E501
     """Solve, check, and re-solve once tightened if needed; returns the better check, the
     checks' notes, and the time spent (hand-off, solver, extra build)."""
     size = 1.0 / scale
@@ -134,7 +139,7 @@ def _solve_checked(spec, instance, lp, objective, options, x0, scale, interface,
         left = options  # later attempts share what is left of the time limit
         if options.time_limit is not None:
             left = replace(options, time_limit=max(0.0, options.time_limit - spent["solve"]))
-        sol, build = _attempt(lp, left, x_start, scale, interface, extra)
+        sol, build = _attempt(lp, left, x_start, scale, interface, extra, solver)
         t0 = time.perf_counter()
         out = check(spec, instance, lp, objective, sol, options.mip_rel_gap, size)
         spent["check"] += time.perf_counter() - t0
@@ -249,7 +254,8 @@ def solve(
     solver_options: dict[str, Any] | None = None,
     warm_start: Any = None,
     strict: bool = False,
-    interface: str = "highs",
+    interface: str | None = None,
+    solver: str = "highs",
     progress: bool = False,
     verbose: bool = False,
     log_file: str | None = None,
@@ -271,13 +277,19 @@ def solve(
     progress : show elapsed time, incumbent, bound and gap on stderr while HiGHS runs.
     verbose : echo HiGHS's log on stderr as it runs. ``log_file`` : also write it there.
         ``Result.log`` holds it in any case; nothing of HiGHS's reaches stdout.
-    interface : ``"highs"`` (default: arrays straight into HiGHS) or ``"pyomo"`` (build the
-        Pyomo model and solve it with Pyomo's ``appsi_highs``; same maths, slower hand-off,
-        no re-solve).
+    solver : ``"highs"`` (default), or any Pyomo solver name (``"cbc"``, ``"scip_direct"``,
+        ``"glpk"``, ``"gurobi"``, ...), solved through Pyomo; a solver that is not installed is
+        one clear error naming it. Every answer gets the same check.
+    interface : ``"highs"`` (arrays straight into HiGHS; the default with HiGHS) or
+        ``"pyomo"`` (build the Pyomo model and solve it through Pyomo, ``appsi_highs`` for
+        HiGHS; same maths, slower hand-off, no tightened re-solve; the default otherwise).
     """
     from .problems import spec_for
 
     spec = spec_for(instance)
+    interface = interface or ("highs" if solver == "highs" else "pyomo")
+    if solver != "highs" and interface == "highs":
+        raise ValueError(f"solver {solver!r} is reached through Pyomo: use interface='pyomo'")
     objective = objective or instance.objective
     spec.check_objective(objective)
     options = _options(time_limit, mip_rel_gap, threads, seed, solver_options, progress, verbose)
@@ -294,14 +306,15 @@ def solve(
     x0 = _start(spec, instance, lp, objective, warm_start, ref)
     ref_s = time.perf_counter() - t0
     final, notes, spent = _solve_checked(
-        spec, instance, lp, objective, options, x0, scale, interface, ref
+        spec, instance, lp, objective, options, x0, scale, interface, ref, solver
     )
     rep = _incumbent(final, ref, lp.sense, notes)
     spent["build"] += build_s
     spent["check"] += ref_s
     notes += _overrun(options, spent["solve"])
     explanation = _explanation(spec, instance, lp, options, rep)
-    result = _report(base, lp, rep, spent, interface, explanation, notes, final.solution.log)
+    label = _solver_name(interface, solver)
+    result = _report(base, lp, rep, spent, interface, explanation, notes, final.solution.log, label)
     if log_file is not None:
         _write_log(result.log, log_file)
     return result.require_optimal() if strict else result
@@ -315,7 +328,7 @@ def _write_log(log: str, path: str) -> None:
         raise EcoOptError(f"log_file {path}: cannot write it ({exc.strerror or exc})") from None
 
 
-def _report(base, lp, rep, spent, interface, explanation, notes, log) -> Result:  # noqa: ANN001
+def _report(base, lp, rep, spent, interface, explanation, notes, log, solver) -> Result:  # noqa: ANN001
     """The Result of a solve from its parts (``rep`` from :func:`_incumbent`)."""
     return Result(
         **base,
@@ -329,7 +342,7 @@ def _report(base, lp, rep, spent, interface, explanation, notes, log) -> Result:
         handoff_s=spent["handoff"],
         solve_s=spent["solve"],
         check_s=spent["check"],
-        solver=highs_version() + (" (Pyomo appsi)" if interface == "pyomo" else ""),
+        solver=solver,
         interface=interface,
         num_vars=lp.num_cols,
         num_constraints=lp.num_rows,
@@ -339,6 +352,12 @@ def _report(base, lp, rep, spent, interface, explanation, notes, log) -> Result:
         notes=notes,
         log=log,
     )
+
+
+def _solver_name(interface: str, solver: str) -> str:
+    if interface == "highs":
+        return highs_version()
+    return f"{solver} (Pyomo)" if solver != "highs" else highs_version() + " (Pyomo appsi)"
 
 
 def _precheck_result(spec: Any, objective: str, base: dict, conflicts: list[str], strict: bool):  # noqa: ANN202
