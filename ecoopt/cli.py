@@ -1,5 +1,5 @@
-"""``ecoopt`` command line: solve, compare, simulate, evaluate, validate instance files; print an
-instance schema.
+"""The ecoopt command line: solve, compare, simulate, evaluate, export and validate instance
+files, and print an instance file's schema.
 
 stdout carries only what was asked for (a table, or JSON with ``--json``); progress, notes
 and errors go to stderr. A user error prints one line naming the file and the field and exits
@@ -128,6 +128,24 @@ def _warm_start(args: argparse.Namespace, inst: Any) -> Any:
     raise EcoOptError(f"--warm-start {choice}: not a plan file nor one of {known}")
 
 
+def _plan_text(inst: Any, res: Any) -> str:
+    """The plan for people: gpushare's per-agent table, partition's runs of layers per device."""
+    ev = spec_for(inst).evaluate(inst, res.plan, res.objective_name)
+    if hasattr(ev, "per_agent"):
+        return ev.per_agent.to_string(index=False)
+    named = plan_to_dict(inst, res.plan)["layers"]
+    runs: list[list[Any]] = []  # [device, first layer, last layer, count]
+    for layer, device in named.items():
+        if runs and runs[-1][0] == device:
+            runs[-1][2:] = [layer, runs[-1][3] + 1]
+        else:
+            runs.append([device, layer, layer, 1])
+    return "\n".join(
+        f"  {first}{' … ' + last if n > 1 else ''} ({n} layer{'s' * (n > 1)}): {dev}"
+        for dev, first, last, n in runs
+    )
+
+
 def cmd_solve(args: argparse.Namespace) -> int:
     check_output(args.csv)
     inst = load(args.file, args.allow_path)
@@ -151,8 +169,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if not args.json:
         print(res.summary())
         if res.plan is not None:
-            ev = spec_for(inst).evaluate(inst, res.plan, res.objective_name)
-            print(ev.per_agent.to_string(index=False) if hasattr(ev, "per_agent") else res.plan)
+            print(_plan_text(inst, res))
     row = pd.DataFrame([result_row(res)]).assign(instance=str(args.file))
     _outputs(args, row, data)
     return exit_code(res)
@@ -313,7 +330,10 @@ def _common() -> dict[str, argparse.ArgumentParser]:
         + ", ".join(_all_objectives()),
     )
     solver.add_argument(
-        "--time-limit", type=_seconds, metavar="S", help="HiGHS time limit, s (default: none)"
+        "--time-limit",
+        type=_seconds,
+        metavar="S",
+        help="HiGHS time limit, s (default: none for solve, 60 for compare)",
     )
     solver.add_argument(
         "--mip-gap",
