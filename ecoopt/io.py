@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -262,9 +263,38 @@ def _load_yaml(text: str) -> Any:
         loader.dispose()
 
 
+def _check_readable(path: Path) -> None:
+    from .paths import MAX_DATA_BYTES
+
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise InstanceError(
+            str(path), [Problem("(file)", exc.strerror or str(exc), "check the path")]
+        ) from None
+    if not stat.S_ISREG(info.st_mode):
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise InstanceError(str(path), [Problem("(file)", what, "give an instance file")])
+    if info.st_size > MAX_DATA_BYTES:
+        raise InstanceError(
+            str(path),
+            [
+                Problem(
+                    "(file)",
+                    f"{info.st_size:,} bytes; at most {MAX_DATA_BYTES:,} are read",
+                    "split the instance",
+                )
+            ],
+        )
+
+
 def read_file(path: str | Path) -> Any:
-    """Parse a YAML (.yaml/.yml) or JSON (.json) file; syntax errors become InstanceError."""
+    """Parse a YAML (.yaml/.yml) or JSON (.json) file; syntax errors become InstanceError.
+
+    Only a regular file of at most ``paths.MAX_DATA_BYTES`` is opened: a FIFO, a device or a
+    huge file is refused by name before it is read (it could block or exhaust memory)."""
     path = Path(path)
+    _check_readable(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

@@ -103,3 +103,20 @@ def test_validate_reports_on_every_file(tmp_path):
         timeout=120,
     )
     assert r.returncode == 2 and "bad.yaml" in r.stderr and "good.yaml: ok" in r.stdout
+
+
+def test_a_fifo_or_huge_instance_file_is_refused_unread(tmp_path, capsys):
+    import os
+
+    from ecoopt.cli import main
+    from ecoopt.paths import MAX_DATA_BYTES
+
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer comes
+    assert main(["validate", str(fifo)]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+    big = tmp_path / "big.yaml"
+    with open(big, "wb") as fh:
+        fh.truncate(MAX_DATA_BYTES + 1)
+    assert main(["validate", str(big)]) == 2
+    assert "at most 67,108,864 are read" in capsys.readouterr().err
