@@ -86,15 +86,22 @@ def test_a_plan_naming_a_ghost_is_one_line(tmp_path, capfd):
     assert len(err) == 1 and "unknown name(s) ghost" in err[0] and "coordinator" in err[0]
 
 
-def test_csv_on_solve_and_long_notes_summarised(tmp_path, capfd):
+def test_csv_on_solve_and_long_notes_summarised(tmp_path):
+    import ecoopt
+    from ecoopt.gpushare.generate import generate
+    from ecoopt.outputs import for_csv, notes, summarise
+
+    assert summarise("a; b; c; d; e") == "a; b; c; and 2 more"
     path = ROOT / "instances/gpushare/paper_four_agents.yaml"
     out = tmp_path / "s.csv"
     assert main(["solve", str(path), "--csv", str(out), "--quiet"]) == 0
     assert out.read_text().splitlines()[0].startswith("method,objective,feasible,gap_pct")
-    out = tmp_path / "c.csv"
-    main(["compare", str(path), "--csv", str(out)])
-    text = capfd.readouterr().out
-    assert "; and " in text or all(len(line) < 400 for line in text.splitlines())
+    inst = generate(200, 2, seed=1, min_share_total=0.9)
+    df = ecoopt.compare(inst, methods=["static_equal"])
+    assert len(df.violations.iloc[1]) > 3000  # the full detail stays in the frame and JSON
+    line = next(n for n in notes(df) if "static_equal" in n)
+    assert "more" in line and len(line) < 300
+    assert len(for_csv(df).violations.iloc[1]) < 300
 
 
 def test_version_and_schema(capfd):
