@@ -263,9 +263,11 @@ def _load_yaml(text: str) -> Any:
         loader.dispose()
 
 
-def _check_readable(path: Path) -> None:
-    from .paths import MAX_DATA_BYTES
+#: bytes an instance file may have (the same bound as a data file it names)
+MAX_INSTANCE_BYTES = 64 * 2**20
 
+
+def _check_readable(path: Path) -> None:
     try:
         info = path.stat()
     except OSError as exc:
@@ -273,15 +275,15 @@ def _check_readable(path: Path) -> None:
             str(path), [Problem("(file)", exc.strerror or str(exc), "check the path")]
         ) from None
     if not stat.S_ISREG(info.st_mode):
-        what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
         raise InstanceError(str(path), [Problem("(file)", what, "give an instance file")])
-    if info.st_size > MAX_DATA_BYTES:
+    if info.st_size > MAX_INSTANCE_BYTES:
         raise InstanceError(
             str(path),
             [
                 Problem(
                     "(file)",
-                    f"{info.st_size:,} bytes; at most {MAX_DATA_BYTES:,} are read",
+                    f"{info.st_size:,} bytes; at most {MAX_INSTANCE_BYTES:,} are read",
                     "split the instance",
                 )
             ],
@@ -291,7 +293,7 @@ def _check_readable(path: Path) -> None:
 def read_file(path: str | Path) -> Any:
     """Parse a YAML (.yaml/.yml) or JSON (.json) file; syntax errors become InstanceError.
 
-    Only a regular file of at most ``paths.MAX_DATA_BYTES`` is opened: a FIFO, a device or a
+    Only a regular file of at most ``MAX_INSTANCE_BYTES`` is opened: a FIFO, a device or a
     huge file is refused by name before it is read (it could block or exhaust memory)."""
     path = Path(path)
     _check_readable(path)

@@ -109,7 +109,7 @@ def test_a_fifo_or_huge_instance_file_is_refused_unread(tmp_path, capsys):
     import os
 
     from ecoopt.cli import main
-    from ecoopt.paths import MAX_DATA_BYTES
+    from ecoopt.io import MAX_INSTANCE_BYTES
 
     fifo = tmp_path / "pipe.yaml"
     os.mkfifo(fifo)  # opening it for reading would block until a writer comes
@@ -117,6 +117,6 @@ def test_a_fifo_or_huge_instance_file_is_refused_unread(tmp_path, capsys):
     assert "not a regular file" in capsys.readouterr().err
     big = tmp_path / "big.yaml"
     with open(big, "wb") as fh:
-        fh.truncate(MAX_DATA_BYTES + 1)
+        fh.truncate(MAX_INSTANCE_BYTES + 1)
     assert main(["validate", str(big)]) == 2
     assert "at most 67,108,864 are read" in capsys.readouterr().err
