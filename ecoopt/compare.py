@@ -67,30 +67,36 @@ def compare(
     rows: list[dict[str, Any]] = [result_row(res)]
     plans: dict[str, Any] = {MILP: res.plan}
     for name in bar(names, "heuristics", progress):
-        t0 = time.perf_counter()
-        try:
-            plan = available[name](instance, objective=objective)
-        except NotApplicable:
-            continue  # e.g. the chain DP on a branching graph: no row
-        runtime = time.perf_counter() - t0
-        plans[name] = plan
-        ev = spec.evaluate(instance, plan, objective)
-        rows.append(
-            {
-                "method": name,
-                "objective": ev.objective,
-                "feasible": ev.feasible,
-                "gap_pct": gap_pct(ev.objective, reference, sense),
-                "runtime_s": runtime,
-                "status": "; ".join(plan.notes) if plan.notes else "heuristic",
-                "violations": "; ".join(ev.violations),
-                **ev.metrics,
-            }
-        )
+        found = _heuristic_row(spec, instance, name, available[name], objective, reference)
+        if found is not None:  # None: the method does not apply (the chain DP on a DAG)
+            rows.append(found[0])
+            plans[name] = found[1]
     df = pd.DataFrame(rows)
     df.attrs.update(objective=objective, sense=sense, instance=getattr(instance, "name", ""))
     df.attrs["plans"] = plans  # method -> plan (None when the MILP found none)
     return df
+
+
+def _heuristic_row(spec, instance, name, method, objective, reference):  # noqa: ANN001, ANN202
+    """(row, plan) of one heuristic judged by the evaluator, or None when it does not apply."""
+    t0 = time.perf_counter()
+    try:
+        plan = method(instance, objective=objective)
+    except NotApplicable:
+        return None
+    runtime = time.perf_counter() - t0
+    ev = spec.evaluate(instance, plan, objective)
+    row = {
+        "method": name,
+        "objective": ev.objective,
+        "feasible": ev.feasible,
+        "gap_pct": gap_pct(ev.objective, reference, spec.sense(objective)),
+        "runtime_s": runtime,
+        "status": "; ".join(plan.notes) if plan.notes else "heuristic",
+        "violations": "; ".join(ev.violations),
+        **ev.metrics,
+    }
+    return row, plan
 
 
 def result_row(res: Any) -> dict[str, Any]:

@@ -287,9 +287,7 @@ def solve(
     from .problems import spec_for
 
     spec = spec_for(instance)
-    interface = interface or ("highs" if solver == "highs" else "pyomo")
-    if solver != "highs" and interface == "highs":
-        raise ValueError(f"solver {solver!r} is reached through Pyomo: use interface='pyomo'")
+    interface = _route(solver, interface)
     objective = objective or instance.objective
     spec.check_objective(objective)
     options = _options(time_limit, mip_rel_gap, threads, seed, solver_options, progress, verbose)
@@ -298,13 +296,7 @@ def solve(
     if conflicts:
         return _precheck_result(spec, objective, base, conflicts, strict)
     lp, build_s = _formulate(spec, instance, objective)
-    t0 = time.perf_counter()
-    ref = reference(spec, instance, objective)
-    ref_value = float(ref[1].objective) if ref[1] is not None and ref[1].feasible else None
-    scale = objective_scale(lp, ref_value)
-    check_conditioning(lp, scale, spec, instance.name)
-    x0 = _start(spec, instance, lp, objective, warm_start, ref)
-    ref_s = time.perf_counter() - t0
+    ref, scale, x0, ref_s = _prepare(spec, instance, lp, objective, warm_start)
     final, notes, spent = _solve_checked(
         spec, instance, lp, objective, options, x0, scale, interface, ref, solver
     )
@@ -313,8 +305,8 @@ def solve(
     spent["check"] += ref_s
     notes += _overrun(options, spent["solve"])
     explanation = _explanation(spec, instance, lp, options, rep)
-    label = _solver_name(interface, solver)
-    result = _report(base, lp, rep, spent, interface, explanation, notes, final.solution.log, label)
+    log, label = final.solution.log, _solver_name(interface, solver)
+    result = _report(base, lp, rep, spent, interface, explanation, notes, log, label)
     if log_file is not None:
         _write_log(result.log, log_file)
     return result.require_optimal() if strict else result
@@ -352,6 +344,25 @@ def _report(base, lp, rep, spent, interface, explanation, notes, log, solver) ->
         notes=notes,
         log=log,
     )
+
+
+def _prepare(spec, instance, lp, objective, warm_start):  # noqa: ANN001, ANN202
+    """The reference plan, the objective scale, the numbers checked, the start; and its time."""
+    t0 = time.perf_counter()
+    ref = reference(spec, instance, objective)
+    ref_value = float(ref[1].objective) if ref[1] is not None and ref[1].feasible else None
+    scale = objective_scale(lp, ref_value)
+    check_conditioning(lp, scale, spec, instance.name)
+    x0 = _start(spec, instance, lp, objective, warm_start, ref)
+    return ref, scale, x0, time.perf_counter() - t0
+
+
+def _route(solver: str, interface: str | None) -> str:
+    """HiGHS goes straight in unless asked otherwise; every other solver through Pyomo."""
+    interface = interface or ("highs" if solver == "highs" else "pyomo")
+    if solver != "highs" and interface == "highs":
+        raise ValueError(f"solver {solver!r} is reached through Pyomo: use interface='pyomo'")
+    return interface
 
 
 def _solver_name(interface: str, solver: str) -> str:
