@@ -217,9 +217,12 @@ class AgentArrays:
     slo: np.ndarray
     memory: np.ndarray
 
-    @property
+    @cached_property
     def weights(self) -> np.ndarray:
-        """Priority-weighted request weights w_i = (λ_i/P_i) / Σ_j λ_j/P_j (sum to 1)."""
+        """Priority-weighted request weights w_i = (λ_i/P_i) / Σ_j λ_j/P_j (sum to 1).
+
+        Computed once: the unit local search reads a few entries per move, and recomputing
+        the whole vector each time made it O(N²)."""
         w = self.lam / self.priority
         if w.sum() <= 0:
             w = 1.0 / self.priority
