@@ -53,14 +53,19 @@ def _worst_row_entry(lp: LinearProgram, fields: dict[str, str]) -> str | None:
                 f"constraint {name}[{row}] has coefficient {fam.vals[k]:.3g} on {col} "
                 f"(at most {MAX_MATRIX:g}){_fields(fields, name)}"
             )
-        for side, b in (("lower", fam.lower), ("upper", fam.upper)):
-            over = np.isfinite(b) & (np.abs(b) > MAX_BOUND)
-            if over.any():
-                k = int(np.argmax(over))
-                return (
-                    f"constraint {name}[{fam.labels[k]}] has {side} bound {b[k]:.3g} "
-                    f"(at most {MAX_BOUND:g}){_fields(fields, name)}"
-                )
+        found = _oversized_bound(f"constraint {name}", fam.labels, fam.lower, fam.upper)
+        if found:
+            return found + _fields(fields, name)
+    return None
+
+
+def _oversized_bound(what: str, labels: list, lower: np.ndarray, upper: np.ndarray) -> str | None:
+    """The first finite bound beyond ``MAX_BOUND`` (HiGHS reads 1e20 as infinite), described."""
+    for side, b in (("lower", lower), ("upper", upper)):
+        over = np.isfinite(b) & (np.abs(b) > MAX_BOUND)
+        if over.any():
+            k = int(np.argmax(over))
+            return f"{what}[{labels[k]}] has {side} bound {b[k]:.3g} (at most {MAX_BOUND:g})"
     return None
 
 
@@ -82,14 +87,9 @@ def _worst_column(lp: LinearProgram, scale: float, fields: dict[str, str]) -> st
                 f"{abs(cost[k]):.3g} times the reference plan's objective (at most "
                 f"{MAX_COST:g}){_fields(fields, name)}"
             )
-        for side, b in (("lower", block.lower), ("upper", block.upper)):
-            over = np.isfinite(b) & (np.abs(b) > MAX_BOUND)
-            if over.any():
-                k = int(np.argmax(over))
-                return (
-                    f"variable {name}[{block.labels[k]}] has {side} bound {b[k]:.3g} "
-                    f"(at most {MAX_BOUND:g}){_fields(fields, name)}"
-                )
+        found = _oversized_bound(f"variable {name}", block.labels, block.lower, block.upper)
+        if found:
+            return found + _fields(fields, name)
     return None
 
 
