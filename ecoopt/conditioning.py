@@ -44,9 +44,8 @@ def _fields(fields: dict[str, str], name: str) -> str:
 def _worst_row_entry(lp: LinearProgram, fields: dict[str, str]) -> str | None:
     """The first family with a non-finite or oversized entry, described for the user."""
     for name, fam in lp.families.items():
-        bad = ~np.isfinite(fam.vals) | (np.abs(fam.vals) > MAX_MATRIX)
-        if bad.any():
-            k = int(np.argmax(np.where(np.isfinite(fam.vals), np.abs(fam.vals), np.inf)))
+        k = _worst(fam.vals, MAX_MATRIX)
+        if k is not None:
             row = fam.labels[int(fam.rows[k])] if len(fam.labels) else ""
             col = _column_label(lp, int(fam.cols[k]))
             return (
@@ -57,6 +56,13 @@ def _worst_row_entry(lp: LinearProgram, fields: dict[str, str]) -> str | None:
         if found:
             return found + _fields(fields, name)
     return None
+
+
+def _worst(values: np.ndarray, limit: float) -> int | None:
+    """Index of the largest |value| when one is non-finite or beyond ``limit``, else None."""
+    size = np.where(np.isfinite(values), np.abs(values), np.inf)
+    k = int(np.argmax(size)) if size.size else 0
+    return k if size.size and size[k] > limit else None
 
 
 def _oversized_bound(what: str, labels: list, lower: np.ndarray, upper: np.ndarray) -> str | None:
@@ -79,9 +85,8 @@ def _column_label(lp: LinearProgram, col: int) -> str:
 def _worst_column(lp: LinearProgram, scale: float, fields: dict[str, str]) -> str | None:
     for name, block in lp.vars.items():
         cost = block.cost * scale
-        bad = ~np.isfinite(cost) | (np.abs(cost) > MAX_COST)
-        if bad.any():
-            k = int(np.argmax(bad))
+        k = _worst(cost, MAX_COST)
+        if k is not None:
             return (
                 f"variable {name}[{block.labels[k]}] costs {block.cost[k]:.3g}, "
                 f"{abs(cost[k]):.3g} times the reference plan's objective (at most "
