@@ -18,6 +18,12 @@ class EcoOptError(Exception):
     """Base class of every error ecoopt raises on purpose (the CLI prints these as one line)."""
 
 
+def listing(names: list[str], most: int = 12) -> str:
+    """``a, b, c`` — or the first ``most`` and how many more, so a message stays one line."""
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown}, … ({len(names) - most} more)"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an instance: the dotted field path, what is wrong, how to fix it."""

@@ -17,16 +17,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .errors import EcoOptError
+from .errors import EcoOptError, listing
 
 
 class PlanError(EcoOptError):
     """A plan file or dict that does not describe a plan of this instance."""
-
-
-def _listing(names: list[str], most: int = 8) -> str:
-    shown = ", ".join(names[:most])
-    return shown if len(names) <= most else f"{shown}, … ({len(names) - most} more)"
 
 
 def entries_by_name(
@@ -41,10 +36,10 @@ def entries_by_name(
     missing = [n for n in names if n not in table]
     if unknown:
         raise PlanError(
-            f"{key}: unknown name(s) {_listing(unknown)}; this instance has {_listing(names)}"
+            f"{key}: unknown name(s) {listing(unknown, 8)}; this instance has {listing(names, 8)}"
         )
     if missing:
-        raise PlanError(f"{key}: missing {_listing(missing)} (a plan names every one)")
+        raise PlanError(f"{key}: missing {listing(missing, 8)} (a plan names every one)")
     rows = [table[n] for n in names]
     for n, row in zip(names, rows):
         if required and not (isinstance(row, dict) and all(f in row for f in required)):

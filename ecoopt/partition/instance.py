@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 from pydantic import Field, PrivateAttr, ValidationInfo, model_validator
 
+from ..errors import listing
 from ..schema import FieldProblem, GridPowered, Strict, check_range, require_unique
 
 OBJECTIVES = {"carbon": "min", "latency": "min", "period": "min", "weighted": "min"}
@@ -62,12 +63,6 @@ def _load_model(model: ModelRef, context: dict):  # noqa: ANN202
         raise FieldProblem("model", str(exc)) from None
 
 
-def _listing(names: list[str], most: int = 12) -> str:
-    """``a, b, c`` — or the first ``most`` and how many more, so a message stays one line."""
-    shown = ", ".join(names[:most])
-    return shown if len(names) <= most else f"{shown}, … ({len(names) - most} more)"
-
-
 def _check_layer_times(devices: tuple[Device, ...], graph) -> None:  # noqa: ANN001
     """Every ``layer_times_s`` key names a layer of the model as loaded (fused or not)."""
     layers = set(graph.layers)
@@ -76,8 +71,8 @@ def _check_layer_times(devices: tuple[Device, ...], graph) -> None:  # noqa: ANN
         if unknown:
             raise FieldProblem(
                 f"devices[{j}] ({d.name}).layer_times_s",
-                f"unknown layer(s) {_listing(sorted(unknown), 5)}; the model's layers are "
-                f"{_listing(list(graph.layers))}",
+                f"unknown layer(s) {listing(sorted(unknown), 5)}; the model's layers are "
+                f"{listing(list(graph.layers))}",
                 "use the model's layer names; with fuse: true the fused ones are gone",
             )
 
@@ -174,7 +169,7 @@ class PartitionInstance(Strict):
     def _consistent(self, info: ValidationInfo) -> PartitionInstance:
         names = [d.name for d in self.devices]
         require_unique("device", names)
-        known = f"(devices: {_listing(names)})"
+        known = f"(devices: {listing(names)})"
         for what, dev in (("source", self.source), ("sink", self.sink)):
             if dev not in names:
                 raise FieldProblem(what, f"{dev!r} is not a device {known}", "use one of them")
