@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import stat
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import InstanceError, Problem
+from .paths import MAX_DATA_BYTES, file_kind
 from .problems import MODULES, get_spec
 from .schema import FieldProblem
 
@@ -264,30 +264,23 @@ def _load_yaml(text: str) -> Any:
 
 
 #: bytes an instance file may have (the same bound as a data file it names)
-MAX_INSTANCE_BYTES = 64 * 2**20
+MAX_INSTANCE_BYTES = MAX_DATA_BYTES
 
 
 def _check_readable(path: Path) -> None:
-    try:
-        info = path.stat()
-    except OSError as exc:
-        raise InstanceError(
-            str(path), [Problem("(file)", exc.strerror or str(exc), "check the path")]
-        ) from None
-    if not stat.S_ISREG(info.st_mode):
-        what = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-        raise InstanceError(str(path), [Problem("(file)", what, "give an instance file")])
-    if info.st_size > MAX_INSTANCE_BYTES:
-        raise InstanceError(
-            str(path),
-            [
-                Problem(
-                    "(file)",
-                    f"{info.st_size:,} bytes; at most {MAX_INSTANCE_BYTES:,} are read",
-                    "split the instance",
-                )
-            ],
-        )
+    """A regular file of at most ``MAX_INSTANCE_BYTES``, judged before it is opened."""
+    kind, detail = file_kind(path, MAX_INSTANCE_BYTES)
+    if kind == "ok":
+        return
+    problem = {
+        "missing": (str(detail), "check the path"),
+        "directory": ("a directory", "give an instance file"),
+        "special": ("not a regular file", "give an instance file"),
+    }.get(kind) or (
+        f"{detail:,} bytes; at most {MAX_INSTANCE_BYTES:,} are read",
+        "split the instance",
+    )
+    raise InstanceError(str(path), [Problem("(file)", *problem)])
 
 
 def read_file(path: str | Path) -> Any:

@@ -16,6 +16,7 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 MAX_DATA_BYTES = 64 * 2**20
 """Largest data file (a layer-graph CSV) an instance may name: 64 MiB."""
@@ -43,17 +44,31 @@ def confined(ref: str, base_dir: str | Path, allow: Iterable[str | Path] = ()) -
         raise ValueError(
             f"{ref!r} is outside the instance's folder and the bundled models: not read ({_FIX})"
         )
-    try:
-        info = os.stat(real)
-    except OSError:
-        raise ValueError(
-            f"{ref!r}: no such file (paths are relative to the instance file)"
-        ) from None
-    if not stat.S_ISREG(info.st_mode):
+    kind, detail = file_kind(real, MAX_DATA_BYTES)
+    if kind == "missing":
+        raise ValueError(f"{ref!r}: no such file (paths are relative to the instance file)")
+    if kind in ("directory", "special"):
         raise ValueError(f"{ref!r} is not a regular file: not read (name a CSV file)")
-    if info.st_size > MAX_DATA_BYTES:
+    if kind == "too large":
         raise ValueError(
-            f"{ref!r} has {info.st_size:,} bytes, above the {MAX_DATA_BYTES:,} a data file may "
+            f"{ref!r} has {detail:,} bytes, above the {MAX_DATA_BYTES:,} a data file may "
             "have: not read (trim the file)"
         )
     return real
+
+
+def file_kind(path: str | Path, limit: int) -> tuple[str, Any]:
+    """What ``path`` is, judged by ``stat`` alone (nothing is opened): ("ok", size),
+    ("missing", reason), ("directory", None), ("special", None) for a FIFO, device or socket,
+    or ("too large", size) beyond ``limit`` bytes. One rule for instance and data files."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return "missing", exc.strerror or str(exc)
+    if stat.S_ISDIR(info.st_mode):
+        return "directory", None
+    if not stat.S_ISREG(info.st_mode):
+        return "special", None
+    if info.st_size > limit:
+        return "too large", info.st_size
+    return "ok", info.st_size
