@@ -34,6 +34,7 @@ from .errors import EcoOptError
 from .highs import TIGHT, highs_version, relative_gap, solve_lp
 from .infeasibility import ElasticReport, elastic_analysis
 from .lp import INF, LinearProgram, objective_scale
+from .outputs import write_text
 from .pyomo_adapter import solve_lp_pyomo
 from .results import DEFAULT_MIP_GAP, INFEASIBLE, LPSolution, Result, SolverOptions
 from .verify import Check, better, check
@@ -308,16 +309,8 @@ def solve(
     log, label = final.solution.log, _solver_name(interface, solver)
     result = _report(base, lp, rep, spent, interface, explanation, notes, log, label)
     if log_file is not None:
-        _write_log(result.log, log_file)
+        write_text(result.log, log_file, "log_file")
     return result.require_optimal() if strict else result
-
-
-def _write_log(log: str, path: str) -> None:
-    try:
-        with open(path, "w") as fh:
-            fh.write(log)
-    except OSError as exc:
-        raise EcoOptError(f"log_file {path}: cannot write it ({exc.strerror or exc})") from None
 
 
 def _report(base, lp, rep, spent, interface, explanation, notes, log, solver) -> Result:  # noqa: ANN001
