@@ -18,10 +18,13 @@ class EcoOptError(Exception):
     """Base class of every error ecoopt raises on purpose (the CLI prints these as one line)."""
 
 
-def listing(names: list[str], most: int = 12) -> str:
-    """``a, b, c`` — or the first ``most`` and how many more, so a message stays one line."""
+def listing(names: list[str], most: int = 12, total: int | None = None) -> str:
+    """``a, b, c`` — or the first ``most`` and how many more, so a message stays one line.
+
+    ``total``: how many names there are in all, when ``names`` holds only the first ones."""
+    total = len(names) if total is None else total
     shown = ", ".join(names[:most])
-    return shown if len(names) <= most else f"{shown}, … ({len(names) - most} more)"
+    return shown if total <= most else f"{shown}, … ({total - most} more)"
 
 
 @dataclass(frozen=True)

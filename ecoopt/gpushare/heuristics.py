@@ -15,38 +15,53 @@ a local search whose passes cost O(N·G + N²) slot evaluations of O(n_g·U) eac
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import listing
 from ..tolerance import GRID
 from .evaluate import Plan
 from .instance import GpuShareInstance
-from .model import min_units
-from .packing import first_fit_decreasing
+from .model import admission_class, min_units
+from .packing import pack_models
 from .physics import latency_s, served_rps, slot_rates, unit_bounds
 from .placement import place_for_objective
 
 
 # -- pure allocators on one capacity ------------------------------------------------------------
 def adaptive_shares(
-    lam: np.ndarray, min_share: np.ndarray, priority: np.ndarray, capacity: float
+    lam: np.ndarray,
+    min_share: np.ndarray,
+    priority: np.ndarray,
+    capacity: float | np.ndarray,
+    group: np.ndarray | None = None,
 ) -> np.ndarray:
     """The paper's O(N) adaptive allocator (arXiv 2512.22149, as reconstructed; seeds.md §2).
 
     d_i = λ_i·R_i/P_i;  g_i = max(R_i, d_i/D·G);  if Σg > G: g ← g·G/Σg.
     The final rescale can push agents below R_i: callers must check (``adaptive`` flags it).
-    With no demand (D = 0) every agent gets its minimum R_i.
+    With no demand (D = 0) every agent gets its minimum R_i. With ``group`` (slot per agent)
+    the same rule runs on every slot at once, G = ``capacity[slot]`` and sums per slot.
     """
     lam, R, P = (np.asarray(v, dtype=float) for v in (lam, min_share, priority))
     d = lam * R / P
-    D = d.sum()
-    g = np.maximum(R, d / D * capacity) if D > 0 else R.copy()
-    total = g.sum()
-    if total > capacity:
-        g = g * (capacity / total)
-    return g
+    if group is None:
+        D = d.sum()
+        g = np.maximum(R, d / D * capacity) if D > 0 else R.copy()
+        total = g.sum()
+        return g * (capacity / total) if total > capacity else g
+    cap = np.asarray(capacity, dtype=float)
+    if len(cap) == 1:
+        return adaptive_shares(lam, min_share, priority, float(cap[0]))
+    D = np.bincount(group, weights=d, minlength=len(cap))[group]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(D > 0, np.maximum(R, d / D * cap[group]), R)
+    total = np.bincount(group, weights=g, minlength=len(cap))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(total > cap, cap / total, 1.0)
+    return g * factor[group]
 
 
 def quantise(
@@ -58,19 +73,52 @@ def quantise(
 ) -> np.ndarray:
     """Round shares to whole units (largest remainder) keeping Σ ≤ capacity and lo ≤ k ≤ hi.
 
-    Returns integer units. ``lo``/``hi`` are unit bounds (default 1 and ``units``).
+    Returns integer units. ``lo``/``hi`` are unit bounds (default 1 and ``units``). One slot of
+    :func:`quantise_groups`.
     """
-    x = np.asarray(shares, dtype=float) * units
+    n = len(np.asarray(shares))
+    return quantise_groups(
+        shares, np.zeros(n, dtype=np.int64), np.array([units]), np.array([capacity_units]), lo, hi
+    )
+
+
+def quantise_groups(
+    shares: np.ndarray,
+    group: np.ndarray,
+    units: np.ndarray,
+    capacity_units: np.ndarray,
+    lo: np.ndarray | None = None,
+    hi: np.ndarray | None = None,
+) -> np.ndarray:
+    """:func:`quantise` on every slot at once: agent i is on slot ``group[i]``, whose GPUs have
+    ``units[g]`` units and which holds ``capacity_units[g]``.
+
+    Each slot floors x_i = share_i·U_g (clipped to [lo_i, hi_i]) and hands its spare units to
+    the largest remainders x_i − ⌊x_i⌋ among agents below hi_i. O(N) on one slot
+    (``argpartition``), O(N log N) on several (one sort by slot, then remainder).
+    """
+    group = np.asarray(group, dtype=np.int64)
+    per_gpu = np.asarray(units, dtype=np.int64)[group]
+    x = np.asarray(shares, dtype=float) * per_gpu
     lo = np.ones(len(x), dtype=np.int64) if lo is None else lo
-    hi = np.full(len(x), units, dtype=np.int64) if hi is None else hi
+    hi = per_gpu if hi is None else hi
     k = np.clip(np.floor(x + 1e-9).astype(np.int64), lo, hi)
-    spare = capacity_units - int(k.sum())
-    room = np.flatnonzero(k < hi)
-    if spare > 0 and len(room):
-        rem = (x - np.floor(x + 1e-9))[room]
-        take = min(spare, len(room))
-        # O(N) selection of the largest remainders (argpartition, not a full sort)
+    used = [k.sum()] if len(units) == 1 else np.bincount(group, weights=k, minlength=len(units))
+    spare = np.asarray(capacity_units, dtype=np.int64) - np.asarray(used).astype(np.int64)
+    room = np.flatnonzero((k < hi) & (spare[group] > 0))
+    if len(room) == 0:
+        return k
+    rem = (x - np.floor(x + 1e-9))[room]
+    if len(units) == 1:  # one slot: O(N) selection of the largest remainders
+        take = min(int(spare[0]), len(room))
         k[room[np.argpartition(-rem, take - 1)[:take]]] += 1
+        return k
+    # one float sort by (slot, decreasing remainder): slot + (1 − rem)/2 keeps slots apart
+    order = np.argsort(group[room] + 0.5 * (1.0 - rem))
+    g_sorted = group[room][order]
+    first = np.searchsorted(g_sorted, g_sorted, side="left")
+    rank = np.arange(len(order)) - first
+    k[room[order[rank < spare[g_sorted]]]] += 1
     return k
 
 
@@ -129,95 +177,210 @@ def sqrt_waterfill_shares(
 
 
 # -- instance-level wrappers --------------------------------------------------------------------
-def _required_units(inst: GpuShareInstance) -> np.ndarray:
-    """(slots × agents) smallest admissible units (min share, SLO, memory), U+1 if none."""
-    return np.array([min_units(inst, g) for g in range(len(inst.slots))])
+def _per_slot(
+    inst: GpuShareInstance,
+    method: str,
+    allocate: Callable[[np.ndarray], np.ndarray],
+    where: np.ndarray | None = None,
+) -> Plan:
+    """Place agents (``where``: slot index per agent, default :func:`place`), then
+    ``allocate(where) -> units`` of every agent; in a pool, models go onto its GPUs by
+    :func:`~ecoopt.gpushare.packing.pack_models`. O(N) outside the allocator and packing."""
+    where = place(inst) if where is None else where
+    k = allocate(where)
+    host = np.zeros(len(inst.agents), dtype=np.int64)
+    pools = np.flatnonzero(slot_arrays(inst).scale > 1)
+    for g, idx in each_slot(where, pools) if len(pools) else ():
+        host[idx] = pool_hosts(inst, idx, int(g))
+    t = slot_arrays(inst)
+    if len(t.names) == 1:  # one slot: no gathers
+        return Plan(method, [t.names[0]] * len(k), k / t.units[0], host)
+    return Plan(method=method, slot=t.names[where].tolist(), share=k / t.units[where], host=host)
+
+
+def required_units(inst: GpuShareInstance) -> tuple[np.ndarray, np.ndarray]:
+    """(classes × agents) smallest admissible units (min share, SLO, memory; U+1 if none) and
+    the class of every slot: one row per :func:`~ecoopt.gpushare.model.admission_class`, since
+    slots of one class admit the same levels."""
+    keys = [admission_class(s.gpu) for s in inst.slots]
+    first = {k: g for g, k in reversed(list(enumerate(keys)))}
+    row = {k: r for r, k in enumerate(first)}
+    req = np.array([min_units(inst, g) for g in first.values()])
+    return req, np.array([row[k] for k in keys], dtype=np.int64)
 
 
 def place(inst: GpuShareInstance) -> np.ndarray:
     """Slot index per agent: worst-fit decreasing by required share, respecting memory.
 
-    One slot: everyone there. Otherwise agents in decreasing order of required share go to the
-    admissible slot with the most free capacity (balances load, the usual choice of schedulers).
+    One slot: everyone there. Otherwise agents in decreasing order of required share (GPUs,
+    the least over slots) are dealt in rounds of G: in each round the r-th agent goes to the
+    slot with the r-th most free capacity when it is admissible there (units, free capacity,
+    memory); an agent that is not takes the admissible slot with the most free capacity after
+    the round's others, and an agent no slot admits keeps the slot the round dealt it. This
+    balances load as the usual worst-fit of schedulers does, with one sort of G slots a round:
+    O(N log G) when rounds succeed, O(G) more for each agent that falls back.
     """
-    G = len(inst.slots)
-    n = len(inst.agents)
+    G, n = len(inst.slots), len(inst.agents)
     if G == 1:
         return np.zeros(n, dtype=np.int64)
-    req = _required_units(inst)
-    units = np.array([s.units_per_gpu for s in inst.slots])
-    need = req / units[:, None]  # GPU fractions
-    free = np.array([float(s.scale) for s in inst.slots])
-    mem_free = np.array([s.memory_bytes for s in inst.slots])
-    mem = inst.arrays.memory
-    out = np.zeros(n, dtype=np.int64)
-    for i in np.argsort(-need.min(axis=0), kind="stable"):
-        ok = (req[:, i] <= units) & (need[:, i] <= free + 1e-9) & (mem[i] <= mem_free)
-        cand = np.flatnonzero(ok) if ok.any() else np.arange(G)
-        g = cand[np.argmax(free[cand])]
-        out[i] = g
-        free[g] -= min(need[g, i], 1.0)
-        mem_free[g] -= mem[i]
-    return out
+    wf = _WorstFit.start(inst)
+    order = np.argsort(-wf.need.min(axis=0), kind="stable")
+    nowhere = (wf.req > wf.class_units[:, None]).all(axis=0)  # inadmissible on every slot
+    for first in range(0, n, G):
+        batch = order[first : first + G]
+        slots = np.argsort(-wf.free, kind="stable")[: len(batch)]
+        ok = wf.admits(batch, slots) | nowhere[batch]
+        wf.assign(batch[ok], slots[ok])
+        for i in batch[~ok]:
+            wf.assign(np.array([i]), np.array([wf.freest_admitting(i)]))
+    return wf.out
 
 
-def _per_slot(
-    inst: GpuShareInstance,
-    method: str,
+@dataclass
+class _WorstFit:
+    """The state of :func:`place`: free capacity (GPUs) and memory (bytes) of every slot."""
+
+    memory: np.ndarray  # (N,) bytes of each agent's model
+    req: np.ndarray  # (classes, N) smallest admissible units
+    need: np.ndarray  # (classes, N) the same in GPUs
+    cls: np.ndarray  # (G,) admission class of each slot
+    class_units: np.ndarray  # (classes,) units per GPU of the class
+    slot_units: np.ndarray  # (G,)
+    free: np.ndarray  # (G,) GPUs of capacity not yet taken
+    mem_free: np.ndarray  # (G,) bytes not yet taken
+    out: np.ndarray  # (N,) slot of each agent
+
+    @classmethod
+    def start(cls_, inst: GpuShareInstance) -> _WorstFit:
+        t = slot_arrays(inst)
+        req, cls = required_units(inst)
+        class_units = np.zeros(len(req), dtype=np.int64)
+        class_units[cls] = t.units
+        return cls_(
+            inst.arrays.memory, req, req / class_units[:, None], cls, class_units, t.units,
+            t.scale.astype(float), t.memory.copy(), np.zeros(len(inst.agents), dtype=np.int64),
+        )  # fmt: skip
+
+    def admits(self, agents: np.ndarray, slots: np.ndarray) -> np.ndarray:
+        """Whether each agent fits its paired slot: admissible units, free capacity, memory."""
+        c = self.cls[slots]
+        return (
+            (self.req[c, agents] <= self.slot_units[slots])
+            & (self.need[c, agents] <= self.free[slots] + 1e-9)
+            & (self.memory[agents] <= self.mem_free[slots])
+        )
+
+    def assign(self, agents: np.ndarray, slots: np.ndarray) -> None:
+        """Put ``agents`` on ``slots`` (distinct slots) and take their needs off the slots."""
+        self.out[agents] = slots
+        self.free[slots] -= np.minimum(self.need[self.cls[slots], agents], 1.0)
+        self.mem_free[slots] -= self.memory[agents]
+
+    def freest_admitting(self, i: int) -> int:
+        """The admissible slot with the most free capacity for agent i (the freest if none)."""
+        ok = (self.req[:, i] <= self.class_units)[self.cls]
+        ok &= (self.need[:, i][self.cls] <= self.free + 1e-9) & (self.memory[i] <= self.mem_free)
+        return int(np.argmax(np.where(ok, self.free, -np.inf) if ok.any() else self.free))
+
+
+def each_slot(where: np.ndarray, only: np.ndarray | None = None):  # noqa: ANN201
+    """(slot, agent indices) of every occupied slot (or of those in ``only``), agents in file
+    order: one stable sort, O(N log N), instead of one scan of all agents per slot."""
+    if len(where) and where.min() == where.max():  # one slot: no sort
+        g = int(where[0])
+        if only is None or g in only:
+            yield g, np.arange(len(where))
+        return
+    order = np.argsort(where, kind="stable")
+    sorted_where = where[order]
+    slots, starts = np.unique(sorted_where, return_index=True)
+    ends = np.append(starts[1:], len(order))
+    keep = np.ones(len(slots), dtype=bool) if only is None else np.isin(slots, only)
+    for g, a, b in zip(slots[keep], starts[keep], ends[keep]):
+        yield int(g), order[a:b]
+
+
+def slot_by_slot(
     allocate: Callable[[np.ndarray, int], np.ndarray],
-    where: np.ndarray | None = None,
-) -> Plan:
-    """Place agents (``where``: slot index per agent, default :func:`place`), then
-    ``allocate(agent_indices, slot_index) -> units`` on each slot; in a pool, models go onto
-    its GPUs by first-fit decreasing (``packing``)."""
-    where = place(inst) if where is None else where
-    k = np.zeros(len(inst.agents), dtype=np.int64)
-    host = np.zeros(len(inst.agents), dtype=np.int64)
-    for g in np.unique(where):
-        idx = np.flatnonzero(where == g)
-        k[idx] = allocate(idx, int(g))
-        host[idx] = pool_hosts(inst, idx, int(g))
-    share = k / np.array([inst.slots[g].units_per_gpu for g in where])
-    return Plan(method=method, slot=[inst.slots[g].name for g in where], share=share, host=host)
+) -> Callable[[np.ndarray], np.ndarray]:
+    """An allocator of every agent from one of a slot's agents: ``allocate(idx, g)`` gives the
+    units of agents ``idx`` on slot g."""
+
+    def every_slot(where: np.ndarray) -> np.ndarray:
+        k = np.zeros(len(where), dtype=np.int64)
+        for g, idx in each_slot(where):
+            k[idx] = allocate(idx, g)
+        return k
+
+    return every_slot
+
+
+@dataclass(frozen=True)
+class SlotArrays:
+    """The slots' fields as arrays (placement slot g in ``inst.slots`` order)."""
+
+    names: np.ndarray  # object array of slot names
+    gpu_type: np.ndarray  # index into inst.gpus
+    scale: np.ndarray  # GPUs in the slot (1, or the pool's count)
+    units: np.ndarray  # share units per GPU
+    capacity: np.ndarray  # share units of the whole slot
+    memory: np.ndarray  # bytes of the whole slot
+
+
+def slot_arrays(inst: GpuShareInstance) -> SlotArrays:
+    """:class:`SlotArrays` of ``inst``, built once per instance."""
+    cache = inst.min_units_cache
+    if "slot_arrays" not in cache:
+        s = inst.slots
+        cache["slot_arrays"] = SlotArrays(
+            names=np.array([x.name for x in s], dtype=object),
+            gpu_type=np.array([x.gpu_index for x in s], dtype=np.int64),
+            scale=np.array([x.scale for x in s], dtype=np.int64),
+            units=np.array([x.units_per_gpu for x in s], dtype=np.int64),
+            capacity=np.array([x.capacity_units for x in s], dtype=np.int64),
+            memory=np.array([x.memory_bytes for x in s], dtype=float),
+        )
+    return cache["slot_arrays"]
 
 
 def pool_hosts(inst: GpuShareInstance, idx: np.ndarray, g: int) -> np.ndarray:
-    """GPU of its slot for each model of ``idx`` (first-fit decreasing; all on GPU 0 when they
-    do not fit, which the evaluator then reports)."""
+    """GPU of its slot for each model of ``idx`` (``packing.pack_models``; all on GPU 0 when
+    they do not fit, which the evaluator then reports)."""
     slot = inst.slots[g]
     if slot.scale == 1:
         return np.zeros(len(idx), dtype=np.int64)
-    host = first_fit_decreasing(inst.arrays.memory[idx], slot.gpu.memory_bytes, slot.scale)
+    host = pack_models(inst.arrays.memory[idx], slot.gpu.memory_bytes, slot.scale)
     return np.zeros(len(idx), dtype=np.int64) if host is None else host
 
 
 def adaptive(inst: GpuShareInstance, objective: str | None = None) -> Plan:
-    """The paper's allocator per GPU, quantised; notes the agents its rescale pushes below R_i."""
+    """The paper's allocator per GPU, quantised; notes the agents its rescale pushes below R_i.
+
+    All slots at once (:func:`adaptive_shares` with sums per slot): O(N) on one slot."""
     a = inst.arrays
     raw = np.zeros(len(a.names))
+    t = slot_arrays(inst)
 
-    def alloc(idx: np.ndarray, g: int) -> np.ndarray:
-        slot = inst.slots[g]
-        s = adaptive_shares(a.lam[idx], a.min_share[idx], a.priority[idx], float(slot.scale))
-        raw[idx] = s
-        return quantise(s, slot.units_per_gpu, slot.capacity_units)
+    def alloc(where: np.ndarray) -> np.ndarray:
+        raw[:] = adaptive_shares(a.lam, a.min_share, a.priority, t.scale, where)
+        return quantise_groups(raw, where, t.units, t.capacity)
 
     plan = _per_slot(inst, "adaptive", alloc)
     plan.raw_share = raw
-    broken = [a.names[i] for i in np.flatnonzero(raw < a.min_share - GRID)]
-    if broken:
-        plan.notes.append("rescale broke min_share of: " + ", ".join(broken))
+    broken = np.flatnonzero(raw < a.min_share - GRID)
+    if len(broken):
+        names = [a.names[i] for i in broken[:12]]
+        plan.notes.append("rescale broke min_share of: " + listing(names, total=len(broken)))
     return plan
 
 
 def static_equal(inst: GpuShareInstance, objective: str | None = None) -> Plan:
-    """Every agent on a GPU gets an equal share of it (a baseline of the paper)."""
+    """Every agent on a GPU gets an equal share of it (a baseline of the paper). O(N)."""
+    t = slot_arrays(inst)
 
-    def alloc(idx: np.ndarray, g: int) -> np.ndarray:
-        slot = inst.slots[g]
-        return quantise(
-            np.full(len(idx), slot.scale / len(idx)), slot.units_per_gpu, slot.capacity_units
-        )
+    def alloc(where: np.ndarray) -> np.ndarray:
+        count = np.bincount(where, minlength=len(t.scale))
+        return quantise_groups(t.scale[where] / count[where], where, t.units, t.capacity)
 
     return _per_slot(inst, "static_equal", alloc)
 
@@ -264,57 +427,116 @@ def _local_search(
     hi: np.ndarray,
     max_moves: int,
 ) -> np.ndarray:
-    """Improve an allocation one unit at a time: drop a unit whose removal helps, add a spare
-    unit that helps, or move a unit from the agent that loses least to the one that gains most;
-    stop when no such move improves (at most ``max_moves``; two lazy heaps, O(log N) a move).
+    """Improve an allocation by unit moves in rounds until no single move improves it.
 
-    For costs convex in the share (all four objectives here) an allocation that no single
-    move improves is optimal on one GPU, so the search ends at the optimum when it converges
-    within its budget.
+    A round applies, at once, one kind of move, each to distinct agents (the costs are
+    separable, so improving moves on distinct agents improve together): drop a unit from every
+    agent whose loss of one unit is negative; else give the spare units to the agents with the
+    largest positive gains of one more unit, one each; else move a unit from the r-th cheapest
+    donor to the r-th dearest receiver for every r where that improves (pairs sharing an agent
+    left out; if all are, the single best move). Only agents whose units changed are priced
+    again (:func:`_level_value`): O(N) array work a round plus O(changed) costs, ≤
+    ``max_moves`` units moved.
+
+    Stops when no drop, no add of a spare unit and no move of a unit between two agents
+    improves. For costs convex in the share (all four objectives here) such an allocation is
+    optimal on one GPU (separable convex resource allocation), so the search ends at the
+    optimum when it converges within its budget.
     """
-    k = k.copy()
-    spare = inst.slots[g].capacity_units - int(k.sum())
-
-    def push(j: int) -> None:
-        units = np.array([max(k[j] - 1, 1), k[j], k[j] + 1])
-        c_down, c, c_up = _level_value(inst, objective, idx[[j, j, j]], g, units)
-        if k[j] < hi[j]:
-            heapq.heappush(gains, (-(c - c_up), j, int(k[j])))
-        if k[j] > lo[j]:
-            heapq.heappush(losses, (c_down - c, j, int(k[j])))
-
-    U = inst.slots[g].units_per_gpu
-    cur = _level_value(inst, objective, idx, g, k)
-    up = _level_value(inst, objective, idx, g, np.minimum(k + 1, U))
-    down = _level_value(inst, objective, idx, g, np.maximum(k - 1, 1))
-    gains = [(-(c - u), j, int(k[j])) for j, (c, u) in enumerate(zip(cur, up)) if k[j] < hi[j]]
-    losses = [(d - c, j, int(k[j])) for j, (c, d) in enumerate(zip(cur, down)) if k[j] > lo[j]]
-    heapq.heapify(gains)
-    heapq.heapify(losses)
-    tol = 1e-15
-    for _ in range(max_moves):
-        while gains and gains[0][2] != k[gains[0][1]]:
-            heapq.heappop(gains)  # stale entry
-        while losses and losses[0][2] != k[losses[0][1]]:
-            heapq.heappop(losses)
-        gain, j = (-gains[0][0], gains[0][1]) if gains else (-np.inf, -1)
-        loss, i = (losses[0][0], losses[0][1]) if losses else (np.inf, -1)
-        if loss < -tol:  # removing a unit helps (cost, carbon)
-            k[i] -= 1
-            spare += 1
-            push(i)
-        elif spare > 0 and gain > tol:  # a spare unit helps
-            k[j] += 1
-            spare -= 1
-            push(j)
-        elif i != j and i >= 0 and j >= 0 and gain > loss + tol * max(1.0, abs(gain)):
-            k[i] -= 1
-            k[j] += 1
-            push(i)
-            push(j)
+    m = _Marginals(inst, objective, idx, g, k.copy(), lo, hi)
+    spare = inst.slots[g].capacity_units - int(m.k.sum())
+    moved = 0
+    while moved < max_moves:
+        drop = np.flatnonzero(m.loss < -_TOL)
+        if len(drop) == 0 and spare > 0:
+            add = np.flatnonzero(m.gain > _TOL)
+            if len(add) > spare:
+                add = add[np.argpartition(-m.gain[add], spare - 1)[:spare]]
         else:
+            add = np.zeros(0, dtype=np.int64)
+        if len(drop) == 0 and len(add) == 0:
+            drop, add = _improving_pairs(m)
+        if len(drop) == 0 and len(add) == 0:
             break
-    return k
+        spare += len(drop) - len(add)
+        moved += max(len(drop), len(add))
+        m.change(drop, -1)
+        m.change(add, +1)
+    return m.k
+
+
+_TOL = 1e-15  # absolute improvement a move must bring (costs are of order 1 or more)
+
+
+class _Marginals:
+    """Units ``k`` of agents ``idx`` on slot g with the change of cost of one unit more
+    (``gain``, > 0 helps; −inf at hi) and one unit less (``loss``, < 0 helps; +inf at lo)."""
+
+    def __init__(self, inst, objective, idx, g, k, lo, hi) -> None:  # noqa: ANN001
+        self.inst, self.objective, self.idx, self.g = inst, objective, idx, g
+        self.k, self.lo, self.hi = k, lo, hi
+        self.gain = np.empty(len(k))
+        self.loss = np.empty(len(k))
+        self.price(np.arange(len(k)))
+
+    def price(self, j: np.ndarray) -> None:
+        """Recompute gain and loss of agents j (positions in ``idx``) at their units."""
+        if len(j) == 0:
+            return
+        U = self.inst.slots[self.g].units_per_gpu
+        k, at = self.k[j], self.idx[j]
+        value = lambda units: _level_value(self.inst, self.objective, at, self.g, units)  # noqa: E731
+        cur = value(k)
+        up, down = value(np.minimum(k + 1, U)), value(np.maximum(k - 1, 1))
+        self.gain[j] = np.where(k < self.hi[j], cur - up, -np.inf)
+        self.loss[j] = np.where(k > self.lo[j], down - cur, np.inf)
+
+    def change(self, j: np.ndarray, step: int) -> None:
+        self.k[j] += step
+        self.price(j)
+
+
+def _improving_pairs(m: _Marginals) -> tuple[np.ndarray, np.ndarray]:
+    """(donors, receivers): the r-th smallest loss paired with the r-th largest gain while
+    the move improves (gain > loss, relative tolerance), pairs sharing an agent dropped;
+    the single best move when every pair shares one."""
+    none = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if not (np.isfinite(m.gain).any() and np.isfinite(m.loss).any()):
+        return none
+    # only a gain above the least loss, or a loss below the largest gain, can be in a move
+    receivers = np.flatnonzero(np.isfinite(m.gain) & (m.gain > m.loss.min()))
+    donors = np.flatnonzero(np.isfinite(m.loss) & (m.loss < m.gain.max()))
+    if len(receivers) == 0 or len(donors) == 0:
+        return none
+    receivers = receivers[np.argsort(-m.gain[receivers], kind="stable")]
+    donors = donors[np.argsort(m.loss[donors], kind="stable")]
+    n = min(len(receivers), len(donors))
+    gain, loss = m.gain[receivers[:n]], m.loss[donors[:n]]
+    good = np.flatnonzero(gain > loss + _TOL * np.maximum(1.0, np.abs(gain)))
+    if len(good) == 0:
+        return _best_single_move(m, receivers, donors)
+    r, d = receivers[: good[-1] + 1], donors[: good[-1] + 1]
+    keep = ~np.isin(r, d) & ~np.isin(d, r)
+    if not keep.any():
+        return _best_single_move(m, receivers, donors)
+    return d[keep], r[keep]
+
+
+def _best_single_move(m: _Marginals, receivers, donors) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """The best move of one unit between two different agents, if it improves."""
+    j = receivers[0]
+    i = donors[0] if donors[0] != j else (donors[1] if len(donors) > 1 else -1)
+    alt_j = receivers[1] if len(receivers) > 1 else -1
+    best = []
+    for a, b in ((i, j), (donors[0], alt_j)):
+        if a >= 0 and b >= 0 and a != b:
+            gain, loss = m.gain[b], m.loss[a]
+            if gain > loss + _TOL * max(1.0, abs(gain)):
+                best.append((gain - loss, a, b))
+    if not best:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    _, a, b = max(best)
+    return np.array([a]), np.array([b])
 
 
 def _unit_bounds(inst: GpuShareInstance, idx: np.ndarray, g: int) -> tuple[np.ndarray, np.ndarray]:
@@ -343,7 +565,8 @@ def greedy_marginal(inst: GpuShareInstance, objective: str | None = None) -> Pla
         budget = 2 * len(idx) + inst.slots[g].capacity_units
         return _local_search(inst, objective, idx, g, lo, lo, hi, max_moves=budget)
 
-    return _per_slot(inst, "greedy_marginal", alloc, place_for_objective(inst, objective))
+    where = place_for_objective(inst, objective)
+    return _per_slot(inst, "greedy_marginal", slot_by_slot(alloc), where)
 
 
 def sqrt_waterfill(inst: GpuShareInstance, objective: str | None = None) -> Plan:
@@ -376,7 +599,8 @@ def sqrt_waterfill(inst: GpuShareInstance, objective: str | None = None) -> Plan
         budget = 2 * len(idx) + slot.capacity_units
         return _local_search(inst, objective, idx, g, k, lo, hi, max_moves=budget)
 
-    plan = _per_slot(inst, "sqrt_waterfill", alloc, place_for_objective(inst, objective))
+    where = place_for_objective(inst, objective)
+    plan = _per_slot(inst, "sqrt_waterfill", slot_by_slot(alloc), where)
     plan.raw_share = raw
     return plan
 

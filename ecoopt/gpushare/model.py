@@ -50,12 +50,19 @@ def min_units(inst: GpuShareInstance, slot_index: int) -> np.ndarray:
 
     Admissibility is monotone in the units (more share never breaks the SLO, the memory test
     does not depend on them), so a vectorised binary search over [k_lo, k_hi] finds it in
-    O(N log U) rather than the O(N·U) grid; slots of one GPU type share the answer."""
-    slot = inst.slots[slot_index]
+    O(N log U) rather than the O(N·U) grid; slots of one :func:`admission_class` share the
+    answer."""
+    key = admission_class(inst.slots[slot_index].gpu)
     cache = inst.min_units_cache
-    if slot.gpu_index not in cache:
-        cache[slot.gpu_index] = _first_admissible(inst, slot_index)
-    return cache[slot.gpu_index]
+    if key not in cache:
+        cache[key] = _first_admissible(inst, slot_index)
+    return cache[key]
+
+
+def admission_class(gpu) -> tuple[int, float, float]:  # noqa: ANN001
+    """What decides which levels a GPU admits: (share units, speed, memory bytes). GPUs that
+    differ only in power, price or grid admit the same levels."""
+    return (gpu.share_units, gpu.speed, gpu.memory_bytes)
 
 
 def _first_admissible(inst: GpuShareInstance, slot_index: int) -> np.ndarray:
@@ -63,17 +70,36 @@ def _first_admissible(inst: GpuShareInstance, slot_index: int) -> np.ndarray:
     a = inst.arrays
     U = slot.units_per_gpu
     k_lo, k_hi = unit_bounds(a.min_share, a.max_share, U)
-    lo, hi = k_lo.astype(np.int64), k_hi.astype(np.int64) + 1  # answer in [lo, hi]; hi = none
-    if np.isfinite(a.slo).any():
-        agent = np.arange(len(a.names))
-        while (lo < hi).any():
-            mid = (lo + hi) // 2
-            ok = meets_slo(inst, np.minimum(mid, U) / U, agent, slot.gpu.speed) & (mid < hi)
-            hi = np.where(ok, mid, hi)
-            lo = np.where(ok | (lo >= hi), lo, mid + 1)
-    first = np.where(lo <= k_hi, lo, U + 1)
+    first = k_lo.astype(np.int64)  # without an SLO the smallest unit count is admissible
+    slo = np.flatnonzero(np.isfinite(a.slo))
+    if len(slo):
+        first[slo] = _first_meeting_slo(inst, slot, slo, first[slo], k_hi[slo].astype(np.int64))
+    first = np.where(first <= k_hi, first, U + 1)
     first[~fits_memory(a.memory, slot.gpu.memory_bytes)] = U + 1
     return np.where(first < 1, U + 1, first)
+
+
+def _first_meeting_slo(inst, slot, agent, lo, k_hi) -> np.ndarray:  # noqa: ANN001
+    """Smallest k in [lo, k_hi] at which ``agent`` meets its SLO (k_hi + 1 if none).
+
+    The M/M/1 branch gives it in closed form, k ≥ U·max(λ/(ρ_max·μ), (λ + 1/SLO)/μ): that
+    guess is kept when :func:`meets_slo` holds at it and not one unit below (the test itself
+    decides at the tolerance's edge); the others get a binary search over [lo, k_hi + 1]."""
+    a, U, speed = inst.arrays, slot.units_per_gpu, slot.gpu.speed
+    lam, mu = a.lam[agent], speed * a.mu[agent]
+    share = np.maximum(lam / (inst.overload_rho * mu), (lam + 1.0 / a.slo[agent]) / mu)
+    guess = np.clip(np.ceil(share * U).astype(np.int64), lo, k_hi + 1)
+    at = meets_slo(inst, np.minimum(guess, U) / U, agent, speed) & (guess <= k_hi)
+    below = (guess > lo) & meets_slo(inst, np.minimum(guess - 1, U) / U, agent, speed)
+    settled = (at & ~below) | ((guess == k_hi + 1) & ~below)
+    hi = np.where(settled, guess, k_hi + 1)
+    lo = np.where(settled, guess, lo)
+    while (lo < hi).any():
+        mid = (lo + hi) // 2
+        ok = meets_slo(inst, np.minimum(mid, U) / U, agent, speed) & (mid < hi)
+        hi = np.where(ok, mid, hi)
+        lo = np.where(ok | (lo >= hi), lo, mid + 1)
+    return lo
 
 
 def admissible(inst: GpuShareInstance, slot_index: int, k: np.ndarray) -> np.ndarray:
