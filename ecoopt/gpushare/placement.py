@@ -68,6 +68,8 @@ class _Tables:
     units: np.ndarray  # (G,) units per GPU
     memory: np.ndarray  # (N,) bytes
     sums: np.ndarray  # (G, 4, N): lo, inadmissible, base, memory (summed over a slot's agents)
+    first_of_type: dict[int, int]  # GPU type → its first slot
+    type_of: np.ndarray  # (G,) GPU type of each slot
     memo: dict = field(default_factory=dict)  # (slot, members' bytes) → value
 
 
@@ -81,51 +83,55 @@ def _compact(gain: np.ndarray) -> np.ndarray:
 
 
 def _tables(inst: GpuShareInstance, objective: str) -> _Tables:
-    """Tabulate every agent's cost at every unit count on every slot: O(G·N·U)."""
+    """Tabulate every agent's cost at every unit count, once per GPU type (its slots are
+    identical): O(T·N·U) for T types; a type's slots share its gain table."""
     a = inst.arrays
-    n = len(a.names)
-    sign = -1.0 if OBJECTIVES[objective] == "max" else 1.0
-    lo, adm, base, gain = [], [], [], []
-    for gi, slot in enumerate(inst.slots):
-        U = slot.units_per_gpu
-        k = np.arange(1, U + 1)
-        lv = Levels(
-            agent=np.repeat(np.arange(n), U),
-            slot=np.full(n * U, gi),
-            units=np.tile(k, n),
-            share=np.tile(k / U, n),
-        )
-        cost = sign * level_cost(inst, lv, objective).reshape(n, U)
-        m = min_units(inst, gi)
-        lo_g = np.minimum(m, U)
-        hi_g = np.clip(unit_bounds(a.min_share, a.max_share, U)[1], lo_g, U)
-        g = cost[:, :-1] - cost[:, 1:]  # column j: from j+1 to j+2 units
-        valid = (k[None, :-1] >= lo_g[:, None]) & (k[None, :-1] < hi_g[:, None])
-        gain.append(_compact(np.where(valid & np.isfinite(g), g, 0.0)))
-        lo.append(lo_g)
-        adm.append(m <= U)
-        base.append(cost[np.arange(n), lo_g - 1])
+    first = {}
+    for g, slot in enumerate(inst.slots):
+        first.setdefault(slot.gpu_index, g)
+    per_type = {gi: _type_table(inst, objective, g) for gi, g in first.items()}
+    typ = [slot.gpu_index for slot in inst.slots]
+    lo = np.array([per_type[gi][0] for gi in typ])
+    adm = np.array([per_type[gi][1] for gi in typ])
+    base = np.array([per_type[gi][2] for gi in typ])
     fixed = [slot_rates(s)[0] if objective == "carbon" else 0.0 for s in inst.slots]
-    base_arr = np.array(base)
     return _Tables(
-        lo=np.array(lo),
-        adm=np.array(adm),
-        base=base_arr,
-        gain=gain,
+        lo=lo,
+        adm=adm,
+        base=base,
+        gain=[per_type[gi][3] for gi in typ],
         fixed=np.array(fixed),
         cap=np.array([s.capacity_units for s in inst.slots]),
         units=np.array([s.units_per_gpu for s in inst.slots]),
         memory=a.memory,
-        sums=np.stack(
-            [
-                np.array(lo),
-                1.0 - np.array(adm),
-                base_arr,
-                np.broadcast_to(a.memory, base_arr.shape),
-            ],
-            axis=1,
-        ),
+        sums=np.stack([lo, 1.0 - adm, base, np.broadcast_to(a.memory, base.shape)], axis=1),
+        first_of_type={gi: g for gi, g in first.items()},
+        type_of=np.array(typ, dtype=np.int64),
     )
+
+
+def _type_table(inst: GpuShareInstance, objective: str, gi: int) -> tuple[np.ndarray, ...]:
+    """(lo, admissible, cost at lo, compacted positive gains) of every agent on slot gi."""
+    a = inst.arrays
+    n = len(a.names)
+    sign = -1.0 if OBJECTIVES[objective] == "max" else 1.0
+    slot = inst.slots[gi]
+    U = slot.units_per_gpu
+    k = np.arange(1, U + 1)
+    lv = Levels(
+        agent=np.repeat(np.arange(n), U),
+        slot=np.full(n * U, gi),
+        units=np.tile(k, n),
+        share=np.tile(k / U, n),
+    )
+    cost = sign * level_cost(inst, lv, objective).reshape(n, U)
+    m = min_units(inst, gi)
+    lo_g = np.minimum(m, U)
+    hi_g = np.clip(unit_bounds(a.min_share, a.max_share, U)[1], lo_g, U)
+    g = cost[:, :-1] - cost[:, 1:]  # column j: from j+1 to j+2 units
+    valid = (k[None, :-1] >= lo_g[:, None]) & (k[None, :-1] < hi_g[:, None])
+    gain = _compact(np.where(valid & np.isfinite(g), g, 0.0))
+    return lo_g, m <= U, cost[np.arange(n), lo_g - 1], gain
 
 
 def _slot_value(
@@ -207,6 +213,7 @@ class _State:
             self.members[g] = m
             self.value[g] = values[g]
             self.where[m] = g
+
 
 
 def _key(d: Value) -> Value:
@@ -296,6 +303,8 @@ def _try_moves(s: _State) -> bool:
     G = len(s.value)
     for g in range(G):
         for h in range(G):
+            if s.budget <= 0:
+                return improved
             while h != g and len(s.members[g]):
                 A = s.members[g]
                 cand = A[s.t.adm[h, A]]
@@ -313,6 +322,8 @@ def _try_swaps(s: _State) -> bool:
     G = len(s.value)
     for g in range(G):
         for h in range(g + 1, G):
+            if s.budget <= 0:
+                return improved
             while True:
                 A, B = s.members[g], s.members[h]
                 ok = s.t.adm[h, A][:, None] & s.t.adm[g, B][None, :]
@@ -327,8 +338,11 @@ def _try_close(s: _State) -> bool:
     """Empty one slot by re-inserting its agents (largest first) into the other slots."""
     G = len(s.value)
     for g in range(G):
+        if s.budget <= 0:
+            return False
         if len(s.members[g]) == 0 or G == 1:
             continue
+        s.budget -= len(s.members[g])  # one pair evaluation per agent re-inserted
         trial = _State.__new__(_State)
         trial.inst, trial.t = s.inst, s.t
         trial.where = s.where.copy()
@@ -356,15 +370,57 @@ def _order(t: _Tables, agents: np.ndarray) -> np.ndarray:
     return agents[np.lexsort((-t.memory[agents], -need))]
 
 
+#: non-empty slots of a GPU type that marginal-cost insertion prices for each agent
+INSERTION_CANDIDATES = 8
+
+
 def _construct(inst: GpuShareInstance, t: _Tables) -> np.ndarray:
-    """Marginal-cost insertion: each agent, in :func:`_order`, to its cheapest admissible slot."""
-    n, G = len(inst.agents), len(inst.slots)
+    """Marginal-cost insertion: each agent, in :func:`_order`, to its cheapest admissible slot
+    among :func:`_insertion_candidates`."""
+    n = len(inst.agents)
     s = _State(inst, t, np.full(n, -1, dtype=np.int64))
+    price = np.zeros(len(inst.slots))  # the last unit gain each slot hands out (0: spare left)
+    hosted = np.zeros(len(inst.slots), dtype=np.int64)
     for i in _order(t, np.arange(n)):
-        slots = np.flatnonzero(t.adm[:, i])
-        _, h, dst, v = _best_insertion(s, int(i), slots if len(slots) else np.arange(G))
+        slots = _insertion_candidates(t, int(i), price, hosted == 0)
+        _, h, dst, v = _best_insertion(s, int(i), slots)
         s.apply({h: dst}, {h: v})
+        price[h] = _capacity_price(t, h, dst)
+        hosted[h] += 1
     return s.where
+
+
+def _capacity_price(t: _Tables, g: int, members: np.ndarray) -> float:
+    """The smallest unit gain slot g hands out under its best allocation (0 when its spare
+    units exceed its positive gains, or violation when minimum units overflow): what one more
+    unit of the slot's capacity is worth. O(n_g·W)."""
+    spare = int(t.cap[g] - t.sums[g][0, members].sum())
+    if spare <= 0:
+        return np.inf
+    flat = t.gain[g][members].ravel()
+    if len(flat) <= spare:
+        return 0.0
+    return float(np.partition(flat, len(flat) - spare)[len(flat) - spare])
+
+
+def _insertion_candidates(t: _Tables, i: int, price: np.ndarray, empty: np.ndarray) -> np.ndarray:
+    """Slots worth pricing for agent i: per GPU type, its first empty admissible slot (empty
+    slots of a type are identical) and the :data:`INSERTION_CANDIDATES` non-empty admissible
+    ones whose capacity is cheapest (:func:`_capacity_price`; all of them on small instances);
+    every slot if none admits i. O(G) array work, so insertion prices O(N·T) slots rather
+    than O(N·G)."""
+    ok = t.adm[:, i]
+    if not ok.any():
+        return np.arange(len(ok))
+    out = []
+    for gi in t.first_of_type:
+        mine = ok & (t.type_of == gi)
+        busy = np.flatnonzero(mine & ~empty)
+        if len(busy) > INSERTION_CANDIDATES:
+            busy = busy[np.argpartition(price[busy], INSERTION_CANDIDATES - 1)]
+            busy = busy[:INSERTION_CANDIDATES]
+        out.extend([busy, np.flatnonzero(mine & empty)[:1]])
+    return np.sort(np.concatenate(out))
 
 
 def search_budget(n_agents: int, n_slots: int) -> int:
