@@ -13,7 +13,7 @@ the heuristic is O(N log N); ``growth`` is the time at N over the time at N/10 (
 ``peak MB`` is tracemalloc's peak while the heuristic runs (numpy's arrays included), the
 instance itself excluded.
 
-1. One pool (``pooled: true``): N agents on one pool of N/100 GPUs.
+1. One pool (``pooled: true``): N agents on one pool of N/10 GPUs.
 2. Separate GPUs: N/10 identical GPUs (one type, ``count: N/10``), ten agents each on average.
 3. The objective-aware placement of ``greedy_marginal`` and ``sqrt_waterfill`` on N/10
    identical GPUs (``placement.place_for_objective``), smaller N: its slot evaluations cost far
@@ -102,9 +102,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"# gpushare heuristics at scale ({platform.processor() or platform.machine()}, "
           f"numpy {np.__version__}{', quick' if args.quick else ''})")  # fmt: skip
     table(
-        "1. One pool of N/100 GPUs",
+        "1. One pool of N/10 GPUs",
         sizes,
-        lambda n: generate(n, max(1, n // 100), seed=0, pooled=True),
+        lambda n: generate(n, max(1, n // 10), seed=0, pooled=True),
         ALL,
     )
     table(
