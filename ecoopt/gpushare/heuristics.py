@@ -6,11 +6,17 @@ worst-fit of required share, :func:`place`; ``greedy_marginal`` and ``sqrt_water
 objective-aware search of :func:`~ecoopt.gpushare.placement.place_for_objective`), allocate on
 each, and quantise to the GPU's share units by largest remainder.
 
-Complexities per GPU (N agents, U units per GPU): ``adaptive`` O(N); ``static_equal`` O(N);
-``round_robin`` O(N); ``greedy_marginal`` O((N + U) log N); ``sqrt_waterfill`` O(N log N)
-(100 bisection steps of O(N) for the water level, then ≤ 2N + U unit moves of O(log N)). On
-G > 1 slots add the placement: worst-fit O(G·N·U); ``place_for_objective`` O(G·N·U) tables plus
-a local search whose passes cost O(N·G + N²) slot evaluations of O(n_g·U) each (its docstring).
+Complexities (N agents, G slots, U units per GPU; measured by benchmarks/gpushare_scale.py):
+``adaptive``, ``static_equal``, ``round_robin``: O(N) on one slot, all slots at once with sums
+per slot, plus one sort for the largest remainders on several: O(N log N). ``sqrt_waterfill``:
+one sort and ≈45 bisection steps over the agents for the water level, then the unit local
+search in rounds (:func:`_local_search`: O(N) array work a round, costs re-priced only for the
+agents that moved). ``greedy_marginal``: the same rounds from every agent's floor. The number
+of rounds has no useful bound in N (tens at 10⁶ agents); the benchmark reports the time. On
+G > 1 slots add the placement: worst-fit in rounds of G (:func:`place`, O(N log G) plus O(G)
+per agent that falls back) for the paper's baselines; ``place_for_objective`` for the other
+two (its docstring: tables per GPU type, insertion pricing O(N·T) slots, a local search bounded
+by ``placement.search_budget`` pair evaluations).
 """
 
 from __future__ import annotations

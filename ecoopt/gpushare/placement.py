@@ -11,9 +11,10 @@ tabulated once, a slot's value costs one ``np.partition`` over its agents' gains
 
 1. **Starts.** (a) Marginal-cost insertion: agents in decreasing order of required share (then
    memory) go, one by one, to the admissible slot where they add least to the objective, a
-   slot's fixed carbon counted when it is first opened. (b) The worst-fit placement of the
-   paper's baselines (``heuristics.place``), so the result is never worse than that placement
-   under the slot oracle.
+   slot's fixed carbon counted when it is first opened (priced among one empty slot and the
+   eight busy slots with the cheapest capacity of each GPU type: every slot on small ones).
+   (b) The worst-fit placement of the paper's baselines (``heuristics.place``), so the result
+   is never worse than that placement under the slot oracle.
 2. **Local search** from each start: for every pair of slots, the best move of one agent from
    one to the other and the best swap of two agents between them, repeated while they improve
    the objective; for carbon also closures of a slot (all its agents re-inserted elsewhere).
@@ -467,8 +468,9 @@ def place_for_objective(
 
     Notes
     -----
-    Complexity, N agents, G slots, U units per GPU, n_g agents on slot g: tables O(G·N·U);
-    one slot evaluation O(n_g·U log) (memoised); construction N·G evaluations. A move step on
+    Complexity, N agents, G slots of T GPU types, U units per GPU, n_g agents on slot g:
+    tables O(T·N·U); one slot evaluation O(n_g·U log) (memoised); construction N·T·(1 +
+    :data:`INSERTION_CANDIDATES`) evaluations at most (N·G on small instances). A move step on
     slots (g, h) prices its n_g candidates, a swap step its ≤ n_g·n_h, each at O(n_g·U log),
     in one numpy pass, and repeats while it improves; closures (carbon only) cost N·G
     evaluations a round. Two starts. The number of improving steps has no useful bound
