@@ -293,7 +293,9 @@ def solve(
     spec.check_objective(objective)
     options = _options(time_limit, mip_rel_gap, threads, seed, solver_options, progress, verbose)
     base = dict(problem=spec.name, objective_name=objective, mip_rel_gap=mip_rel_gap)
+    t0 = time.perf_counter()
     conflicts = spec.precheck(instance)
+    base["precheck_s"] = time.perf_counter() - t0
     if conflicts:
         return _precheck_result(spec, objective, base, conflicts, strict)
     lp, build_s = _formulate(spec, instance, objective)
