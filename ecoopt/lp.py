@@ -218,15 +218,16 @@ class LinearProgram:
             z = np.zeros(0)
             return np.zeros(1, dtype=np.int32), z.astype(np.int32), z, z, z
         r = np.concatenate(rows)
-        order = np.argsort(r, kind="stable")
-        index = np.concatenate(cols)[order].astype(np.int32)
-        value = np.concatenate(vals)[order]
+        index, value = np.concatenate(cols).astype(np.int32), np.concatenate(vals)
+        if r.size and np.any(r[1:] < r[:-1]):  # families built row by row need no sort
+            order = np.argsort(r, kind="stable")
+            index, value = index[order], value[order]
         starts = np.zeros(offset + 1, dtype=np.int64)
         np.cumsum(np.bincount(r, minlength=offset), out=starts[1:])
         return starts.astype(np.int32), index, value, np.concatenate(lo), np.concatenate(hi)
 
     def objective_value(self, x: np.ndarray) -> float:
-        cost, _, _, _ = self.column_arrays()
+        cost = np.concatenate([b.cost for b in self.vars.values()]) if self.vars else np.zeros(0)
         return float(cost @ x + self.objective_offset)
 
     def values(self, x: np.ndarray, name: str) -> np.ndarray:
