@@ -62,6 +62,9 @@ class Labels(Sequence):
 
     __hash__ = None  # type: ignore[assignment]  # mutable-equal, like a list
 
+    def __reduce__(self):  # noqa: ANN204 - pickled and copied as the plain list it stands for
+        return (list, (self._list(),))
+
     def __repr__(self) -> str:
         state = "built" if self._items is not None else "lazy"
         return f"Labels({self._size}, {state})"
