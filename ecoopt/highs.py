@@ -202,9 +202,10 @@ def solve_lp(
     objective and bound come back in the model's own units. ``extra_options`` are HiGHS
     options of this attempt (e.g. :data:`TIGHT`).
 
-    Timing: ``solve_s`` is HiGHS's ``run`` (plus the LP relaxation's, when one is solved for a
-    bound after an early stop); ``handoff_s`` is everything else in here, both ways: creating
-    and configuring HiGHS, passing the arrays and the start, reading the solution and the log.
+    Timing: ``solve_s`` is HiGHS's ``run`` plus, when one is solved for a bound after an early
+    stop, the LP relaxation's (also in ``bound_s``: the time limit is the MIP's);
+    ``handoff_s`` is everything else in here, both ways: creating and configuring HiGHS,
+    passing the arrays and the start, reading the solution and the log.
     """
     t0 = time.perf_counter()
     h = new_highs()
@@ -215,13 +216,13 @@ def solve_lp(
         _pass(h, lp, cost_scale, warm_start)
         run_s, status = _run(h, options, cost_scale)
         sol = _read(h, lp, cost_scale, status)
-        run_s += _bound_after_stop(sol, lp, options)
+        sol.bound_s = _bound_after_stop(sol, lp, options)
     finally:
         with open(log_path, errors="replace") as fh:
             log = fh.read()
         os.unlink(log_path)
-    sol.solve_s, sol.log = run_s, log + sol.log
-    sol.handoff_s = max(0.0, time.perf_counter() - t0 - run_s)
+    sol.solve_s, sol.log = run_s + sol.bound_s, log + sol.log
+    sol.handoff_s = max(0.0, time.perf_counter() - t0 - sol.solve_s)
     return sol
 
 

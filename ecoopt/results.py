@@ -59,6 +59,8 @@ class LPSolution:
     solve_s: float
     log: str
     nodes: int = 0
+    #: seconds of ``solve_s`` spent on an LP relaxation solved for a bound after an early stop
+    bound_s: float = 0.0
 
 
 def allowed_gap(mip_rel_gap: float) -> float:
