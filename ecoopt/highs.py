@@ -8,6 +8,7 @@ said, in the model's own units (the objective scaling of ``ecoopt.lp`` is undone
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import sys
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .errors import EcoOptError
-from .lp import LinearProgram, to_highs
+from .lp import LinearProgram, pass_to_highs
 from .results import LPSolution, SolverOptions
 
 #: HiGHS model status name -> ecoopt termination (why the solver stopped).
@@ -98,7 +99,9 @@ def new_highs() -> Any:
     return h
 
 
+@functools.cache
 def highs_version() -> str:
+    """``HiGHS major.minor.patch`` of the loaded highspy (asked once per process)."""
     h = new_highs()
     return f"HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
@@ -141,7 +144,7 @@ def _configure(h: Any, options: SolverOptions, log_path: str, extra: dict[str, A
 def _pass(h: Any, lp: LinearProgram, scale: float, warm_start: np.ndarray | None) -> None:
     import highspy
 
-    if h.passModel(to_highs(lp, cost_scale=scale)) == highspy.HighsStatus.kError:
+    if pass_to_highs(h, lp, scale) == highspy.HighsStatus.kError:
         raise EcoOptError(
             f"HiGHS refused the model {lp.name} (coefficients out of its range?); "
             "check the instance's magnitudes"
@@ -198,9 +201,12 @@ def solve_lp(
     ``cost_scale`` multiplies the objective HiGHS sees (``ecoopt.lp.objective_scale``);
     objective and bound come back in the model's own units. ``extra_options`` are HiGHS
     options of this attempt (e.g. :data:`TIGHT`).
-    """
-    import highspy
 
+    Timing: ``solve_s`` is HiGHS's ``run`` plus, when one is solved for a bound after an early
+    stop, the LP relaxation's (also in ``bound_s``: the time limit is the MIP's);
+    ``handoff_s`` is everything else in here, both ways: creating and configuring HiGHS,
+    passing the arrays and the start, reading the solution and the log.
+    """
     t0 = time.perf_counter()
     h = new_highs()
     fd, log_path = tempfile.mkstemp(prefix="ecoopt-highs-", suffix=".log")
@@ -208,32 +214,38 @@ def solve_lp(
     try:
         _configure(h, options, log_path, extra_options or {})
         _pass(h, lp, cost_scale, warm_start)
-        progress = _MipProgress(cost_scale) if options.progress else None
-        if progress is not None:
-            progress.attach(h)
-        if options.verbose and hasattr(h, "cbLogging"):
-            h.cbLogging.subscribe(lambda e: sys.stderr.write(e.message))
-        handoff = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        status = h.run()  # a zero time limit is honoured by HiGHS itself (keeps a start)
-        run_s = time.perf_counter() - t1
-        if progress is not None:
-            progress.close()
-        sol = _read(h, lp, options, cost_scale)
-        if status == highspy.HighsStatus.kError and sol.termination not in ("error",):
-            sol.log += f"\necoopt: HiGHS's run returned an error (model status {sol.termination})\n"
-            sol.termination, sol.solution_status = "error", "none"
-            sol.x = sol.objective = sol.bound = sol.gap = None
+        run_s, status = _run(h, options, cost_scale)
+        sol = _read(h, lp, cost_scale, status)
+        sol.bound_s = _bound_after_stop(sol, lp, options)
     finally:
         with open(log_path, errors="replace") as fh:
             log = fh.read()
         os.unlink(log_path)
-    sol.handoff_s, sol.solve_s, sol.log = handoff, run_s, log + sol.log
+    sol.solve_s, sol.log = run_s + sol.bound_s, log + sol.log
+    sol.handoff_s = max(0.0, time.perf_counter() - t0 - sol.solve_s)
     return sol
 
 
-def _read(h: Any, lp: LinearProgram, options: SolverOptions, scale: float) -> LPSolution:
-    """Translate HiGHS's state after ``run`` into an LPSolution (model units)."""
+def _run(h: Any, options: SolverOptions, scale: float) -> tuple[float, Any]:
+    """HiGHS's ``run`` (with the progress line or the echoed log asked for): seconds, status."""
+    progress = _MipProgress(scale) if options.progress else None
+    if progress is not None:
+        progress.attach(h)
+    if options.verbose and hasattr(h, "cbLogging"):
+        h.cbLogging.subscribe(lambda e: sys.stderr.write(e.message))
+    t1 = time.perf_counter()
+    status = h.run()  # a zero time limit is honoured by HiGHS itself (keeps a start)
+    run_s = time.perf_counter() - t1
+    if progress is not None:
+        progress.close()
+    return run_s, status
+
+
+def _read(h: Any, lp: LinearProgram, scale: float, status: Any) -> LPSolution:
+    """Translate HiGHS's state after ``run`` into an LPSolution (model units); an error
+    returned by ``run`` itself wins over the model status."""
+    import highspy
+
     termination = TERMINATION.get(h.getModelStatus().name, "unknown")
     info = h.getInfo()
     is_mip = any(b.integer for b in lp.vars.values())
@@ -247,13 +259,10 @@ def _read(h: Any, lp: LinearProgram, options: SolverOptions, scale: float) -> LP
         bound = dual / scale if math.isfinite(dual) else objective
     elif is_mip and math.isfinite(dual) and abs(dual) < 1e29:
         bound = dual / scale
-    note = ""
-    if is_mip and termination in STOPPED and bound is None:
-        # the LP relaxation gets a budget like the MIP's own: at least 10 s, at most 60 s
-        budget = min(60.0, max(RELAXATION_MIN_S, options.time_limit or 0.0))
-        bound = relaxation_bound(lp, budget, options.threads)
-        if bound is not None:
-            note = "\necoopt: bound from the LP relaxation (HiGHS had none when it stopped)\n"
+    log = ""
+    if status == highspy.HighsStatus.kError and termination != "error":
+        log = f"\necoopt: HiGHS's run returned an error (model status {termination})\n"
+        termination, x, objective, bound = "error", None, None, None
     return LPSolution(
         termination=termination,
         solution_status="optimal"
@@ -267,9 +276,24 @@ def _read(h: Any, lp: LinearProgram, options: SolverOptions, scale: float) -> LP
         gap=relative_gap(objective, bound),
         handoff_s=0.0,
         solve_s=0.0,
-        log=note,
+        log=log,
         nodes=int(info.mip_node_count) if is_mip else 0,
     )
+
+
+def _bound_after_stop(sol: LPSolution, lp: LinearProgram, options: SolverOptions) -> float:
+    """A MIP stopped early without a bound gets the LP relaxation's (budget: at least 10 s, at
+    most 60 s, like the MIP's own); returns the seconds spent."""
+    is_mip = any(b.integer for b in lp.vars.values())
+    if not (is_mip and sol.termination in STOPPED and sol.bound is None):
+        return 0.0
+    t0 = time.perf_counter()
+    budget = min(60.0, max(RELAXATION_MIN_S, options.time_limit or 0.0))
+    sol.bound = relaxation_bound(lp, budget, options.threads)
+    if sol.bound is not None:
+        sol.gap = relative_gap(sol.objective, sol.bound)
+        sol.log += "\necoopt: bound from the LP relaxation (HiGHS had none when it stopped)\n"
+    return time.perf_counter() - t0
 
 
 def relative_gap(obj: float | None, bound: float | None) -> float | None:
@@ -293,9 +317,7 @@ def relaxation_bound(
     _set(h, "time_limit", float(seconds))
     if threads is not None:
         _threads(h, threads)
-    model = to_highs(lp)
-    model.integrality_ = []
-    if h.passModel(model) == highspy.HighsStatus.kError:
+    if pass_to_highs(h, lp, relax=True) == highspy.HighsStatus.kError:
         return None
     if h.run() == highspy.HighsStatus.kError:
         return None

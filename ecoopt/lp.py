@@ -4,8 +4,9 @@ Each problem writes its formulation once, as named variable blocks and named con
 families (:class:`VarBlock`, :class:`RowBlock`), built vectorised from instance data. Two
 back-ends consume the same blocks:
 
-* :func:`to_highs` hands the arrays to HiGHS in one ``passModel`` call (the default solve path;
-  measured in ``benchmarks/`` at ≤ 1.05 × the HiGHS time itself), and
+* :func:`pass_to_highs` hands the arrays to HiGHS in one array ``passModel`` call (the default
+  solve path; ``benchmarks/solve_overhead.py`` measures it against a by-hand ``passModel`` of
+  the same arrays), and
 * :func:`to_pyomo` builds a ``pyomo.environ.ConcreteModel`` with one ``Var`` per variable block
   and one ``Constraint`` per family, named as the blocks are, for inspection, extension and
   solving through any Pyomo solver.
@@ -16,6 +17,7 @@ So there is never a second hand-written copy of the maths: Pyomo and HiGHS see t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,13 +25,62 @@ import numpy as np
 
 INF = float("inf")
 
+#: HiGHS's codes in its array ``passModel``: row-wise matrix, objective senses
+ROWWISE, MINIMIZE, MAXIMIZE = 2, 1, -1
+
+
+class Labels(Sequence):
+    """Labels of a block built only when something reads them (export, messages, Pyomo).
+
+    A model of 10⁵ columns needs no tuple per column to be solved: ``len`` is known from the
+    start, and ``make()`` runs once, on the first read, to give the list (which must have
+    ``size`` entries).
+    """
+
+    def __init__(self, size: int, make: Callable[[], list[Any]]):
+        self._size, self._make, self._items = int(size), make, None
+
+    def _list(self) -> list[Any]:
+        if self._items is None:
+            items = list(self._make())
+            if len(items) != self._size:
+                raise RuntimeError(f"internal: {len(items)} labels made for {self._size}")
+            self._items = items
+        return self._items
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, k):  # noqa: ANN001, ANN204 - int or slice, as a list's
+        return self._list()[k]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._list())
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-equal, like a list
+
+    def __reduce__(self):  # noqa: ANN204 - pickled and copied as the plain list it stands for
+        return (list, (self._list(),))
+
+    def __repr__(self) -> str:
+        state = "built" if self._items is not None else "lazy"
+        return f"Labels({self._size}, {state})"
+
+
+def _labels(labels: Sequence[Any] | Labels) -> Sequence[Any]:
+    """A block's labels as given: a lazy :class:`Labels` stays lazy, anything else a list."""
+    return labels if isinstance(labels, Labels) else list(labels)
+
 
 @dataclass
 class VarBlock:
     """A block of variables sharing a name, e.g. ``assign[agent, gpu, level]``."""
 
     name: str
-    labels: list[Any]
+    labels: Sequence[Any]  # a list, or lazy :class:`Labels`
     lower: np.ndarray
     upper: np.ndarray
     integer: bool
@@ -55,7 +106,7 @@ class RowBlock:
     """
 
     name: str
-    labels: list[Any]
+    labels: Sequence[Any]  # a list, or lazy :class:`Labels`
     rows: np.ndarray
     cols: np.ndarray
     vals: np.ndarray
@@ -92,7 +143,7 @@ class LinearProgram:
     def add_vars(
         self,
         name: str,
-        labels: list[Any],
+        labels: Sequence[Any],
         *,
         lower: float | np.ndarray = 0.0,
         upper: float | np.ndarray = INF,
@@ -103,7 +154,7 @@ class LinearProgram:
         n = len(labels)
         block = VarBlock(
             name=name,
-            labels=list(labels),
+            labels=_labels(labels),
             lower=np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy(),
             upper=np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy(),
             integer=integer,
@@ -117,7 +168,7 @@ class LinearProgram:
     def add_rows(
         self,
         name: str,
-        labels: list[Any],
+        labels: Sequence[Any],
         rows: np.ndarray,
         cols: np.ndarray,
         vals: np.ndarray,
@@ -130,7 +181,7 @@ class LinearProgram:
         n = len(labels)
         block = RowBlock(
             name=name,
-            labels=list(labels),
+            labels=_labels(labels),
             rows=np.asarray(rows, dtype=np.int64),
             cols=np.asarray(cols, dtype=np.int64),
             vals=np.asarray(vals, dtype=float),
@@ -170,15 +221,16 @@ class LinearProgram:
             z = np.zeros(0)
             return np.zeros(1, dtype=np.int32), z.astype(np.int32), z, z, z
         r = np.concatenate(rows)
-        order = np.argsort(r, kind="stable")
-        index = np.concatenate(cols)[order].astype(np.int32)
-        value = np.concatenate(vals)[order]
+        index, value = np.concatenate(cols).astype(np.int32), np.concatenate(vals)
+        if r.size and np.any(r[1:] < r[:-1]):  # families built row by row need no sort
+            order = np.argsort(r, kind="stable")
+            index, value = index[order], value[order]
         starts = np.zeros(offset + 1, dtype=np.int64)
         np.cumsum(np.bincount(r, minlength=offset), out=starts[1:])
         return starts.astype(np.int32), index, value, np.concatenate(lo), np.concatenate(hi)
 
     def objective_value(self, x: np.ndarray) -> float:
-        cost, _, _, _ = self.column_arrays()
+        cost = np.concatenate([b.cost for b in self.vars.values()]) if self.vars else np.zeros(0)
         return float(cost @ x + self.objective_offset)
 
     def values(self, x: np.ndarray, name: str) -> np.ndarray:
@@ -209,33 +261,93 @@ def objective_scale(lp: LinearProgram, reference: float | None = None) -> float:
     return 1.0 / big if big > 0 else 1.0
 
 
-def to_highs(lp: LinearProgram, cost_scale: float = 1.0) -> Any:
-    """Return a ``highspy.HighsLp`` holding ``lp`` (row-wise matrix, one hand-off call), the
-    objective multiplied by ``cost_scale``."""
-    import highspy
+@dataclass(frozen=True)
+class HighsArrays:
+    """``lp`` as the arrays of HiGHS's array ``passModel``: row-wise CSR, HiGHS's ints (int32).
 
+    ``integrality`` has one code per column (0 continuous, 1 integer) even for an LP: HiGHS
+    reads ``num_col`` entries from whatever array it is given.
+    """
+
+    cost: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    starts: np.ndarray
+    index: np.ndarray
+    value: np.ndarray
+    integrality: np.ndarray
+    sense: int
+    offset: float
+
+    def pass_args(self) -> tuple[Any, ...]:
+        """The arguments of ``Highs.passModel(num_col, num_row, num_nz, a_format, sense,
+        offset, costs, lower, upper, row_lower, row_upper, a_start, a_index, a_value,
+        integrality)``, in that order."""
+        return (
+            len(self.cost),
+            len(self.row_lower),
+            len(self.value),
+            ROWWISE,
+            self.sense,
+            self.offset,
+            self.cost,
+            self.lower,
+            self.upper,
+            self.row_lower,
+            self.row_upper,
+            self.starts,
+            self.index,
+            self.value,
+            self.integrality,
+        )
+
+
+def highs_arrays(lp: LinearProgram, cost_scale: float = 1.0, *, relax: bool = False) -> HighsArrays:
+    """The arrays HiGHS receives for ``lp``, objective (and offset) multiplied by ``cost_scale``;
+    ``relax`` drops integrality (the LP relaxation)."""
     cost, lower, upper, integ = lp.column_arrays()
     starts, index, value, row_lo, row_hi = lp.row_arrays()
+    return HighsArrays(
+        cost=cost * cost_scale,
+        lower=lower,
+        upper=upper,
+        row_lower=row_lo,
+        row_upper=row_hi,
+        starts=starts,
+        index=index,
+        value=value,
+        integrality=np.zeros_like(integ) if relax else integ,
+        sense=MAXIMIZE if lp.sense == "max" else MINIMIZE,
+        offset=float(lp.objective_offset * cost_scale),
+    )
+
+
+def pass_to_highs(h: Any, lp: LinearProgram, cost_scale: float = 1.0, *, relax: bool = False):  # noqa: ANN201
+    """Hand ``lp`` to the ``highspy.Highs`` ``h`` in one array ``passModel`` call (no Python
+    loop over columns or entries); returns HiGHS's status."""
+    return h.passModel(*highs_arrays(lp, cost_scale, relax=relax).pass_args())
+
+
+def to_highs(lp: LinearProgram, cost_scale: float = 1.0) -> Any:
+    """Return a ``highspy.HighsLp`` holding ``lp`` (the same arrays as :func:`pass_to_highs`),
+    the objective multiplied by ``cost_scale``; for callers that attach names (``export``)."""
+    import highspy
+
+    arr = highs_arrays(lp, cost_scale)
     h = highspy.HighsLp()
-    h.num_col_ = len(cost)
-    h.num_row_ = len(row_lo)
-    h.col_cost_ = cost * cost_scale
-    h.col_lower_ = lower
-    h.col_upper_ = upper
-    h.row_lower_ = row_lo
-    h.row_upper_ = row_hi
-    h.offset_ = lp.objective_offset * cost_scale
-    h.sense_ = highspy.ObjSense.kMaximize if lp.sense == "max" else highspy.ObjSense.kMinimize
+    h.num_col_, h.num_row_ = len(arr.cost), len(arr.row_lower)
+    h.col_cost_, h.col_lower_, h.col_upper_ = arr.cost, arr.lower, arr.upper
+    h.row_lower_, h.row_upper_ = arr.row_lower, arr.row_upper
+    h.offset_ = arr.offset
+    h.sense_ = highspy.ObjSense.kMaximize if arr.sense == MAXIMIZE else highspy.ObjSense.kMinimize
     h.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    h.a_matrix_.num_col_ = len(cost)
-    h.a_matrix_.num_row_ = len(row_lo)
-    h.a_matrix_.start_ = starts
-    h.a_matrix_.index_ = index
-    h.a_matrix_.value_ = value
-    if integ.any():
-        h.integrality_ = [
-            highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in integ
-        ]
+    h.a_matrix_.num_col_, h.a_matrix_.num_row_ = h.num_col_, h.num_row_
+    h.a_matrix_.start_, h.a_matrix_.index_, h.a_matrix_.value_ = arr.starts, arr.index, arr.value
+    if arr.integrality.any():
+        kinds = np.array([highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger])
+        h.integrality_ = kinds[arr.integrality].tolist()
     return h
 
 

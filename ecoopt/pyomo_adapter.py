@@ -11,9 +11,17 @@ relative MIP gap are passed under each family's own option names (:data:`FAMILIE
 same :class:`~ecoopt.results.SolverOptions` mean the same thing for every solver;
 ``SolverOptions.solver_options`` go through unchanged, in the solver's own names, last.
 
-The objective is scaled only when the caller passes ``cost_scale`` (``ecoopt.lp.objective_scale``,
-as the direct path does): unscaled, solvers with absolute tolerances may stop early on the
-partition objectives of order 1e-3 to 1e-7 and still say optimal (see ``ecoopt.export``).
+The objective is scaled by the caller's ``cost_scale`` (``ecoopt.solve`` passes the one the
+direct path uses, ``ecoopt.lp.objective_scale``): unscaled, solvers with absolute tolerances may
+stop early on the partition objectives of order 1e-3 to 1e-7 and still say optimal (see
+``ecoopt.export``).
+
+Timing (:func:`solve_lp_pyomo`): *build* is the Pyomo model's construction (``to_pyomo``);
+*solve* is the solver's own clock where the plugin reports one (:func:`solver_seconds`), else
+the whole ``opt.solve`` call; *hand-off* is the rest of ``opt.solve`` (Pyomo writing or loading
+the model into the solver, and reading its answer back), plus reaching the solver (the factory
+and its availability check; on a process's first call, importing Pyomo) and loading the point
+into the model and reading it out in column order.
 """
 
 from __future__ import annotations
@@ -56,7 +64,8 @@ class Family:
 
 #: family -> option names; a solver belongs to the family one of its name's words names
 FAMILIES: dict[str, Family] = {
-    # the objective is not scaled on this route, so only the relative gap may stop HiGHS
+    # the objective is scaled to a reference plan's size, not the optimum's: an absolute gap
+    # would be relative to that reference, so only the relative gap may stop HiGHS
     "highs": Family(
         "time_limit",
         "mip_rel_gap",
@@ -221,12 +230,17 @@ def solve_lp_pyomo(
     termination is optimal, else None. Never raises on a solver's status; a solver that fails
     to run is an EcoOptError naming it.
     """
+    t0 = time.perf_counter()
     opt = pyomo_solver(solver)
     native = native_options(solver_family(solver), options)
+    reach = time.perf_counter() - t0
     m, build = _build(scaled(lp, cost_scale))
     t0 = time.perf_counter()
     res = _run(opt, m, native, solver)
     elapsed = time.perf_counter() - t0
+    own, source = solver_seconds(opt, res)
+    solve_s = elapsed if own is None else min(own, elapsed)
+    t1 = time.perf_counter()
     termination = TERMINATION.get(str(res.solver.termination_condition), "unknown")
     x = _point(lp, m, res)
     objective = None if x is None else lp.objective_value(x)
@@ -243,11 +257,45 @@ def solve_lp_pyomo(
         bound=bound,
         gap=relative_gap(objective, bound),
         handoff_s=0.0,
-        solve_s=elapsed,
+        solve_s=solve_s,
         log=f"ecoopt: Pyomo solver {solver!r}, options {native}: "
-        f"termination {res.solver.termination_condition}\n",
+        f"termination {res.solver.termination_condition}; solve time from "
+        f"{source or 'the whole opt.solve call (the plugin reports no solver time)'}\n",
     )
+    sol.handoff_s = reach + elapsed - solve_s + (time.perf_counter() - t1)
     return sol, build
+
+
+def solver_seconds(opt: Any, res: Any) -> tuple[float | None, str | None]:
+    """The solver's own run time as the Pyomo plugin reports it, and where it was read.
+
+    In order: ``contrib.solver`` plugins' ``timing_info`` (``highs_time``, ``scip_time`` …, the
+    solver's clock); an APPSI HiGHS's ``getRunTime()``; ``results.solver.wallclock_time`` (CBC's
+    log, Gurobi's ``Runtime``); ``results.solver.time`` (a shell solver's process, which
+    includes reading the model file). None when the plugin gives none of these.
+    """
+    info = getattr(res, "timing_info", None)
+    if isinstance(info, dict):
+        for key, value in info.items():
+            if key.endswith("_time") and key != "wall_time" and _seconds(value) is not None:
+                return _seconds(value), f"timing_info['{key}']"
+    highs = getattr(opt, "_solver_model", None)  # APPSI keeps its highspy.Highs here
+    if highs is not None and callable(getattr(highs, "getRunTime", None)):
+        return _seconds(highs.getRunTime()), "HiGHS's getRunTime() (APPSI)"
+    for field_name in ("wallclock_time", "time"):
+        value = _seconds(getattr(res.solver, field_name, None))
+        if value is not None:
+            return value, f"results.solver.{field_name}"
+    return None, None
+
+
+def _seconds(value: Any) -> float | None:
+    """``value`` as seconds when it is a finite number ≥ 0, else None."""
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) and out >= 0 else None
 
 
 def scaled(lp: LinearProgram, cost_scale: float) -> LinearProgram:

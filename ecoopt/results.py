@@ -18,6 +18,9 @@ from .tolerance import REL
 
 INFEASIBLE = ("infeasible", "infeasible_or_unbounded")
 
+#: the phases of a solve, as ``Result.timings`` names them (the last is their sum)
+TIMING_KEYS = ("precheck_s", "build_s", "handoff_s", "solve_s", "check_s", "total_s")
+
 
 #: the name of the exact method's row and plan everywhere (compare, simulate, plans, outputs)
 MILP = "milp"
@@ -56,6 +59,8 @@ class LPSolution:
     solve_s: float
     log: str
     nodes: int = 0
+    #: seconds of ``solve_s`` spent on an LP relaxation solved for a bound after an early stop
+    bound_s: float = 0.0
 
 
 def allowed_gap(mip_rel_gap: float) -> float:
@@ -75,9 +80,13 @@ class Result:
     objective, bound, gap : the evaluator's value of the plan, the best proven bound, and the
         true relative gap |objective − bound| / |objective|.
     mip_rel_gap : the relative gap that was asked for; ``optimal`` implies gap ≤ it (or 1e-9).
-    build_s, handoff_s, solve_s, check_s : seconds to formulate, to hand the arrays to the
-        solver, the solver's own run time (all attempts), and ecoopt's checking (the reference
-        heuristic and the evaluator's verdicts); ``total_s`` is their sum.
+    precheck_s, build_s, handoff_s, solve_s, check_s : seconds of the problem's cheap
+        pre-check, to formulate (and, on the Pyomo route, to build the Pyomo model), to hand
+        the model to the solver and read its answer back, the solver's own run time (all
+        attempts), and ecoopt's checking (the reference heuristic and the evaluator's
+        verdicts); ``total_s`` is their sum and ``timings`` all six by name, the same keys on
+        every route (``ecoopt.highs.solve_lp`` and ``ecoopt.pyomo_adapter.solve_lp_pyomo`` say
+        what each route measures).
     plan, metrics : the extracted decision and its metrics from the independent evaluator.
     explanation : for infeasible instances, which constraint families conflict, in words.
     notes : what the check found and did (a re-solve, a fallback, a time-limit overrun).
@@ -100,6 +109,7 @@ class Result:
     num_constraints: int
     mip_rel_gap: float = DEFAULT_MIP_GAP
     check_s: float = 0.0
+    precheck_s: float = 0.0
     plan: Any = None
     metrics: dict[str, Any] | None = None
     explanation: str | None = None
@@ -120,7 +130,12 @@ class Result:
 
     @property
     def total_s(self) -> float:
-        return self.build_s + self.handoff_s + self.solve_s + self.check_s
+        return self.precheck_s + self.build_s + self.handoff_s + self.solve_s + self.check_s
+
+    @property
+    def timings(self) -> dict[str, float]:
+        """Seconds by phase: ``TIMING_KEYS``, in that order, on every route."""
+        return {key: float(getattr(self, key)) for key in TIMING_KEYS}
 
     def require_optimal(self) -> Result:
         """Return self if optimality is proven, else raise a specific, actionable error."""
@@ -161,7 +176,7 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         keys = (
             "problem objective_name sense termination solution_status objective bound gap "
-            "mip_rel_gap build_s handoff_s solve_s check_s solver interface num_vars "
+            "mip_rel_gap precheck_s build_s handoff_s solve_s check_s solver interface num_vars "
             "num_constraints explanation notes"
         ).split()
         out = {k: getattr(self, k) for k in keys}

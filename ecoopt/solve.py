@@ -64,6 +64,13 @@ def _options(
     )
 
 
+def _precheck(spec: Any, instance: Any) -> tuple[list[str], float]:
+    """The problem's cheap pre-check (its conflicts, in words) and its seconds."""
+    t0 = time.perf_counter()
+    conflicts = spec.precheck(instance)
+    return conflicts, time.perf_counter() - t0
+
+
 def _formulate(spec: Any, instance: Any, objective: str) -> tuple[LinearProgram, float]:
     t0 = time.perf_counter()
     gc_was = gc.isenabled()
@@ -134,12 +141,13 @@ def _solve_checked(spec, instance, lp, objective, options, x0, scale, interface,
     """Solve, check, and re-solve once tightened if needed; returns the better check, the
     checks' notes, and the time spent (hand-off, solver, extra build)."""
     size = 1.0 / scale
-    spent = dict(build=0.0, handoff=0.0, solve=0.0, check=0.0)
+    spent = dict(build=0.0, handoff=0.0, solve=0.0, check=0.0, bound=0.0)
 
     def run(x_start: np.ndarray | None, extra: dict[str, Any] | None = None) -> Check:
         left = options  # later attempts share what is left of the time limit
         if options.time_limit is not None:
-            left = replace(options, time_limit=max(0.0, options.time_limit - spent["solve"]))
+            used = spent["solve"] - spent["bound"]  # the MIP runs: the limit is theirs
+            left = replace(options, time_limit=max(0.0, options.time_limit - used))
         sol, build = _attempt(lp, left, x_start, scale, interface, extra, solver)
         t0 = time.perf_counter()
         out = check(spec, instance, lp, objective, sol, options.mip_rel_gap, size)
@@ -147,6 +155,7 @@ def _solve_checked(spec, instance, lp, objective, options, x0, scale, interface,
         spent["build"] += build
         spent["handoff"] += sol.handoff_s
         spent["solve"] += sol.solve_s
+        spent["bound"] += sol.bound_s
         return out
 
     first = run(x0)
@@ -293,7 +302,7 @@ def solve(
     spec.check_objective(objective)
     options = _options(time_limit, mip_rel_gap, threads, seed, solver_options, progress, verbose)
     base = dict(problem=spec.name, objective_name=objective, mip_rel_gap=mip_rel_gap)
-    conflicts = spec.precheck(instance)
+    conflicts, base["precheck_s"] = _precheck(spec, instance)
     if conflicts:
         return _precheck_result(spec, objective, base, conflicts, strict)
     lp, build_s = _formulate(spec, instance, objective)
@@ -304,7 +313,7 @@ def solve(
     rep = _incumbent(final, ref, lp.sense, notes)
     spent["build"] += build_s
     spent["check"] += ref_s
-    notes += _overrun(options, spent["solve"])
+    notes += _overrun(options, spent["solve"] - spent["bound"])
     explanation = _explanation(spec, instance, lp, options, rep)
     log, label = final.solution.log, _solver_name(interface, solver)
     result = _report(base, lp, rep, spent, interface, explanation, notes, log, label)

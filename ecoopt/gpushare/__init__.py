@@ -53,11 +53,14 @@ def plan_to_x(inst: GpuShareInstance, lp: LinearProgram, plan: Plan) -> np.ndarr
     where = np.array([slot_of[nm] for nm in plan.slot], dtype=np.int64)
     units = np.array([s.units_per_gpu for s in inst.slots])
     k = np.round(np.asarray(plan.share) * units[where]).astype(np.int64)
-    key = {
-        (int(a), int(g), int(u)): j for j, (a, g, u) in enumerate(zip(lv.agent, lv.slot, lv.units))
-    }
-    cols = [key.get((i, int(g), int(u))) for i, (g, u) in enumerate(zip(where, k))]
-    if any(c is None for c in cols):
+    n = len(inst.agents)
+    span = int(units.max()) + 1  # units 0 … U of any slot: a key per (slot, agent, units)
+    if np.any((k < 0) | (k >= span)):
+        return None
+    cols = _columns_of(
+        (lv.slot * n + lv.agent) * span + lv.units, (where * n + np.arange(n)) * span + k
+    )
+    if cols is None:
         return None
     z = np.zeros(len(lv.agent))
     z[cols] = 1.0
@@ -76,6 +79,19 @@ def plan_to_x(inst: GpuShareInstance, lp: LinearProgram, plan: Plan) -> np.ndarr
     return np.concatenate(parts)
 
 
+def _columns_of(column_keys: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
+    """Position of each wanted key among the columns' keys (distinct integers), or None when
+    one is not there (a sort and a binary search, no per-column Python)."""
+    if len(wanted) == 0:
+        return np.zeros(0, dtype=np.int64)
+    if len(column_keys) == 0:
+        return None
+    order = np.argsort(column_keys, kind="stable")
+    at = np.minimum(np.searchsorted(column_keys, wanted, sorter=order), len(order) - 1)
+    found = order[at]
+    return found if np.array_equal(column_keys[found], wanted) else None
+
+
 def _canonical_hosts(inst: GpuShareInstance, where: np.ndarray, host: np.ndarray) -> np.ndarray:
     """Relabel each pool's GPUs in order of first use by models of decreasing size (GPUs are
     identical), the order the MILP's symmetry breaking expects; zero-byte models on GPU 0."""
@@ -84,9 +100,10 @@ def _canonical_hosts(inst: GpuShareInstance, where: np.ndarray, host: np.ndarray
     for g in np.unique(where):
         heavy = np.flatnonzero((where == g) & (mem > 0))
         order = heavy[np.argsort(-mem[heavy], kind="stable")]
-        label: dict[int, int] = {}
-        for i in order:
-            out[i] = label.setdefault(int(host[i]), len(label))
+        used = np.asarray(host)[order].astype(np.int64)
+        gpus, first_use = np.unique(used, return_index=True)
+        label = np.argsort(np.argsort(first_use))  # GPU -> its rank by first use
+        out[order] = label[np.searchsorted(gpus, used)]
     return out
 
 
@@ -95,22 +112,22 @@ def _host_start(
 ) -> list[np.ndarray] | None:
     """Start values of the ``host`` and ``on`` columns, or None if a host column is missing."""
     pools = lp.meta["hosts"]
-    col = {
-        (int(a), int(g), int(j)): c
-        for c, (a, g, j) in enumerate(zip(pools["agent"], pools["slot"], pools["gpu"]))
-    }
+    G = len(inst.slots)
+    span = int(max(s.scale for s in inst.slots))  # host GPUs 0 … S−1 of any pool
+    packed = np.unique(pools["slot"])
+    placed = np.flatnonzero(np.isin(where, packed) & (inst.arrays.memory > 0))
+    if np.any((host[placed] < 0) | (host[placed] >= span)):
+        return None
+    keys = (pools["agent"] * G + pools["slot"]) * span + pools["gpu"]
+    cols = _columns_of(keys, (placed * G + where[placed]) * span + host[placed])
+    if cols is None:
+        return None
     h = np.zeros(lp.vars["host"].size)
-    packed = set(pools["slot"].tolist())
-    for i in np.flatnonzero(np.isin(where, list(packed)) & (inst.arrays.memory > 0)):
-        c = col.get((int(i), int(where[i]), int(host[i])))
-        if c is None:
-            return None
-        h[c] = 1.0
-    on_labels = lp.vars["on"].labels
+    h[cols] = 1.0
     used = {
         (inst.slots[int(g)].name, int(j)) for g, j in zip(pools["slot"][h > 0], pools["gpu"][h > 0])
     }
-    return [h, np.array([1.0 if lab in used else 0.0 for lab in on_labels])]
+    return [h, np.array([1.0 if lab in used else 0.0 for lab in lp.vars["on"].labels])]
 
 
 def _fmt_agents(pairs: list[tuple[str, float]], limit: int = 8) -> str:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..lp import LinearProgram
+from ..lp import Labels, LinearProgram
 from ..tolerance import REL, fits_memory, within
 from .instance import OBJECTIVES, GpuShareInstance
 from .packing import first_fit_decreasing
@@ -130,14 +130,34 @@ def meets_slo(inst: GpuShareInstance, share: np.ndarray, agent: np.ndarray, spee
 
 
 def levels(inst: GpuShareInstance) -> Levels:
-    parts = []
-    for gi, slot in enumerate(inst.slots):
-        k = np.arange(1, slot.units_per_gpu + 1)
-        ai, ki = np.nonzero(admissible(inst, gi, k))
-        units = k[ki]
-        parts.append((ai, np.full(len(ai), gi), units, units / slot.units_per_gpu))
-    cat = [np.concatenate([p[j] for p in parts]) for j in range(4)]
-    return Levels(agent=cat[0], slot=cat[1], units=cat[2], share=cat[3])
+    """Every admissible (agent, slot, units) triple, by slot, then agent, then units.
+
+    Admissibility is monotone in the units (:func:`min_units`): on a slot, the admissible
+    units of agent i are the whole range [min_units_i, k_hi_i] (k_hi from max_share), empty
+    when min_units_i > k_hi_i. So the triples are built from the two ends, in memory O(number
+    of levels), not from the agents × units grid of :func:`admissible` (which they equal;
+    ``tests/test_gpushare_levels.py`` holds them to it). ``min_units`` is cached on the
+    instance, so the pre-check, this and the heuristics search for it once per GPU type.
+    """
+    parts = [_slot_levels(inst, g) for g in range(len(inst.slots))]
+    agent = np.concatenate([p[0] for p in parts])
+    slot = np.concatenate([np.full(len(p[0]), g, dtype=np.int64) for g, p in enumerate(parts)])
+    units = np.concatenate([p[1] for p in parts])
+    per_gpu = np.array([s.units_per_gpu for s in inst.slots], dtype=float)
+    return Levels(agent=agent, slot=slot, units=units, share=units / per_gpu[slot])
+
+
+def _slot_levels(inst: GpuShareInstance, slot_index: int) -> tuple[np.ndarray, np.ndarray]:
+    """(agent, units) of the admissible levels on one slot, agents ascending, units ascending."""
+    a = inst.arrays
+    U = inst.slots[slot_index].units_per_gpu
+    first = min_units(inst, slot_index)  # U + 1 where none is admissible
+    last = np.minimum(unit_bounds(a.min_share, a.max_share, U)[1], U)
+    count = np.where(first <= last, last - first + 1, 0).astype(np.int64)
+    agent = np.repeat(np.arange(len(first), dtype=np.int64), count)
+    # units run first_i, first_i + 1, …: the position within the level list, shifted per agent
+    shift = np.repeat(first.astype(np.int64) - (np.cumsum(count) - count), count)
+    return agent, shift + np.arange(len(agent), dtype=np.int64)
 
 
 def level_cost(inst: GpuShareInstance, lv: Levels, objective: str) -> np.ndarray:
@@ -219,13 +239,10 @@ def formulate(inst: GpuShareInstance, objective: str) -> LinearProgram:
     """The gpushare MILP as a :class:`~ecoopt.lp.LinearProgram` (see the module docstring)."""
     lv = levels(inst)
     lp = LinearProgram(name=f"gpushare_{objective}", sense=OBJECTIVES[objective])
-    names = inst.arrays.names
     slot_names = [s.name for s in inst.slots]
     assign = lp.add_vars(
         "assign",
-        list(
-            zip([names[i] for i in lv.agent], [slot_names[g] for g in lv.slot], lv.units.tolist())
-        ),
+        Labels(len(lv.agent), lambda: _level_labels(inst, lv)),
         lower=0.0,
         upper=1.0,
         integer=True,
@@ -248,6 +265,18 @@ def formulate(inst: GpuShareInstance, objective: str) -> LinearProgram:
     lp.meta["levels"] = lv  # kept for plan extraction
     lp.meta["hosts"] = add_pool_packing(lp, inst, lv, assign.cols, powered.cols, objective)
     return lp
+
+
+def _level_labels(inst: GpuShareInstance, lv: Levels) -> list[tuple[str, str, int]]:
+    """(agent name, slot name, units) of every level: the ``assign`` labels (built on demand)."""
+    names, slot_names = inst.arrays.names, [s.name for s in inst.slots]
+    return list(
+        zip(
+            [names[i] for i in lv.agent.tolist()],
+            [slot_names[g] for g in lv.slot.tolist()],
+            lv.units.tolist(),
+        )
+    )
 
 
 def pool_packings(
@@ -294,7 +323,7 @@ def _host_columns(inst: GpuShareInstance, lv: Levels, packed: list[int]) -> tupl
         order = heavy[np.argsort(-mem[heavy], kind="stable")]
         count = np.minimum(np.arange(len(order)), inst.slots[g].scale - 1) + 1
         agent = np.repeat(order, count)
-        gpu = np.concatenate([np.arange(c) for c in count]) if len(count) else np.zeros(0, int)
+        gpu = np.arange(len(agent)) - np.repeat(np.cumsum(count) - count, count)  # 0 … count−1
         parts.append((agent, np.full(len(agent), g), gpu))
     if not parts:
         return tuple(np.zeros(0, dtype=np.int64) for _ in range(3))
@@ -327,20 +356,20 @@ def add_pool_packing(
     names, sn = inst.arrays.names, [s.name for s in inst.slots]
     host = lp.add_vars(
         "host",
-        [(names[i], sn[g], int(j)) for i, g, j in zip(agent, slot, gpu)],
+        Labels(len(agent), lambda: _host_labels(inst, agent, slot, gpu)),
         upper=1.0,
         integer=True,
         doc="host[agent, pool, gpu] = 1 if the agent's model sits on that GPU of the pool",
     )
-    pairs = sorted({(int(i), int(g)) for i, g in zip(agent, slot)})
-    pair_row = {p: r for r, p in enumerate(pairs)}
-    h_rows = np.array([pair_row[(int(i), int(g))] for i, g in zip(agent, slot)], dtype=np.int64)
+    # one row per (agent, pool) pair, in (agent, pool) order: pair keys agent·G + pool
+    G = len(inst.slots)
+    pairs, h_rows = np.unique(agent * G + slot, return_inverse=True)
     a_sel = np.flatnonzero(np.isin(lv.slot, packed) & (inst.arrays.memory[lv.agent] > 0))
-    a_rows = np.array([pair_row[(int(lv.agent[k]), int(lv.slot[k]))] for k in a_sel])
+    a_rows = np.searchsorted(pairs, lv.agent[a_sel] * G + lv.slot[a_sel])
     lp.add_rows(
         "host_one",
-        [(names[i], sn[g]) for i, g in pairs],
-        np.concatenate([h_rows, a_rows]).astype(np.int64),
+        Labels(len(pairs), lambda: [(names[k // G], sn[k % G]) for k in pairs.tolist()]),
+        np.concatenate([h_rows.ravel(), a_rows]).astype(np.int64),
         np.concatenate([host.cols, cols[a_sel]]),
         np.concatenate([np.ones(len(h_rows)), -np.ones(len(a_rows))]),
         lower=0.0,
@@ -352,6 +381,12 @@ def add_pool_packing(
     return out
 
 
+def _host_labels(inst: GpuShareInstance, agent, slot, gpu) -> list[tuple[str, str, int]]:  # noqa: ANN001
+    """(agent name, pool name, GPU) of every host column: the ``host`` labels (on demand)."""
+    names, sn = inst.arrays.names, [s.name for s in inst.slots]
+    return [(names[i], sn[g], j) for i, g, j in zip(agent.tolist(), slot.tolist(), gpu.tolist())]
+
+
 def _add_gpu_rows(lp, inst, packed, agent, slot, gpu, host_cols, powered) -> None:  # noqa: ANN001
     """``on`` variables and the ``gpu_memory``, ``gpu_order``, ``powered_hosts`` rows."""
     sn = [s.name for s in inst.slots]
@@ -359,24 +394,25 @@ def _add_gpu_rows(lp, inst, packed, agent, slot, gpu, host_cols, powered) -> Non
     on = lp.add_vars(
         "on", [(sn[g], j) for g, j in gj], upper=1.0, integer=True, doc="on[pool, gpu]"
     )
-    row_of = {p: r for r, p in enumerate(gj)}
-    m_rows = np.array([row_of[(int(g), int(j))] for g, j in zip(slot, gpu)], dtype=np.int64)
+    # the rows of pool g's GPUs start after those of the pools before it in ``packed``
+    first_row = np.zeros(len(inst.slots), dtype=np.int64)
+    first_row[packed] = np.cumsum([0] + [inst.slots[g].scale for g in packed[:-1]])
     M = np.array([s.gpu.memory_bytes for s in inst.slots])
     lp.add_rows(
         "gpu_memory",
         [(sn[g], j) for g, j in gj],
-        np.concatenate([m_rows, np.arange(len(gj))]),
+        np.concatenate([first_row[slot] + gpu, np.arange(len(gj))]),
         np.concatenate([host_cols, on.cols]),
         np.concatenate([inst.arrays.memory[agent] / M[slot], -np.ones(len(gj))]),
         upper=0.0,
         doc=add_pool_packing.__doc__ or "",
     )
-    later = [r for r, (g, j) in enumerate(gj) if j > 0]
+    later = np.array([r for r, (g, j) in enumerate(gj) if j > 0], dtype=np.int64)
     lp.add_rows(
         "gpu_order",
-        [(sn[gj[r][0]], gj[r][1]) for r in later],
+        [(sn[gj[r][0]], gj[r][1]) for r in later.tolist()],
         np.repeat(np.arange(len(later)), 2),
-        np.array([[on.cols[r], on.cols[r - 1]] for r in later], dtype=np.int64).ravel(),
+        np.column_stack([on.cols[later], on.cols[later - 1]]).ravel(),
         np.tile([1.0, -1.0], len(later)),
         upper=0.0,
         doc=add_pool_packing.__doc__ or "",

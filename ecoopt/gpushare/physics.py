@@ -26,6 +26,8 @@ batched decoding). Cost is billed per share-hour (serverless): share × ``price_
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..carbon import embodied_rate_g_per_h, power_carbon_rate_g_per_h
@@ -77,9 +79,13 @@ def served_rps(share: np.ndarray, lam: np.ndarray, mu: np.ndarray) -> np.ndarray
     return np.minimum(lam, mu * share)
 
 
+@functools.lru_cache(maxsize=4096)
 def slot_rates(slot: Slot) -> tuple[float, float, float, float]:
     """(fixed gCO2/h of one powered GPU: idle + embodied, gCO2/h per GPU-share, USD/h per
-    GPU-share, speed). A pool pays the fixed rate once per GPU it powers (``packing``)."""
+    GPU-share, speed). A pool pays the fixed rate once per GPU it powers (``packing``).
+
+    Cached: a slot is frozen (its fields decide the rates), and the heuristics' local search
+    asks once per move (17,706 times at N = 5,000, 1.1 s of its 1.9 s uncached)."""
     g = slot.gpu
     intensity = slot.intensity_g_per_kwh
     fixed = power_carbon_rate_g_per_h(g.idle_power_w, intensity, g.pue) + (
