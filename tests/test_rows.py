@@ -240,6 +240,20 @@ def test_a_seed_gives_the_instance_the_per_agent_generator_gave(kwargs, digest):
     assert hashlib.sha256(text.encode()).hexdigest()[:16] == digest
 
 
+@given(
+    st.lists(
+        st.floats(0, 1e6) | st.sampled_from([0.0625, 2.675, 1.0005, 0.0005, 1234.5e6]), max_size=30
+    ),
+    st.sampled_from([3, 4, 2, -6]),
+)
+def test_vectorised_round_is_pythons_round(values, digits):
+    from ecoopt.gpushare.generate import _rounded
+
+    near_halves = [(k + 0.5) / 10.0**digits for k in range(0, 2000, 37)]
+    v = np.array(values + near_halves + [np.nextafter(x, 0) for x in near_halves])
+    assert _rounded(v, digits) == [round(float(x), digits) for x in v]
+
+
 def per_agent_arrays(inst):
     """AgentArrays as they were first written: one property read per agent and field."""
     a = inst.agents
