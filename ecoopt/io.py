@@ -363,6 +363,16 @@ def read_file(path: str | Path) -> Any:
                 )
             ],
         ) from None
+    except ValueError as exc:  # a value the parser cannot make: a 5,000-digit integer, 2022-13-45
+        raise InstanceError(str(path), [_unmakeable(exc)]) from None
+
+
+def _unmakeable(exc: ValueError) -> Problem:
+    """A value that parses but cannot be made: Python's 4,300-digit limit on integers, or
+    a YAML timestamp that is no date."""
+    if "integer string conversion" in str(exc):
+        return Problem("(file)", "a number has more than 4,300 digits", "write plausible numbers")
+    return Problem("(file)", f"a value cannot be read ({str(exc)[:80]})", "fix or quote it")
 
 
 def load(path: str | Path, allow_paths: list[str | Path] | None = None) -> Any:

@@ -63,6 +63,7 @@ NUMBER = st.one_of(
     st.floats(min_value=-1.0, max_value=2e7),
     st.integers(min_value=-2, max_value=10**7),
     st.integers(min_value=2**52, max_value=2**70),
+    st.just(10**400),
     st.floats(allow_nan=True, allow_infinity=True),
 )
 ANYTHING = st.one_of(
@@ -134,7 +135,7 @@ def test_the_column_route_accepts_only_what_pydantic_accepts_and_builds_the_same
     fast = rows.validate_rows(Agent, table)
     try:
         slow = ORDINARY.validate_python(table)
-    except (ValidationError, OverflowError):
+    except ValidationError:
         assert fast is None
         return
     if fast is not None:
@@ -185,8 +186,6 @@ def answer(data):
         return ecoopt.from_dict(data)
     except ecoopt.InstanceError as exc:
         return str(exc)
-    except OverflowError as exc:
-        return f"OverflowError: {exc}"
 
 
 @given(st.lists(st.one_of(valid_row(), any_row()), min_size=1, max_size=5))
