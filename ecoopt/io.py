@@ -257,7 +257,7 @@ def _bracket_depth(raw: bytes) -> int:
     return int(np.cumsum(step).max(initial=0))
 
 
-def _load_json(raw: bytes, text: str) -> Any:
+def _load_json(raw: bytes, text: str | None) -> Any:
     """JSON parsed by jiter (pydantic's Rust parser), which refuses a repeated key itself.
     Whatever it refuses (a repeated key, NaN, a lone surrogate, bad syntax, nesting past its
     limit) is parsed again by ``json.loads``, whose answer stands: the value, or the error
@@ -267,6 +267,7 @@ def _load_json(raw: bytes, text: str) -> Any:
             raw, cache_mode="keys", catch_duplicate_keys=True, allow_inf_nan=False
         )
     except ValueError:
+        text = _text(raw) if text is None else text
         return json.loads(text, object_pairs_hook=_unique_json_keys(text))
 
 
@@ -302,9 +303,10 @@ def _check_readable(path: Path) -> None:
     raise InstanceError(str(path), [Problem("(file)", *problem)])
 
 
-def _universal_newlines(text: str) -> str:
-    """``\r\n`` and ``\r`` as ``\n``: the text ``Path.read_text`` gives (line numbers in
-    messages count the same lines)."""
+def _text(raw: bytes) -> str:
+    """The file's text as ``Path.read_text`` gives it: UTF-8, with ``\r\n`` and ``\r`` read
+    as ``\n`` (so line numbers in messages count the same lines)."""
+    text = raw.decode("utf-8")
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
@@ -317,7 +319,7 @@ def read_file(path: str | Path) -> Any:
     _check_readable(path)
     try:
         raw = path.read_bytes()
-        text = _universal_newlines(raw.decode("utf-8"))
+        text = None if raw.isascii() else _text(raw)  # ASCII is UTF-8: decoded when needed
     except UnicodeDecodeError:
         raise InstanceError(
             str(path), [Problem("(file)", "not UTF-8 text", "save the file as UTF-8")]
@@ -341,7 +343,7 @@ def read_file(path: str | Path) -> Any:
         with collector_paused():
             if path.suffix.lower() == ".json":
                 return _load_json(raw, text)
-            return _load_yaml(text)
+            return _load_yaml(_text(raw) if text is None else text)
     except Unreadable as exc:
         raise InstanceError(str(path), [Problem("(file)", str(exc), exc.fix)]) from None
     except RecursionError:

@@ -336,7 +336,8 @@ def table_from_rows(cls: type[BaseModel], rows: Any) -> Table | None:
     rules = rules_of(cls)
     if rules is None or type(rows) is not list or not rows or set(map(type, rows)) != {dict}:
         return None
-    given = set(chain.from_iterable(rows))
+    keys = list(map(tuple, rows))
+    given = set(chain.from_iterable(dict.fromkeys(keys)))  # over each distinct key list once
     if not given <= cls.model_fields.keys():
         return None  # a key that names no field
     n = len(rows)
@@ -348,7 +349,7 @@ def table_from_rows(cls: type[BaseModel], rows: Any) -> Table | None:
     cols = check_columns(cls, columns, n)  # a required field's absence shows as _MISSING
     if cols is None:
         return None
-    return Table(build(cls, cols, fields_sets(cls, list(map(tuple, rows)))), cols)
+    return Table(build(cls, cols, fields_sets(cls, keys)), cols)
 
 
 def validate_rows(cls: type[BaseModel], rows: Any) -> tuple[Any, ...] | None:

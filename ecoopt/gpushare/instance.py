@@ -177,8 +177,9 @@ class GpuShareInstance(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> GpuShareInstance:
         require_unique("gpus", [g.name for g in self.gpus])
-        require_unique("agents", [a.name for a in self.agents])
-        lengths = {len(a.arrival_trace_rps) for a in self.agents if a.arrival_trace_rps is not None}
+        require_unique("agents", list(map(attrgetter("name"), self.agents)))
+        traces = map(attrgetter("arrival_trace_rps"), self.agents)
+        lengths = set(map(len, filter(None, traces)))  # (an empty trace is refused per agent)
         if len(lengths) > 1:
             raise ValueError("every agent's arrival_trace_rps must have the same length")
         slots = sum(1 if g.pooled else g.count for g in self.gpus)
