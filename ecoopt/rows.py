@@ -3,7 +3,7 @@
 Validating 10⁶ agents one model at a time costs pydantic's per-field Python hook
 (``Strict._no_coercion``) about 20 µs an agent: most of a 10⁶-agent load. A *flat* model —
 numbers, strings, booleans and tuples of numbers, constrained only by ge/gt/le/lt and
-min_length, whose cross-field rules have a vectorised form (``Strict.rows_break_rules``) — can
+min_length, whose cross-field rules have a vectorised form (``Strict.rows_breaking_rules``) — can
 have every rule checked once per column with numpy and its objects built in C-level loops, as
 ``model_construct`` builds one.
 
@@ -32,7 +32,7 @@ from typing import Any, Union, get_args, get_origin
 
 import annotated_types as at
 import numpy as np
-from pydantic import BaseModel, ValidationInfo, WrapValidator
+from pydantic import BaseModel, ValidationError, ValidationInfo, WrapValidator
 
 #: exact Python types a column of each kind may hold (bool is not a number, a str subclass
 #: is not a str); a row holding anything else goes to pydantic
@@ -133,7 +133,7 @@ def _field_rule(name: str, info: Any) -> FieldRule | None:
 def rules_of(cls: type[BaseModel]) -> tuple[FieldRule, ...] | None:
     """Every field's rule, in field order, when ``cls`` can be validated column-wise: no
     validators but ``Strict._no_coercion`` and the model validators its vectorised
-    ``rows_break_rules`` covers, no aliases, factories, private attributes or post-init."""
+    ``rows_breaking_rules`` covers, no aliases, factories, private attributes or post-init."""
     config = cls.model_config
     decorators = cls.__pydantic_decorators__
     covered = set(getattr(cls, "row_rules_cover", ()))
@@ -170,11 +170,15 @@ def _types_ok(values: list[Any], rule: FieldRule) -> set[type] | None:
     return kinds if kinds <= allowed else None
 
 
-def _inside(v: np.ndarray, rule: FieldRule) -> bool:
-    """Every value finite and within the rule's bounds."""
+def _within(v: np.ndarray, rule: FieldRule) -> np.ndarray:
+    """Which values are finite and within the rule's bounds."""
     lo = v >= rule.low if rule.low_in else v > rule.low
     hi = v <= rule.high if rule.high_in else v < rule.high
-    return bool(np.all(np.isfinite(v) & lo & hi))
+    return np.isfinite(v) & lo & hi
+
+
+def _inside(v: np.ndarray, rule: FieldRule) -> bool:
+    return bool(np.all(_within(v, rule)))
 
 
 def _floats(values: list[Any], none: bool) -> np.ndarray | None:
@@ -251,9 +255,12 @@ def _defaulted(rule: FieldRule, cols: Columns) -> None:
         cols.items[rule.name] = np.tile(one, n)
 
 
-def check_columns(cls: type[BaseModel], columns: dict[str, list[Any]], n: int) -> Columns | None:
+def check_columns(
+    cls: type[BaseModel], columns: dict[str, list[Any]], n: int, cross_field: bool = True
+) -> Columns | None:
     """Validate a table (field -> list of n values, None for an absent optional; a column
-    not given takes the field's default) against ``cls``'s rules; None if a row may fail."""
+    not given takes the field's default) against ``cls``'s rules; None if a row may fail.
+    ``cross_field=False`` checks each field alone (the rows' cross-field rules are left)."""
     rules = rules_of(cls)
     if rules is None:
         return None
@@ -273,7 +280,9 @@ def check_columns(cls: type[BaseModel], columns: dict[str, list[Any]], n: int) -
             cols.values[rule.name] = values
         elif not check(values, rule, kinds, cols):
             return None
-    return None if cls.rows_break_rules(cols) else cols  # type: ignore[attr-defined]
+    if cross_field and cls.rows_breaking_rules(cols).any():  # type: ignore[attr-defined]
+        return None
+    return cols
 
 
 @cache
@@ -359,11 +368,150 @@ def validate_rows(cls: type[BaseModel], rows: Any) -> tuple[Any, ...] | None:
     return None if table is None else table.models
 
 
+# -- a list with invalid rows: only the rows in doubt go to pydantic -------------------------
+
+
+def _suspect_values(values: list[Any], rule: FieldRule) -> np.ndarray:
+    """Which values of one column the column route cannot vouch for (a boolean per row):
+    a wrong type, a number outside its range or beyond exact comparison, a short string, a
+    list holding anything but finite numbers. Only for a list already refused."""
+    n = len(values)
+    kinds = set(map(type, values))
+    allowed = _ACCEPTS[rule.kind] | ({_NONE} if rule.optional else set())
+    suspect = np.zeros(n, dtype=bool)
+    if not kinds <= allowed:
+        suspect = ~np.fromiter(map(allowed.__contains__, map(type, values)), bool, n)
+    if rule.kind in ("float", "int"):
+        suspect |= _suspect_numbers(values, rule, kinds, suspect)
+    elif rule.kind == "str" and rule.min_length:
+        short = [type(x) is str and len(x) < rule.min_length for x in values]
+        suspect |= np.array(short, dtype=bool)
+    elif rule.kind == "floats":
+        seqs = [() if bad or x is None else x for x, bad in zip(values, suspect.tolist())]
+        steps = np.fromiter(map(len, seqs), np.int64, n)
+        flat = list(chain.from_iterable(seqs))
+        ok = np.fromiter(map(_ACCEPTS["float"].__contains__, map(type, flat)), bool, len(flat))
+        item = np.fromiter(map(_float_or_nan, flat, (~ok).tolist()), float, len(flat))
+        bad_item = ~ok | ~np.isfinite(item) | ~(np.abs(item) < _EXACT)
+        suspect[np.repeat(np.arange(n), steps)[bad_item]] = True
+    return suspect
+
+
+def _suspect_numbers(
+    values: list[Any], rule: FieldRule, kinds: set[type], wrong_type: np.ndarray
+) -> np.ndarray:
+    """Numbers (of the right type) outside their range, and ints too large to compare."""
+    n = len(values)
+    v = _floats(values, True)  # one conversion when every value converts
+    if v is None:
+        v = np.fromiter(map(_float_or_nan, values, wrong_type.tolist()), float, n)
+    v[wrong_type] = np.nan
+    given = ~wrong_type
+    if _NONE in kinds:
+        given &= ~np.fromiter(map(is_, values, repeat(None)), bool, n)
+    suspect = given & ~_within(v, rule)
+    large = given & ~(np.abs(v) < _EXACT)
+    if int in kinds and large.any():
+        suspect |= large & np.fromiter(map(is_, map(type, values), repeat(int)), bool, n)
+    return suspect
+
+
+def _float_or_nan(value: Any, skip: bool = False) -> float:
+    """``float(value)``, or NaN for None, a skipped value or an integer beyond any float."""
+    if skip or value is None:
+        return math.nan
+    try:
+        return float(value)
+    except OverflowError:
+        return math.nan
+
+
+def suspect_rows(cls: type[BaseModel], rows: Any) -> np.ndarray | None:
+    """For a list of dict rows that :func:`table_from_rows` refused: which rows it cannot
+    vouch for, field by field and then by the cross-field rules of the others; None when
+    the list is not one of plain dict rows (it all goes to pydantic then)."""
+    rules = rules_of(cls)
+    if rules is None or type(rows) is not list or not rows or set(map(type, rows)) != {dict}:
+        return None
+    n = len(rows)
+    keys = list(map(tuple, rows))
+    strange = {k for k in dict.fromkeys(keys) if not set(k) <= cls.model_fields.keys()}
+    suspect = np.fromiter(map(strange.__contains__, keys), bool, n)
+    for rule in rules:
+        values = list(map(dict.get, rows, repeat(rule.name, n), repeat(rule.default, n)))
+        suspect |= _suspect_values(values, rule)
+    good = np.flatnonzero(~suspect)
+    plain = [rows[i] for i in good.tolist()]
+    m = len(plain)
+    columns = {
+        r.name: list(map(dict.get, plain, repeat(r.name, m), repeat(r.default, m))) for r in rules
+    }
+    cols = check_columns(cls, columns, m, cross_field=False) if plain else None
+    if plain and cols is None:
+        return None  # the two checks disagree: let pydantic judge every row
+    if cols is not None:
+        suspect[good[cls.rows_breaking_rules(cols)]] = True  # type: ignore[attr-defined]
+    return suspect
+
+
+def _renumbered(exc: ValidationError, rows: list[int], n: int) -> ValidationError | None:
+    """``exc`` (from validating some of ``n`` rows) with each error at its row's place in
+    the whole list. A tuple's "too short" (pydantic counts the rows that passed) is counted
+    again over the whole list; any other error not at a row: None (validate the whole)."""
+    errors = exc.errors()
+    failed = {e["loc"][0] for e in errors if e["loc"] and isinstance(e["loc"][0], int)}
+    moved: list[Any] = []
+    for e in errors:
+        if e["loc"] and isinstance(e["loc"][0], int):
+            moved.append({"type": e["type"], "loc": (rows[e["loc"][0]], *e["loc"][1:])})
+        elif e["type"] == "too_short" and not e["loc"]:
+            if n - len(failed) >= e["ctx"]["min_length"]:
+                continue
+            moved.append({"type": e["type"], "loc": ()})
+            e["ctx"] = {**e["ctx"], "actual_length": n - len(failed)}
+        else:
+            return None
+        moved[-1]["input"] = e["input"]
+        moved[-1] |= {"ctx": e["ctx"]} if "ctx" in e else {}
+    try:
+        return ValidationError.from_exception_data(exc.title, moved)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _mixed(model: type[BaseModel], rows: list[Any], ordinary: Any) -> tuple[Any, ...] | None:
+    """A refused list with the rows in doubt validated by pydantic and the others column by
+    column: pydantic's errors at their rows' places (the same errors as validating the whole
+    list), or the models if the rows in doubt pass after all. None: validate it all."""
+    suspect = suspect_rows(model, rows)
+    if suspect is None or suspect.all() or not suspect.any():
+        return None
+    doubtful = np.flatnonzero(suspect).tolist()
+    plain = np.flatnonzero(~suspect).tolist()
+    table = table_from_rows(model, [rows[i] for i in plain])
+    if table is None:
+        return None
+    try:
+        judged = ordinary([rows[i] for i in doubtful])
+    except ValidationError as exc:
+        moved = _renumbered(exc, doubtful, len(rows))
+        if moved is None:
+            return None
+        raise moved from None
+    out: list[Any] = [None] * len(rows)
+    for i, m in zip(plain, table.models):
+        out[i] = m
+    for i, m in zip(doubtful, judged):
+        out[i] = m
+    return tuple(out)
+
+
 def by_columns(model: type[BaseModel], max_rows: int) -> WrapValidator:
     """Annotation for a ``tuple[model, ...]`` field (gpushare's agents): a plain list of at
     most ``max_rows`` dict rows is validated column by column, and a :class:`Table` is taken
-    as it is; any other input, a longer list and a list with a row that is not plainly valid
-    go to pydantic's ordinary validation, which words every message.
+    as it is. A list with rows in doubt has only those validated by pydantic (its errors
+    placed at their rows); any other input goes to pydantic's ordinary validation, which
+    words every message.
 
     When the validation context has a ``"columns"`` dict, the table is left there under the
     field's name, for the model's own validators (gpushare's arrays are read from it)."""
@@ -372,6 +520,9 @@ def by_columns(model: type[BaseModel], max_rows: int) -> WrapValidator:
         table = None
         if type(value) is list and len(value) <= max_rows:
             table = table_from_rows(model, value)
+            if table is None:
+                mixed = _mixed(model, value, ordinary)
+                return ordinary(value) if mixed is None else mixed
         elif type(value) is Table and 0 < len(value.models) <= max_rows:
             table = value
         if table is None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Union, get_args, get_origin
 
 import annotated_types as at
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 if TYPE_CHECKING:
@@ -104,16 +105,16 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    #: the model validators that :meth:`rows_break_rules` checks over a whole column table
-    #: (``ecoopt.rows``); a model with any other model validator is validated row by row
+    #: the model validators that :meth:`rows_breaking_rules` checks over a whole column
+    #: table (``ecoopt.rows``); a model with any other model validator is validated row by row
     row_rules_cover: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
-    def rows_break_rules(cls, cols: Columns) -> bool:
-        """Whether some row of a table whose fields are each valid breaks a cross-field rule
-        of the model validators in ``row_rules_cover``: their vectorised form, used only to
-        decide; the validators themselves word the messages."""
-        return False
+    def rows_breaking_rules(cls, cols: Columns) -> np.ndarray:
+        """Which rows of a table whose fields are each valid break a cross-field rule of the
+        model validators in ``row_rules_cover`` (a boolean per row): their vectorised form,
+        used only to decide; the validators themselves word the messages."""
+        return np.zeros(cols.n, dtype=bool)
 
     @field_validator("*", mode="before")
     @classmethod

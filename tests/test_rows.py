@@ -23,7 +23,7 @@ from test_hostile_corpus import MANIFEST, prepare, run_in_process
 import ecoopt
 from ecoopt import rows
 from ecoopt.gpushare.generate import generate
-from ecoopt.gpushare.instance import Agent
+from ecoopt.gpushare.instance import Agent, GpuShareInstance
 from ecoopt.schema import Strict
 
 ORDINARY = TypeAdapter(tuple[Agent, ...])  # pydantic, one model at a time
@@ -198,6 +198,41 @@ def test_an_instance_reads_the_same_either_way(table):
     else:
         assert_same_models(fast.agents, slow.agents)
         assert fast == slow
+
+
+class Name(str):
+    """A str subclass: valid for pydantic, in doubt for the column route."""
+
+
+@given(
+    st.lists(valid_row(), min_size=20, max_size=40),
+    st.lists(st.tuples(st.integers(0, 39), any_row() | st.just("str subclass")), max_size=4),
+)
+def test_a_long_list_with_rows_in_doubt_reads_the_same_either_way(table, odd):
+    """Only the rows in doubt go to pydantic: its errors land at their rows' places, and
+    rows in doubt that pass are merged in order."""
+    table = [dict(row, name=f"a{i}") for i, row in enumerate(table)]
+    for at, row in odd:
+        at = min(at, len(table) - 1)
+        table[at] = dict(table[at], name=Name(f"a{at}")) if row == "str subclass" else row
+    fast = answer(gpushare(table))
+    with ordinary_only():
+        slow = answer(gpushare(table))
+    if isinstance(slow, str):
+        assert fast == slow
+        assert pydantic_errors(gpushare(table)) == pydantic_errors(gpushare(table), True)
+    else:
+        assert_same_models(fast.agents, slow.agents)
+
+
+def pydantic_errors(data, ordinary=False):
+    """(type, loc, msg) of every error pydantic raises for ``data``, either way."""
+    with ordinary_only() if ordinary else contextlib.nullcontext():
+        try:
+            GpuShareInstance.model_validate(data)
+        except ValidationError as exc:
+            return [(e["type"], e["loc"], e["msg"]) for e in exc.errors()]
+    return []
 
 
 def test_instance_rules_across_agents_read_the_same_either_way():

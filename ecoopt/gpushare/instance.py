@@ -111,16 +111,15 @@ class Agent(Strict):
     row_rules_cover = ("_demand",)
 
     @classmethod
-    def rows_break_rules(cls, cols: Columns) -> bool:
-        """``_demand`` over a whole table (``ecoopt.rows``): True if any row breaks it."""
+    def rows_breaking_rules(cls, cols: Columns) -> np.ndarray:
+        """``_demand`` over a whole table (``ecoopt.rows``): the rows that break it."""
         no_rate, no_trace = cols.missing["arrival_rps"], cols.missing["arrival_trace_rps"]
         steps, values = cols.lengths["arrival_trace_rps"], cols.items["arrival_trace_rps"]
-        return bool(
-            np.any(no_rate == no_trace)
-            or np.any(~no_trace & ((steps == 0) | (steps > MAX_STEPS)))
-            or not np.all((values >= 0) & (values <= MAX_RATE_RPS))
-            or np.any(cols.numbers["min_share"] > cols.numbers["max_share"])
-        )
+        bad = (no_rate == no_trace) | (cols.numbers["min_share"] > cols.numbers["max_share"])
+        bad |= ~no_trace & ((steps == 0) | (steps > MAX_STEPS))
+        outside = ~((values >= 0) & (values <= MAX_RATE_RPS))  # one per trace value
+        bad[np.repeat(np.arange(cols.n), steps)[outside]] = True
+        return bad
 
     @model_validator(mode="after")
     def _demand(self) -> Agent:
