@@ -22,8 +22,8 @@ A 10⁶-agent JSON file is 179 MB, above the 64 MiB an instance file may have
 so, then measures it with the limit lifted in this process only. Then: ``generate(N, 4)``;
 the agents' arrays (seeded from the validated columns, and read back from 10⁶ models as an
 instance validated the ordinary way would); the time to the message for a file with one bad
-agent (that file takes pydantic's ordinary validation); peak memory of a fresh process that
-loads the largest JSON; ``ecoopt validate`` in-process on the 100,000-agent JSON.
+agent (pydantic validates the rows in doubt, for their messages); peak memory of a fresh
+process that loads the largest JSON; ``ecoopt validate`` in-process on the 100,000-agent JSON.
 """
 
 from __future__ import annotations
@@ -246,8 +246,8 @@ def measure_bad_file(folder: Path, data: dict) -> None:
             message = str(exc).replace(str(path), path.name)
     wall = time.perf_counter() - t0
     print(
-        f"\none agent of {n:,} breaking a rule (validated the ordinary way, row by row, "
-        f"for every message): {wall:.2f} s to `{message}`"
+        f"\none agent of {n:,} breaking a rule (the rows in doubt validated by pydantic, "
+        f"row by row, for their messages; the others by columns): {wall:.2f} s to `{message}`"
     )
 
 
