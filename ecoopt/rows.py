@@ -7,13 +7,15 @@ min_length, whose cross-field rules have a vectorised form (``Strict.rows_breaki
 have every rule checked once per column with numpy and its objects built in C-level loops, as
 ``model_construct`` builds one.
 
-The verdict is one-sided. :func:`validate_rows` returns models only when every row is one that
-``cls.model_validate`` accepts, and then the identical models (the same values of the same
-types, in field order, with the same fields set); otherwise it returns ``None`` and the caller
-validates the ordinary way, which writes every message (field path, stated range, fix) exactly
-as before. A doubtful row (an ``int`` for a float beyond 2**53, a str subclass, a float for an
-int field) is sent to the ordinary way too: it may be valid, but only pydantic says so.
-``tests/test_rows.py`` holds both ways to the same answers.
+The verdict is one-sided. :func:`table_from_rows` returns models only when every row is one
+that ``cls.model_validate`` accepts, and then the identical models (the same values of the same
+types, in field order, with the same fields set); otherwise it returns ``None``. A row in doubt
+(an ``int`` for a float beyond 2**53, a str subclass, a float for an int field) counts as
+refused: it may be valid, but only pydantic says so. For a refused list, :func:`suspect_rows`
+finds the rows in doubt; only those go to pydantic, whose errors (field path, stated range, fix)
+are placed at their rows: the very errors validating the whole list gives. :func:`by_columns`
+puts the three together as one field annotation. ``tests/test_rows.py`` holds both ways to the
+same answers.
 """
 
 from __future__ import annotations
