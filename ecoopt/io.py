@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import jiter
 import numpy as np
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import InstanceError, Problem
 from .paths import MAX_DATA_BYTES, file_kind
 from .problems import MODULES, get_spec
+from .rows import collector_paused
 from .schema import FieldProblem
 
 _FIX = {
@@ -101,7 +103,9 @@ def from_dict(
     try:
         # base_dir resolves paths inside the instance (e.g. a model CSV) against the file
         context = {"base_dir": str(base_dir), "allow_paths": [str(p) for p in allow_paths or []]}
-        return spec.instance_cls.model_validate(data, context=context)
+        context["columns"] = {}  # ecoopt.rows leaves lists validated column-wise there
+        with collector_paused():
+            return spec.instance_cls.model_validate(data, context=context)
     except ValidationError as exc:
         problems = []
         errors = exc.errors()
@@ -242,13 +246,29 @@ def _unique_json_keys(text: str):  # noqa: ANN202
 MAX_DEPTH = 100
 
 
-def _bracket_depth(text: str) -> int:
-    """Deepest nesting of ``[``/``{`` in ``text``, in linear time (before a parser recurses)."""
-    raw = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    opens = (raw == ord("[")) | (raw == ord("{"))
-    closes = (raw == ord("]")) | (raw == ord("}"))
-    at = np.flatnonzero(opens | closes)  # only the brackets are summed
-    return int(np.cumsum(np.where(opens[at], 1, -1)).max(initial=0))
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _bracket_depth(raw: bytes) -> int:
+    """Deepest nesting of ``[``/``{`` in a file's bytes, in linear time (before a parser
+    recurses): every other byte is dropped in one C pass, and only the brackets are summed."""
+    brackets = np.frombuffer(raw.translate(None, _NOT_BRACKETS), dtype=np.uint8)
+    step = np.where((brackets == ord("[")) | (brackets == ord("{")), 1, -1)
+    return int(np.cumsum(step).max(initial=0))
+
+
+def _load_json(raw: bytes, text: str | None) -> Any:
+    """JSON parsed by jiter (pydantic's Rust parser), which refuses a repeated key itself.
+    Whatever it refuses (a repeated key, NaN, a lone surrogate, bad syntax, nesting past its
+    limit) is parsed again by ``json.loads``, whose answer stands: the value, or the error
+    with its lines. Where jiter accepts a document, ``json.loads`` gives the same value."""
+    try:
+        return jiter.from_json(
+            raw, cache_mode="keys", catch_duplicate_keys=True, allow_inf_nan=False
+        )
+    except ValueError:
+        text = _text(raw) if text is None else text
+        return json.loads(text, object_pairs_hook=_unique_json_keys(text))
 
 
 _ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\]}]")
@@ -283,6 +303,13 @@ def _check_readable(path: Path) -> None:
     raise InstanceError(str(path), [Problem("(file)", *problem)])
 
 
+def _text(raw: bytes) -> str:
+    """The file's text as ``Path.read_text`` gives it: UTF-8, with ``\r\n`` and ``\r`` read
+    as ``\n`` (so line numbers in messages count the same lines)."""
+    text = raw.decode("utf-8")
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 def read_file(path: str | Path) -> Any:
     """Parse a YAML (.yaml/.yml) or JSON (.json) file; syntax errors become InstanceError.
 
@@ -291,7 +318,8 @@ def read_file(path: str | Path) -> Any:
     path = Path(path)
     _check_readable(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        text = None if raw.isascii() else _text(raw)  # ASCII is UTF-8: decoded when needed
     except UnicodeDecodeError:
         raise InstanceError(
             str(path), [Problem("(file)", "not UTF-8 text", "save the file as UTF-8")]
@@ -300,7 +328,7 @@ def read_file(path: str | Path) -> Any:
         raise InstanceError(
             str(path), [Problem("(file)", exc.strerror or str(exc), "check the path")]
         ) from None
-    if _bracket_depth(text) > MAX_DEPTH:
+    if _bracket_depth(raw) > MAX_DEPTH:
         raise InstanceError(
             str(path),
             [
@@ -312,9 +340,10 @@ def read_file(path: str | Path) -> Any:
             ],
         )
     try:
-        if path.suffix.lower() == ".json":
-            return json.loads(text, object_pairs_hook=_unique_json_keys(text))
-        return _load_yaml(text)
+        with collector_paused():
+            if path.suffix.lower() == ".json":
+                return _load_json(raw, text)
+            return _load_yaml(_text(raw) if text is None else text)
     except Unreadable as exc:
         raise InstanceError(str(path), [Problem("(file)", str(exc), exc.fix)]) from None
     except RecursionError:
@@ -336,6 +365,16 @@ def read_file(path: str | Path) -> Any:
                 )
             ],
         ) from None
+    except ValueError as exc:  # a value the parser cannot make: a 5,000-digit integer, 2022-13-45
+        raise InstanceError(str(path), [_unmakeable(exc)]) from None
+
+
+def _unmakeable(exc: ValueError) -> Problem:
+    """A value that parses but cannot be made: Python's 4,300-digit limit on integers, or
+    a YAML timestamp that is no date."""
+    if "integer string conversion" in str(exc):
+        return Problem("(file)", "a number has more than 4,300 digits", "write plausible numbers")
+    return Problem("(file)", f"a value cannot be read ({str(exc)[:80]})", "fix or quote it")
 
 
 def load(path: str | Path, allow_paths: list[str | Path] | None = None) -> Any:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+import sys
 import types
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Union, get_args, get_origin
+from typing import TYPE_CHECKING, Any, ClassVar, Union, get_args, get_origin
 
 import annotated_types as at
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from .rows import Columns
 
 
 def _wants(annotation: Any) -> set[type]:
@@ -100,34 +105,89 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+    #: the model validators that :meth:`rows_breaking_rules` checks over a whole column
+    #: table (``ecoopt.rows``); a model with any other model validator is validated row by row
+    row_rules_cover: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def rows_breaking_rules(cls, cols: Columns) -> np.ndarray:
+        """Which rows of a table whose fields are each valid break a cross-field rule of the
+        model validators in ``row_rules_cover`` (a boolean per row): their vectorised form,
+        used only to decide; the validators themselves word the messages."""
+        return np.zeros(cols.n, dtype=bool)
+
     @field_validator("*", mode="before")
     @classmethod
     def _no_coercion(cls, value: Any, info: ValidationInfo) -> Any:
-        number, boolean, bounds = _rule(cls, info.field_name)
+        number, boolean, bounds, numbers = _rule(cls, info.field_name)
         if number:
-            if isinstance(value, bool | str):
-                raise ValueError(f"write a number, not {value!r}")
-            if bounds and isinstance(value, int | float) and math.isfinite(value):
-                lo, lo_in, hi, hi_in = bounds
-                if not _inside(value, lo, lo_in, hi, hi_in):  # the unit only for the message
-                    check_range(value, lo, hi, unit_of(info.field_name), lo_in=lo_in, hi_in=hi_in)
+            _check_number(value, bounds, unit_of(info.field_name))
+        elif numbers and isinstance(value, list | tuple):
+            for i, item in enumerate(value):  # a list of numbers: each one a number
+                if isinstance(item, bool | str) or _beyond_floats(item):
+                    raise FieldProblem(f"[{i}]", _not_a_number(item))
         elif boolean and not isinstance(value, bool) and value is not None:
             raise ValueError(f"write true or false, not {value!r}")
         return value
 
 
-_RULES: dict[tuple[type, str], tuple[bool, bool, tuple[float, bool, float, bool] | None]] = {}
+def _beyond_floats(value: Any) -> bool:
+    """An integer too large for a float (JSON and YAML read 400 digits as an int)."""
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max
+    )
 
 
-def _rule(cls: type[BaseModel], name: str) -> tuple[bool, bool, Any]:
-    """(is a number field, is a boolean field, stated range) of one field, worked out once."""
+def _digits(value: int) -> int:
+    """Decimal digits of a large integer, about (``str`` refuses more than 4,300)."""
+    return int(value.bit_length() * math.log10(2)) + 1
+
+
+def _not_a_number(value: Any) -> str:
+    if _beyond_floats(value):
+        return f"an integer of about {_digits(value):,} digits is larger than any number (1.8e+308)"
+    return f"write a number, not {value!r}"
+
+
+def _check_number(value: Any, bounds: tuple[float, bool, float, bool] | None, unit: str) -> None:
+    """A number field's value: not a bool or a string, not an integer beyond any float,
+    within the stated range (the unit is worked out only for a message)."""
+    if isinstance(value, bool | str) or (_beyond_floats(value) and not bounds):
+        raise ValueError(_not_a_number(value))
+    if bounds and _beyond_floats(value):
+        raise ValueError(
+            f"an integer of about {_digits(value):,} digits is outside the stated range "
+            f"{range_text(*bounds, unit)} (use a value within it)"
+        )
+    if bounds and isinstance(value, int | float) and math.isfinite(value):
+        lo, lo_in, hi, hi_in = bounds
+        if not _inside(value, lo, lo_in, hi, hi_in):
+            check_range(value, lo, hi, unit, lo_in=lo_in, hi_in=hi_in)
+
+
+_Rule = tuple[bool, bool, tuple[float, bool, float, bool] | None, bool]
+_RULES: dict[tuple[type, str], _Rule] = {}
+
+
+def _rule(cls: type[BaseModel], name: str) -> _Rule:
+    """(is a number field, is a boolean field, stated range, is a list of numbers) of one
+    field, worked out once."""
     key = (cls, name)
     if key not in _RULES:
         field = cls.model_fields[name]
         wants = _wants(field.annotation)
         number = bool(wants & {int, float}) and not wants & {str, bool}
-        _RULES[key] = (number, bool in wants, _interval(field.metadata) if number else None)
+        bounds = _interval(field.metadata) if number else None
+        _RULES[key] = (number, bool in wants, bounds, _numbers_list(field.annotation))
     return _RULES[key]
+
+
+def _numbers_list(annotation: Any) -> bool:
+    """``tuple[float, ...]`` (or ``| None``): a list each of whose items must be a number."""
+    args = get_args(annotation)
+    if get_origin(annotation) in (Union, types.UnionType):
+        return any(_numbers_list(a) for a in args)
+    return get_origin(annotation) is tuple and bool(args) and args[0] in (int, float)
 
 
 def stated_ranges(cls: type[BaseModel], prefix: str = "") -> list[tuple[str, str]]:
@@ -164,6 +224,8 @@ MAX_INTENSITY = 3000.0
 
 def require_unique(what: str, names: list[str]) -> None:
     """Raise a ValueError naming the repeated entries of ``names`` (linear time)."""
+    if len(set(names)) == len(names):
+        return  # the usual case, settled by a set (a Counter of 10⁶ names costs twice as much)
     dup = sorted(n for n, k in Counter(names).items() if k > 1)
     if dup:
         raise ValueError(f"{what} names must be unique; repeated: {', '.join(dup)}")

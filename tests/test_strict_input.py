@@ -120,3 +120,41 @@ def test_a_fifo_or_huge_instance_file_is_refused_unread(tmp_path, capsys):
         fh.truncate(MAX_INSTANCE_BYTES + 1)
     assert main(["validate", str(big)]) == 2
     assert "at most 67,108,864 are read" in capsys.readouterr().err
+
+
+def test_trace_values_are_numbers_not_strings_or_booleans():
+    for bad, shown in (("1.5", "'1.5'"), (True, "True")):
+        agent = {"arrival_rps": None, "arrival_trace_rps": [1.0, bad]}
+        with pytest.raises(ecoopt.InstanceError) as info:
+            ecoopt.from_dict(gpushare(agent))
+        assert f"agents[0] (a).arrival_trace_rps[1]: write a number, not {shown}" in str(info.value)
+
+
+def test_an_integer_beyond_any_float_is_refused_by_name():
+    with pytest.raises(ecoopt.InstanceError) as info:
+        ecoopt.from_dict(gpushare({"throughput_rps": 10**400}))
+    assert (
+        "agents[0] (a).throughput_rps: an integer of about 401 digits is outside the stated "
+        "range [1e-06, 1e+07] requests/s (use a value within it)" in str(info.value)
+    )
+    with pytest.raises(ecoopt.InstanceError, match=r"arrival_trace_rps\[0\]: an integer of"):
+        ecoopt.from_dict(gpushare({"arrival_rps": None, "arrival_trace_rps": [10**400]}))
+
+
+@pytest.mark.parametrize(
+    "name, text, problem",
+    [
+        ("huge.json", '{"problem": "gpushare", "x": 1' + "0" * 5000 + "}", "4,300 digits"),
+        ("huge.yaml", "problem: gpushare\nx: 1" + "0" * 5000 + "\n", "4,300 digits"),
+        ("date.yaml", "problem: gpushare\nname: 2022-13-45\n", "month must be in 1..12"),
+    ],
+)
+def test_a_value_the_parser_cannot_make_is_one_line_naming_the_file(tmp_path, name, text, problem):
+    path = tmp_path / name
+    path.write_text(text)
+    r = subprocess.run(
+        [sys.executable, "-m", "ecoopt.cli", "validate", str(path)], capture_output=True, text=True
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"{path}: (file): " in r.stderr and problem in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

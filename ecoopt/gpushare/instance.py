@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from operator import attrgetter
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
+from ..rows import by_columns, collector_paused
 from ..schema import FieldProblem, GridPowered, Strict, check_range, require_unique
+
+if TYPE_CHECKING:
+    from ..rows import Columns
 
 OBJECTIVES = {"latency": "min", "throughput": "max", "cost": "min", "carbon": "min"}
 
@@ -103,6 +108,19 @@ class Agent(Strict):
     latency_slo_s: float | None = Field(None, ge=1e-6, le=1e6)
     memory_bytes: float = Field(0.0, ge=0, le=1e15)
 
+    row_rules_cover = ("_demand",)
+
+    @classmethod
+    def rows_breaking_rules(cls, cols: Columns) -> np.ndarray:
+        """``_demand`` over a whole table (``ecoopt.rows``): the rows that break it."""
+        no_rate, no_trace = cols.missing["arrival_rps"], cols.missing["arrival_trace_rps"]
+        steps, values = cols.lengths["arrival_trace_rps"], cols.items["arrival_trace_rps"]
+        bad = (no_rate == no_trace) | (cols.numbers["min_share"] > cols.numbers["max_share"])
+        bad |= ~no_trace & ((steps == 0) | (steps > MAX_STEPS))
+        outside = ~((values >= 0) & (values <= MAX_RATE_RPS))  # one per trace value
+        bad[np.repeat(np.arange(cols.n), steps)[outside]] = True
+        return bad
+
     @model_validator(mode="after")
     def _demand(self) -> Agent:
         if (self.arrival_rps is None) == (self.arrival_trace_rps is None):
@@ -150,14 +168,17 @@ class GpuShareInstance(Strict):
         description="horizon over which an overloaded queue's backlog is priced",
     )
     gpus: tuple[GPU, ...] = Field(min_length=1, max_length=MAX_GPUS)
-    agents: tuple[Agent, ...] = Field(min_length=1, max_length=MAX_AGENTS)
+    agents: Annotated[tuple[Agent, ...], by_columns(Agent, MAX_AGENTS)] = Field(
+        min_length=1, max_length=MAX_AGENTS
+    )
     simulation: Simulation = Simulation()
 
     @model_validator(mode="after")
     def _consistent(self) -> GpuShareInstance:
         require_unique("gpus", [g.name for g in self.gpus])
-        require_unique("agents", [a.name for a in self.agents])
-        lengths = {len(a.arrival_trace_rps) for a in self.agents if a.arrival_trace_rps is not None}
+        require_unique("agents", list(map(attrgetter("name"), self.agents)))
+        traces = map(attrgetter("arrival_trace_rps"), self.agents)
+        lengths = set(map(len, filter(None, traces)))  # (an empty trace is refused per agent)
         if len(lengths) > 1:
             raise ValueError("every agent's arrival_trace_rps must have the same length")
         slots = sum(1 if g.pooled else g.count for g in self.gpus)
@@ -169,6 +190,16 @@ class GpuShareInstance(Strict):
             )
         if self.simulation.steps is not None:
             check_sim_size(self.simulation.steps, len(self.agents), "simulation.steps")
+        return self
+
+    @model_validator(mode="after")
+    def _arrays_from_columns(self, info: ValidationInfo) -> GpuShareInstance:
+        """When the agents were validated column by column (``ecoopt.rows``), their arrays
+        are those columns: seed the cached ``arrays`` with them instead of reading 10⁶
+        models back one attribute at a time."""
+        cols = ((info.context or {}).get("columns") or {}).get("agents")
+        if cols is not None:
+            self.__dict__["arrays"] = AgentArrays.from_columns(cols)
         return self
 
     # -- derived views (computed once) -----------------------------------------------------
@@ -191,22 +222,42 @@ class GpuShareInstance(Strict):
 
     @cached_property
     def arrays(self) -> AgentArrays:
-        a = self.agents
+        """The agents' fields as vectors, read in one C-level pass (one attrgetter call per
+        agent, then a transpose), not one property call per agent and field."""
+        fields = ("name", "throughput_rps", "min_share", "max_share", "priority")
+        fields += ("latency_slo_s", "memory_bytes", "arrival_rps", "arrival_trace_rps")
+        with collector_paused():
+            names, mu, lo, hi, prio, slo, mem, rate, traces = zip(
+                *map(attrgetter(*fields), self.agents)
+            )
+        no_slo = np.array(slo, dtype=float)  # None -> NaN
         return AgentArrays(
-            names=[x.name for x in a],
-            lam=np.array([x.rate_rps for x in a]),
-            mu=np.array([x.throughput_rps for x in a]),
-            min_share=np.array([x.min_share for x in a]),
-            max_share=np.array([x.max_share for x in a]),
-            priority=np.array([x.priority for x in a]),
-            slo=np.array([x.latency_slo_s if x.latency_slo_s is not None else np.inf for x in a]),
-            memory=np.array([x.memory_bytes for x in a]),
+            names=list(names),
+            lam=_rates(rate, traces),
+            mu=np.array(mu, dtype=float),
+            min_share=np.array(lo, dtype=float),
+            max_share=np.array(hi, dtype=float),
+            priority=np.array(prio, dtype=float),
+            slo=np.where(np.isnan(no_slo), np.inf, no_slo),
+            memory=np.array(mem, dtype=float),
         )
 
 
-@dataclass(frozen=True)
+def _rates(rates: tuple, traces: tuple) -> np.ndarray:
+    """``Agent.rate_rps`` of every agent: its ``arrival_rps``, or its trace's mean. The traces
+    all have one length (the instance checks it), so their means are one row-wise mean."""
+    lam = np.array(rates, dtype=float)  # None (a trace instead) -> NaN
+    traced = np.flatnonzero(np.isnan(lam))
+    if traced.size:
+        lam[traced] = np.array([traces[i] for i in traced.tolist()]).mean(axis=1)
+    return lam
+
+
+@dataclass(frozen=True, eq=False)
 class AgentArrays:
-    """The agents' fields as numpy vectors, in file order."""
+    """The agents' fields as numpy vectors, in file order. Compared by identity: value
+    equality of numpy fields has no single truth value, and an instance's ``==`` compares
+    its cached views only to fall back to its fields."""
 
     names: list[str]
     lam: np.ndarray
@@ -216,6 +267,27 @@ class AgentArrays:
     priority: np.ndarray
     slo: np.ndarray
     memory: np.ndarray
+
+    @classmethod
+    def from_columns(cls, cols: Columns) -> AgentArrays:
+        """The arrays of agents validated as a table (``ecoopt.rows.Columns``): the same
+        values as reading every agent, taken from the table's float views."""
+        num = cols.numbers
+        lam = num["arrival_rps"].copy()  # NaN where a trace gives the rate
+        traced = cols.missing["arrival_rps"]
+        if traced.any():  # every trace has one length (the instance's rule)
+            lam[traced] = cols.items["arrival_trace_rps"].reshape(int(traced.sum()), -1).mean(1)
+        slo = num["latency_slo_s"]
+        return cls(
+            names=list(cols.values["name"]),
+            lam=lam,
+            mu=num["throughput_rps"].copy(),
+            min_share=num["min_share"].copy(),
+            max_share=num["max_share"].copy(),
+            priority=num["priority"].copy(),
+            slo=np.where(np.isnan(slo), np.inf, slo),
+            memory=num["memory_bytes"].copy(),
+        )
 
     @cached_property
     def weights(self) -> np.ndarray:
