@@ -17,9 +17,9 @@ run exceeds 5 s), measured in this run:
   spent composing nodes (``yaml.compose``), the floor no constructor change can lower;
 * ``growth/decade``: load s at N over load s at N/10 (10 is linear).
 
-A 10⁶-agent JSON file is 179 MB, above the 64 MiB an instance file may have
-(``ecoopt.io.MAX_INSTANCE_BYTES``): ``ecoopt.load`` refuses it unread, and the benchmark says
-so, then measures it with the limit lifted in this process only. Then: ``generate(N, 4)``;
+A 10⁶-agent JSON file is 179 MB, within the 256 MiB an instance file may have
+(``ecoopt.io.MAX_INSTANCE_BYTES``); a file above it would be shown refused, then measured with
+the limit lifted in this process only. Then: ``generate(N, 4)``;
 the agents' arrays (seeded from the validated columns, and read back from 10⁶ models as an
 instance validated the ordinary way would); the time to the message for a file with one bad
 agent (pydantic validates the rows in doubt, for their messages); peak memory of a fresh

@@ -283,8 +283,10 @@ def _load_yaml(text: str) -> Any:
         loader.dispose()
 
 
-#: bytes an instance file may have (the same bound as a data file it names)
-MAX_INSTANCE_BYTES = MAX_DATA_BYTES
+#: bytes an instance file may have: 256 MiB, room for MAX_AGENTS agents at ~180 bytes each
+#: (a 10⁶-agent JSON file is 179 MB and peaks at ~1.2 GiB loaded); data files it names stay at
+#: ``paths.MAX_DATA_BYTES``
+MAX_INSTANCE_BYTES = 256 * 2**20
 
 
 def _check_readable(path: Path) -> None:

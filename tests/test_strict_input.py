@@ -119,7 +119,8 @@ def test_a_fifo_or_huge_instance_file_is_refused_unread(tmp_path, capsys):
     with open(big, "wb") as fh:
         fh.truncate(MAX_INSTANCE_BYTES + 1)
     assert main(["validate", str(big)]) == 2
-    assert "at most 67,108,864 are read" in capsys.readouterr().err
+    assert f"at most {MAX_INSTANCE_BYTES:,} are read" in capsys.readouterr().err
+    assert MAX_INSTANCE_BYTES == 256 * 2**20  # room for 10⁶ agents (README, size limits)
 
 
 def test_trace_values_are_numbers_not_strings_or_booleans():
