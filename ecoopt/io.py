@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import InstanceError, Problem
-from .paths import MAX_DATA_BYTES, file_kind
+from .paths import file_kind
 from .problems import MODULES, get_spec
 from .rows import collector_paused
 from .schema import FieldProblem
