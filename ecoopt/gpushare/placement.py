@@ -216,7 +216,6 @@ class _State:
             self.where[m] = g
 
 
-
 def _key(d: Value) -> Value:
     """Sort key of a change: violation rounded (float noise), then cost."""
     return round(d[0], 9), d[1]
