@@ -42,20 +42,23 @@ def pack_models(memory: np.ndarray, gpu_bytes: float, n_gpus: int) -> np.ndarray
     if biggest > gpu_bytes or total > gpu_bytes * n_gpus:
         return None  # a model larger than a GPU, or more bytes than the pool: none exists
     fewest = max(1, int(np.ceil(total / gpu_bytes)))
-    host = _deal(memory, gpu_bytes, fewest) if fewest <= n_gpus else None
+    order = np.argsort(-memory)  # one sort for every deal
+    host = _deal(memory, order, gpu_bytes, fewest) if fewest <= n_gpus else None
     if host is not None:
         return host
     if len(memory) * n_gpus <= FFD_CELLS or biggest >= gpu_bytes:
         return first_fit_decreasing(memory, gpu_bytes, n_gpus)
     enough = int(np.ceil(total / (gpu_bytes - biggest)))
-    host = _deal(memory, gpu_bytes, enough) if enough <= n_gpus else None
+    host = _deal(memory, order, gpu_bytes, enough) if enough <= n_gpus else None
     return host if host is not None else first_fit_decreasing(memory, gpu_bytes, n_gpus)
 
 
-def _deal(memory: np.ndarray, gpu_bytes: float, n_gpus: int) -> np.ndarray | None:
-    """Models by decreasing bytes round-robin onto ``n_gpus`` GPUs; None if one overflows."""
-    order = np.argsort(-memory, kind="stable")
-    host = np.zeros(len(memory), dtype=np.int64)
+def _deal(
+    memory: np.ndarray, order: np.ndarray, gpu_bytes: float, n_gpus: int
+) -> np.ndarray | None:
+    """Models in ``order`` (decreasing bytes) round-robin onto ``n_gpus`` GPUs; None if one
+    overflows."""
+    host = np.empty(len(memory), dtype=np.int64)
     host[order] = np.arange(len(memory)) % n_gpus
     host[memory <= 0] = 0
     load = np.bincount(host, weights=np.where(memory > 0, memory, 0.0), minlength=n_gpus)
