@@ -20,7 +20,7 @@ class ProblemSpec:
     name: str
     instance_cls: type
     objectives: dict[str, str]  # objective -> "min" | "max"
-    formulate: Callable[..., Any]  # (instance, objective) -> LinearProgram
+    formulate: Callable[..., Any]  # (instance, objective, **model_options) -> LinearProgram
     plan_from_x: Callable[..., Any]  # (instance, lp, x) -> Plan
     plan_to_x: Callable[..., Any]  # (instance, lp, plan) -> x (warm start)
     evaluate: Callable[..., Any]  # (instance, plan, objective) -> Evaluation

@@ -21,6 +21,7 @@ One solve, step by step:
 from __future__ import annotations
 
 import gc
+import inspect
 import math
 import time
 from dataclasses import replace
@@ -64,12 +65,33 @@ def _options(
     )
 
 
-def _formulate(spec: Any, instance: Any, objective: str) -> tuple[LinearProgram, float]:
+def _model_options(spec: Any, model_options: dict[str, Any] | None) -> dict[str, Any]:
+    """``model_options`` checked against the keyword-only parameters of the family's
+    ``formulate`` (e.g. partition's ``break_symmetry``): an unknown name is refused by name."""
+    options = dict(model_options or {})
+    known = [
+        p.name
+        for p in inspect.signature(spec.formulate).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        offered = ", ".join(known) if known else "none"
+        raise ValueError(
+            f"model_options {', '.join(map(repr, unknown))} not known to {spec.name}'s model "
+            f"(its options: {offered})"
+        )
+    return options
+
+
+def _formulate(
+    spec: Any, instance: Any, objective: str, options: dict[str, Any] | None = None
+) -> tuple[LinearProgram, float]:
     t0 = time.perf_counter()
     gc_was = gc.isenabled()
     gc.disable()  # halves build time on large models (many small arrays, no cycles)
     try:
-        lp = spec.formulate(instance, objective)
+        lp = spec.formulate(instance, objective, **(options or {}))
     finally:
         if gc_was:
             gc.enable()
@@ -254,6 +276,7 @@ def solve(
     seed: int = 0,
     solver_options: dict[str, Any] | None = None,
     warm_start: Any = None,
+    model_options: dict[str, Any] | None = None,
     strict: bool = False,
     interface: str | None = None,
     solver: str = "highs",
@@ -274,6 +297,8 @@ def solve(
     solver_options : raw HiGHS options, passed unchanged.
     warm_start : a plan, a heuristic's name, ``True`` (the default heuristic), ``False`` (no
         start), or ``None`` (default: the reference heuristic's plan when it is feasible).
+    model_options : keyword options of the family's model (its ``formulate``), e.g.
+        ``{"break_symmetry": False}`` for partition; an unknown name is a ``ValueError``.
     strict : raise :class:`~ecoopt.errors.NotOptimalError` / ``InfeasibleError`` unless optimal.
     progress : show elapsed time, incumbent, bound and gap on stderr while HiGHS runs.
     verbose : echo HiGHS's log on stderr as it runs. ``log_file`` : also write it there.
@@ -292,11 +317,12 @@ def solve(
     objective = objective or instance.objective
     spec.check_objective(objective)
     options = _options(time_limit, mip_rel_gap, threads, seed, solver_options, progress, verbose)
+    formulation = _model_options(spec, model_options)
     base = dict(problem=spec.name, objective_name=objective, mip_rel_gap=mip_rel_gap)
     conflicts = spec.precheck(instance)
     if conflicts:
         return _precheck_result(spec, objective, base, conflicts, strict)
-    lp, build_s = _formulate(spec, instance, objective)
+    lp, build_s = _formulate(spec, instance, objective, formulation)
     ref, scale, x0, ref_s = _prepare(spec, instance, lp, objective, warm_start)
     final, notes, spent = _solve_checked(
         spec, instance, lp, objective, options, x0, scale, interface, ref, solver

@@ -21,6 +21,7 @@ from .evaluate import Evaluation, Plan, evaluate, plan_from_named, plan_to_named
 from .heuristics import HEURISTICS, methods
 from .instance import OBJECTIVES, PartitionInstance
 from .model import build, formulate
+from .symmetry import canonical_devices
 
 
 def plan_from_x(inst: PartitionInstance, lp: LinearProgram, x: np.ndarray) -> Plan:
@@ -34,8 +35,11 @@ def plan_from_x(inst: PartitionInstance, lp: LinearProgram, x: np.ndarray) -> Pl
 def plan_to_x(inst: PartitionInstance, lp: LinearProgram, plan: Plan) -> np.ndarray | None:
     """A full MILP start vector for ``plan`` (None if it uses an inadmissible placement).
 
-    ``period`` is divided by ``lp.meta["period_scale_s"]``; ``used``, ``wait`` and ``latency``
-    (idle power) are computed from the model's own latency expression, in their scaled units.
+    The plan is first relabelled within each class of interchangeable devices to the one
+    representative the ``device_order`` rows admit (same objective, same feasibility:
+    :mod:`.symmetry`). ``period`` is divided by ``lp.meta["period_scale_s"]``; ``used``,
+    ``wait`` and ``latency`` (idle power) are computed from the model's own latency
+    expression, in their scaled units.
     """
     data = inst.data
     L = len(data.layers)
@@ -43,7 +47,8 @@ def plan_to_x(inst: PartitionInstance, lp: LinearProgram, plan: Plan) -> np.ndar
     index = {n: j for j, n in enumerate(data.devices)}
     if any(d not in index for d in plan.device):
         return None
-    a = np.array([index[d] for d in plan.device])
+    dev = np.array([index[d] for d in plan.device])
+    a = canonical_devices(data, dev, lp.meta.get("classes", []))
     xp = (pd == a[pl]).astype(float)
     if xp.sum() != L:
         return None
