@@ -246,3 +246,44 @@ def test_rows_admit_exactly_the_canonical_plan_of_every_orbit(tmp_path_factory, 
 def test_unknown_model_option_is_refused_by_name(tmp_path):
     with pytest.raises(ValueError, match="'symmetry' not known to partition's model"):
         ecoopt.solve(four_equal(tmp_path), model_options={"symmetry": False})
+
+
+def relaxation_bound(lp) -> float:
+    """The LP relaxation's optimum (every integer column made continuous)."""
+    from ecoopt.highs import solve_lp
+    from ecoopt.results import SolverOptions
+
+    for block in lp.vars.values():
+        block.integer = False
+    sol = solve_lp(lp, SolverOptions())
+    assert sol.termination == "optimal"
+    return float(sol.objective)
+
+
+def test_transfer_busy_lifts_the_relaxation_and_keeps_the_optimum(tmp_path):
+    """One layer too big for the source d0 goes to d1 or d2, so its 1 MB input crosses one
+    link: 1 MB / 1 MB/s = 1 s. The relaxation splits the layer over d1 and d2 and ``link_busy``
+    sees 0.5 s on each link; ``transfer_busy`` sees the whole second."""
+    small = {**SPEC, "memory_bytes": 1e6}
+    devices = [device("d0", small), device("d1", SPEC), device("d2", SPEC)]
+    slow = {"bandwidth_bytes_per_s": 1e6}
+    csv = write_graph(tmp_path / "g_layers.csv", [("A", ["x"], 1e6, 1.0, 1e8)], 1e6)
+    inst = ecoopt.from_dict(
+        {
+            "problem": "partition",
+            "model": {"path": csv.name, "fuse": False},
+            "source": "d0",
+            "sink": "d0",
+            "devices": devices,
+            "links": mesh(["d0", "d1", "d2"], slow),
+        },
+        base_dir=tmp_path,
+    )
+    # (without device_order: with it, A may only go to d1, which lifts the bound too)
+    free = {"break_symmetry": False}
+    weak = relaxation_bound(formulate(inst, "period", transfer_busy=False, **free))
+    strong = relaxation_bound(formulate(inst, "period", **free))
+    assert weak == pytest.approx(0.5 + 0.5e-6, rel=1e-9)  # + half the 1-byte output
+    assert strong == pytest.approx(1.0, rel=1e-9)
+    res = ecoopt.solve(inst, "period", mip_rel_gap=0, strict=True)
+    assert res.objective == pytest.approx(1.0 + 1e-6, rel=1e-9)  # 1 s in, 1 µs back

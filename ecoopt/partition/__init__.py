@@ -193,6 +193,7 @@ SPEC = register(
             "layer_times_s, and links[*].bandwidth_bytes_per_s/latency_s",
             "device_busy": "the model's flops and devices[*].flops_per_s or layer_times_s",
             "link_busy": "the model's out_bytes and links[*].bandwidth_bytes_per_s",
+            "transfer_busy": "the model's out_bytes and links[*].bandwidth_bytes_per_s",
             "idle_wait": "devices[*].idle_power_w and the layer and transfer times",
             "used_def": "devices[*].idle_power_w and the layer and transfer times",
             "latency_def": "the model's flops, devices[*].flops_per_s and links[*]",

@@ -70,10 +70,16 @@ def _flow_columns(data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: A
 
 
 def formulate(
-    inst: PartitionInstance, objective: str, *, break_symmetry: bool = True
+    inst: PartitionInstance,
+    objective: str,
+    *,
+    break_symmetry: bool = True,
+    transfer_busy: bool = True,
 ) -> LinearProgram:
-    """The partition MILP (module docstring); ``break_symmetry`` adds ``device_order``
-    (:func:`add_device_order`) for every class of interchangeable devices."""
+    """The partition MILP (module docstring). ``break_symmetry`` adds ``device_order``
+    (:func:`add_device_order`) for every class of interchangeable devices; ``transfer_busy``
+    adds :func:`add_transfer_busy` to the period objective. Neither changes the optimum; both
+    are options so that their effect can be measured (``benchmarks/partition_symmetry.py``)."""
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
     data = inst.data
@@ -86,6 +92,8 @@ def formulate(
         add_latency_slo(lp, data, c, inst.latency_slo_s)
     if objective == "period":
         add_period(lp, data, c)
+        if transfer_busy:
+            add_transfer_busy(lp, data, c)
     if objective in ("carbon", "weighted"):
         add_idle_wait(lp, inst, c, objective)
     classes = device_classes(data) if break_symmetry else []
@@ -284,6 +292,32 @@ def add_period(lp: LinearProgram, data, c: Cols) -> None:  # noqa: ANN001
             doc=add_period.__doc__ or "",
             elastic=False,
         )
+
+
+def add_transfer_busy(lp: LinearProgram, data, c: Cols) -> None:  # noqa: ANN001
+    r"""``transfer_busy[k,l]``: Σ_{d ≠ e} (bytes_kl / bandwidth_de / T_ref)·flow[k,l,d,e]
+    − period ≤ 0.
+
+    Index set: edges. One tensor's transfer occupies the one link it crosses, and that link's
+    busy time bounds the period (``link_busy``), so each edge's own transfer time is at most
+    the period: valid for every plan, implied at integer points, but not in the relaxation,
+    where ``link_busy`` lets a fractional edge spread thinly over many links. Units of T_ref.
+    """
+    pcol = int(lp.vars["period"].cols[0])
+    t_ref = lp.meta["period_scale_s"]
+    off = c.fd != c.fe2
+    occ = data.edge_bytes[c.fe[off]] / data.bandwidth[c.fd[off], c.fe2[off]] / t_ref
+    E = len(data.edges)
+    lp.add_rows(
+        "transfer_busy",
+        [_edge_name(data, k) for k in range(E)],
+        np.concatenate([c.fe[off], np.arange(E)]),
+        np.concatenate([c.flow[off], np.full(E, pcol)]),
+        np.concatenate([occ, -np.ones(E)]),
+        upper=0.0,
+        doc=add_transfer_busy.__doc__ or "",
+        elastic=False,
+    )
 
 
 def idle_bounds_s(inst: PartitionInstance) -> np.ndarray:
