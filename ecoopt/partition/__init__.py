@@ -2,7 +2,8 @@
 
 Parts: ``graph`` (layer graphs from ``models/``, fusion), ``instance`` (validated input and the
 per-layer/per-link cost arrays), ``model`` (the MILP), ``heuristics`` (monolithic, best split,
-AMP4EC, greedy, CarbonEdge scoring, the exact chain DP), ``evaluate`` (plan + evaluator).
+AMP4EC, greedy, CarbonEdge scoring, the exact chain DP), ``stages`` (the contiguous pipeline
+stage DP), ``symmetry`` (interchangeable devices), ``evaluate`` (plan + evaluator).
 """
 
 from __future__ import annotations
