@@ -9,9 +9,10 @@ One solve, step by step:
 
 1. the problem's cheap pre-check (plain-words conflicts, no solver);
 2. ``formulate`` the LinearProgram;
-3. a reference plan: the problem's default heuristic, judged by the evaluator. Its value sets
-   the objective scale (``lp.objective_scale``) and, when feasible, it is HiGHS's starting
-   incumbent unless the caller passes ``warm_start``;
+3. a reference plan: the best of the problem's default heuristics, judged by the evaluator
+   (partition: greedy per layer and the contiguous-stage DP). Its value sets the objective
+   scale (``lp.objective_scale``) and, when feasible, it is HiGHS's starting incumbent unless
+   the caller passes ``warm_start``;
 4. HiGHS; then the check (``verify.check``). A failed check triggers one re-solve with
    tightened tolerances (``highs.TIGHT``), started from the best feasible plan so far;
 5. the Result: ``optimal`` only for a checked answer; otherwise ``feasible`` (termination
@@ -99,20 +100,31 @@ def _formulate(
 
 
 def reference(spec: Any, instance: Any, objective: str) -> tuple[Any, Any]:
-    """The default heuristic's plan and its evaluation, or (None, None) if it cannot run."""
-    try:
-        plan = spec.heuristics[spec.default_heuristic](instance, objective=objective)
-    except (EcoOptError, ValueError):
-        return None, None
-    return plan, spec.evaluate(instance, plan, objective)
+    """The best plan of the default heuristics and its evaluation: the best feasible one by the
+    evaluator (ties to the earlier heuristic), else the first that ran; (None, None) if none
+    can run."""
+    found = []
+    for name in spec.default_heuristics:
+        try:
+            plan = spec.heuristics[name](instance, objective=objective)
+        except (EcoOptError, ValueError):
+            continue
+        found.append((plan, spec.evaluate(instance, plan, objective)))
+    feasible = [f for f in found if f[1].feasible]
+    if not feasible:
+        return found[0] if found else (None, None)
+    sign = 1.0 if spec.sense(objective) == "min" else -1.0
+    return min(feasible, key=lambda f: sign * float(f[1].objective))
 
 
 def _start(spec: Any, instance: Any, lp: LinearProgram, objective: str, warm_start: Any, ref):  # noqa: ANN001, ANN202
-    """The starting vector: the caller's plan (or heuristic name), else a feasible reference."""
+    """The starting vector: the caller's plan or heuristic name (``True``: the reference, the
+    best default heuristic's plan), else the reference when it is feasible."""
     plan = None
-    if warm_start is True or isinstance(warm_start, str):
-        name = spec.default_heuristic if warm_start is True else warm_start
-        plan = spec.heuristics[name](instance, objective=objective)
+    if isinstance(warm_start, str):
+        plan = spec.heuristics[warm_start](instance, objective=objective)
+    elif warm_start is True:
+        plan = ref[0]
     elif warm_start is not None and warm_start is not False:
         plan = warm_start
     elif warm_start is None and ref[1] is not None and ref[1].feasible:
@@ -295,8 +307,9 @@ def solve(
         evaluator-checked plan is within it of HiGHS's bound (module docstring).
     threads, seed : HiGHS ``threads`` and ``random_seed`` (defaults make runs repeatable).
     solver_options : raw HiGHS options, passed unchanged.
-    warm_start : a plan, a heuristic's name, ``True`` (the default heuristic), ``False`` (no
-        start), or ``None`` (default: the reference heuristic's plan when it is feasible).
+    warm_start : a plan, a heuristic's name, ``True`` (the reference plan, feasible or not),
+        ``False`` (no start), or ``None`` (default: the reference plan when it is feasible).
+        The reference is the best plan of the family's ``default_heuristics``.
     model_options : keyword options of the family's model (its ``formulate``), e.g.
         ``{"break_symmetry": False}`` for partition; an unknown name is a ``ValueError``.
     strict : raise :class:`~ecoopt.errors.NotOptimalError` / ``InfeasibleError`` unless optimal.

@@ -12,9 +12,12 @@ from test_partition_symmetry import build, device, link, mesh
 
 import ecoopt
 from ecoopt.errors import NotApplicable
+from ecoopt.partition import SPEC as PARTITION
 from ecoopt.partition import Plan, evaluate, stages
+from ecoopt.partition.heuristics import HEURISTICS
 from ecoopt.partition.instance import OBJECTIVES
 from ecoopt.partition.stages import pipeline_stages_dp
+from ecoopt.solve import reference
 
 
 @st.composite
@@ -203,3 +206,15 @@ def test_refused_when_the_recursion_would_be_too_large(tmp_path, monkeypatch):
     monkeypatch.setattr(stages, "MAX_WORK", 1e3)
     with pytest.raises(NotApplicable, match="2 device types"):
         pipeline_stages_dp(four_alike(tmp_path), "period")
+
+
+def test_the_reference_plan_is_the_best_default_heuristic(tmp_path):
+    """solve's reference (objective scale and MILP start) is the better feasible plan of
+    greedy_layer and pipeline_stages_dp; on a tie the earlier one."""
+    inst = four_alike(tmp_path)
+    greedy = evaluate(inst, HEURISTICS["greedy_layer"](inst, objective="period"), "period")
+    plan, ev = reference(PARTITION, inst, "period")
+    assert plan.method == "pipeline_stages_dp" and ev.objective == pytest.approx(0.2)
+    assert greedy.objective == pytest.approx(0.8)  # every layer on the source
+    plan, ev = reference(PARTITION, inst, "latency")  # both: every layer on the source
+    assert plan.method == "greedy_layer" and ev.objective == pytest.approx(0.8)
