@@ -20,14 +20,16 @@ class ProblemSpec:
     name: str
     instance_cls: type
     objectives: dict[str, str]  # objective -> "min" | "max"
-    formulate: Callable[..., Any]  # (instance, objective) -> LinearProgram
+    formulate: Callable[..., Any]  # (instance, objective, **model_options) -> LinearProgram
     plan_from_x: Callable[..., Any]  # (instance, lp, x) -> Plan
     plan_to_x: Callable[..., Any]  # (instance, lp, plan) -> x (warm start)
     evaluate: Callable[..., Any]  # (instance, plan, objective) -> Evaluation
     heuristics: dict[str, Callable[..., Any]]  # name -> (instance, objective=) -> Plan
     precheck: Callable[..., list[str]]  # (instance) -> plain-words conflicts, [] if none seen
     explain: Callable[..., str]  # (instance, ElasticReport | None) -> plain words
-    default_heuristic: str
+    #: heuristics whose best feasible plan (by the evaluator; ties to the earlier name) is the
+    #: reference of every solve: it sets the objective scale and starts the MILP
+    default_heuristics: tuple[str, ...]
     plan_to_dict: Callable[..., dict[str, Any]]  # (instance, plan) -> named schema (ecoopt.plans)
     plan_from_dict: Callable[..., Any]  # (instance, named dict) -> Plan
     #: every method for one instance (default: ``heuristics``); lets a problem add per-instance

@@ -9,9 +9,10 @@ One solve, step by step:
 
 1. the problem's cheap pre-check (plain-words conflicts, no solver);
 2. ``formulate`` the LinearProgram;
-3. a reference plan: the problem's default heuristic, judged by the evaluator. Its value sets
-   the objective scale (``lp.objective_scale``) and, when feasible, it is HiGHS's starting
-   incumbent unless the caller passes ``warm_start``;
+3. a reference plan: the best of the problem's default heuristics, judged by the evaluator
+   (partition: greedy per layer and the contiguous-stage DP). Its value sets the objective
+   scale (``lp.objective_scale``) and, when feasible, it is HiGHS's starting incumbent unless
+   the caller passes ``warm_start``;
 4. HiGHS; then the check (``verify.check``). A failed check triggers one re-solve with
    tightened tolerances (``highs.TIGHT``), started from the best feasible plan so far;
 5. the Result: ``optimal`` only for a checked answer; otherwise ``feasible`` (termination
@@ -21,6 +22,7 @@ One solve, step by step:
 from __future__ import annotations
 
 import gc
+import inspect
 import math
 import time
 from dataclasses import replace
@@ -71,12 +73,33 @@ def _precheck(spec: Any, instance: Any) -> tuple[list[str], float]:
     return conflicts, time.perf_counter() - t0
 
 
-def _formulate(spec: Any, instance: Any, objective: str) -> tuple[LinearProgram, float]:
+def _model_options(spec: Any, model_options: dict[str, Any] | None) -> dict[str, Any]:
+    """``model_options`` checked against the keyword-only parameters of the family's
+    ``formulate`` (e.g. partition's ``break_symmetry``): an unknown name is refused by name."""
+    options = dict(model_options or {})
+    known = [
+        p.name
+        for p in inspect.signature(spec.formulate).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        offered = ", ".join(known) if known else "none"
+        raise ValueError(
+            f"model_options {', '.join(map(repr, unknown))} not known to {spec.name}'s model "
+            f"(its options: {offered})"
+        )
+    return options
+
+
+def _formulate(
+    spec: Any, instance: Any, objective: str, options: dict[str, Any] | None = None
+) -> tuple[LinearProgram, float]:
     t0 = time.perf_counter()
     gc_was = gc.isenabled()
     gc.disable()  # halves build time on large models (many small arrays, no cycles)
     try:
-        lp = spec.formulate(instance, objective)
+        lp = spec.formulate(instance, objective, **(options or {}))
     finally:
         if gc_was:
             gc.enable()
@@ -84,20 +107,31 @@ def _formulate(spec: Any, instance: Any, objective: str) -> tuple[LinearProgram,
 
 
 def reference(spec: Any, instance: Any, objective: str) -> tuple[Any, Any]:
-    """The default heuristic's plan and its evaluation, or (None, None) if it cannot run."""
-    try:
-        plan = spec.heuristics[spec.default_heuristic](instance, objective=objective)
-    except (EcoOptError, ValueError):
-        return None, None
-    return plan, spec.evaluate(instance, plan, objective)
+    """The best plan of the default heuristics and its evaluation: the best feasible one by the
+    evaluator (ties to the earlier heuristic), else the first that ran; (None, None) if none
+    can run."""
+    found = []
+    for name in spec.default_heuristics:
+        try:
+            plan = spec.heuristics[name](instance, objective=objective)
+        except (EcoOptError, ValueError):
+            continue
+        found.append((plan, spec.evaluate(instance, plan, objective)))
+    feasible = [f for f in found if f[1].feasible]
+    if not feasible:
+        return found[0] if found else (None, None)
+    sign = 1.0 if spec.sense(objective) == "min" else -1.0
+    return min(feasible, key=lambda f: sign * float(f[1].objective))
 
 
 def _start(spec: Any, instance: Any, lp: LinearProgram, objective: str, warm_start: Any, ref):  # noqa: ANN001, ANN202
-    """The starting vector: the caller's plan (or heuristic name), else a feasible reference."""
+    """The starting vector: the caller's plan or heuristic name (``True``: the reference, the
+    best default heuristic's plan), else the reference when it is feasible."""
     plan = None
-    if warm_start is True or isinstance(warm_start, str):
-        name = spec.default_heuristic if warm_start is True else warm_start
-        plan = spec.heuristics[name](instance, objective=objective)
+    if isinstance(warm_start, str):
+        plan = spec.heuristics[warm_start](instance, objective=objective)
+    elif warm_start is True:
+        plan = ref[0]
     elif warm_start is not None and warm_start is not False:
         plan = warm_start
     elif warm_start is None and ref[1] is not None and ref[1].feasible:
@@ -263,6 +297,7 @@ def solve(
     seed: int = 0,
     solver_options: dict[str, Any] | None = None,
     warm_start: Any = None,
+    model_options: dict[str, Any] | None = None,
     strict: bool = False,
     interface: str | None = None,
     solver: str = "highs",
@@ -281,8 +316,11 @@ def solve(
         evaluator-checked plan is within it of HiGHS's bound (module docstring).
     threads, seed : HiGHS ``threads`` and ``random_seed`` (defaults make runs repeatable).
     solver_options : raw HiGHS options, passed unchanged.
-    warm_start : a plan, a heuristic's name, ``True`` (the default heuristic), ``False`` (no
-        start), or ``None`` (default: the reference heuristic's plan when it is feasible).
+    warm_start : a plan, a heuristic's name, ``True`` (the reference plan, feasible or not),
+        ``False`` (no start), or ``None`` (default: the reference plan when it is feasible).
+        The reference is the best plan of the family's ``default_heuristics``.
+    model_options : keyword options of the family's model (its ``formulate``), e.g.
+        ``{"break_symmetry": False}`` for partition; an unknown name is a ``ValueError``.
     strict : raise :class:`~ecoopt.errors.NotOptimalError` / ``InfeasibleError`` unless optimal.
     progress : show elapsed time, incumbent, bound and gap on stderr while HiGHS runs.
     verbose : echo HiGHS's log on stderr as it runs. ``log_file`` : also write it there.
@@ -301,11 +339,12 @@ def solve(
     objective = objective or instance.objective
     spec.check_objective(objective)
     options = _options(time_limit, mip_rel_gap, threads, seed, solver_options, progress, verbose)
+    formulation = _model_options(spec, model_options)
     base = dict(problem=spec.name, objective_name=objective, mip_rel_gap=mip_rel_gap)
     conflicts, base["precheck_s"] = _precheck(spec, instance)
     if conflicts:
         return _precheck_result(spec, objective, base, conflicts, strict)
-    lp, build_s = _formulate(spec, instance, objective)
+    lp, build_s = _formulate(spec, instance, objective, formulation)
     ref, scale, x0, ref_s = _prepare(spec, instance, lp, objective, warm_start)
     final, notes, spent = _solve_checked(
         spec, instance, lp, objective, options, x0, scale, interface, ref, solver

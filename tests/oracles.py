@@ -4,10 +4,11 @@
   per slot, allocates share units exactly by dynamic programming (a multiple-choice knapsack).
   Per-agent costs are computed here from the documented formulas (``ecoopt.gpushare.physics``
   and ``model`` docstrings); only the latency curve ``physics.latency_s`` is reused.
-* :func:`partition_optimum` enumerates every layer→device assignment; the independent evaluator
+* :func:`partition_optimum` enumerates every layer→device assignment, and
+  :func:`contiguous_stage_optimum` every contiguous-stage plan; the independent evaluator
   judges each one, and memory is checked exactly in bytes (``ecoopt.tolerance``).
 
-Both return ``(value, plan)``, or ``(None, None)`` when no plan is feasible.
+All three return ``(value, plan)``, or ``(None, None)`` when no plan is feasible.
 """
 
 from __future__ import annotations
@@ -222,6 +223,31 @@ def partition_optimum(inst: PartitionInstance, objective: str):  # noqa: ANN201
     best_value, best_plan = None, None
     for combo in itertools.product(d.devices, repeat=len(d.layers)):
         plan = PartitionPlan("oracle", list(combo))
+        ok, ev = partition_exactly_feasible(inst, plan, objective)
+        if ok and (best_value is None or ev.objective < best_value):
+            best_value, best_plan = ev.objective, plan
+    return best_value, best_plan
+
+
+def contiguous_stage_plans(inst: PartitionInstance):  # noqa: ANN201
+    """Every contiguous-stage plan: the topological order cut into k ≥ 1 non-empty runs, run i
+    on device π_i, π injective (each device at most one run)."""
+    d = inst.data
+    L = len(d.layers)
+    for k in range(1, min(L, len(d.devices)) + 1):
+        for cuts in itertools.combinations(range(1, L), k - 1):
+            bounds = (0, *cuts, L)
+            for order in itertools.permutations(d.devices, k):
+                device: list[str] = []
+                for i, name in enumerate(order):
+                    device += [name] * (bounds[i + 1] - bounds[i])
+                yield PartitionPlan("oracle", device)
+
+
+def contiguous_stage_optimum(inst: PartitionInstance, objective: str):  # noqa: ANN201
+    """Best feasible (value, Plan) over :func:`contiguous_stage_plans`, or (None, None)."""
+    best_value, best_plan = None, None
+    for plan in contiguous_stage_plans(inst):
         ok, ev = partition_exactly_feasible(inst, plan, objective)
         if ok and (best_value is None or ev.objective < best_value):
             best_value, best_plan = ev.objective, plan

@@ -2,7 +2,8 @@
 
 Parts: ``graph`` (layer graphs from ``models/``, fusion), ``instance`` (validated input and the
 per-layer/per-link cost arrays), ``model`` (the MILP), ``heuristics`` (monolithic, best split,
-AMP4EC, greedy, CarbonEdge scoring, the exact chain DP), ``evaluate`` (plan + evaluator).
+AMP4EC, greedy, CarbonEdge scoring, the exact chain DP), ``stages`` (the contiguous pipeline
+stage DP), ``symmetry`` (interchangeable devices), ``evaluate`` (plan + evaluator).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .evaluate import Evaluation, Plan, evaluate, plan_from_named, plan_to_named
 from .heuristics import HEURISTICS, methods
 from .instance import OBJECTIVES, PartitionInstance
 from .model import build, formulate
+from .symmetry import canonical_devices
 
 
 def plan_from_x(inst: PartitionInstance, lp: LinearProgram, x: np.ndarray) -> Plan:
@@ -34,8 +36,11 @@ def plan_from_x(inst: PartitionInstance, lp: LinearProgram, x: np.ndarray) -> Pl
 def plan_to_x(inst: PartitionInstance, lp: LinearProgram, plan: Plan) -> np.ndarray | None:
     """A full MILP start vector for ``plan`` (None if it uses an inadmissible placement).
 
-    ``period`` is divided by ``lp.meta["period_scale_s"]``; ``used``, ``wait`` and ``latency``
-    (idle power) are computed from the model's own latency expression, in their scaled units.
+    The plan is first relabelled within each class of interchangeable devices to the one
+    representative the ``device_order`` rows admit (same objective, same feasibility:
+    :mod:`.symmetry`). ``period`` is divided by ``lp.meta["period_scale_s"]``; ``used``,
+    ``wait`` and ``latency`` (idle power) are computed from the model's own latency
+    expression, in their scaled units.
     """
     data = inst.data
     L = len(data.layers)
@@ -43,7 +48,8 @@ def plan_to_x(inst: PartitionInstance, lp: LinearProgram, plan: Plan) -> np.ndar
     index = {n: j for j, n in enumerate(data.devices)}
     if any(d not in index for d in plan.device):
         return None
-    a = np.array([index[d] for d in plan.device])
+    dev = np.array([index[d] for d in plan.device])
+    a = canonical_devices(data, dev, lp.meta.get("classes", []))
     xp = (pd == a[pl]).astype(float)
     if xp.sum() != L:
         return None
@@ -179,7 +185,7 @@ SPEC = register(
         precheck=precheck,
         explain=explain,
         cuts=memory_cuts,
-        default_heuristic="greedy_layer",
+        default_heuristics=("greedy_layer", "pipeline_stages_dp"),
         plan_to_dict=plan_to_named,
         plan_from_dict=plan_from_named,
         coefficient_fields={
@@ -188,6 +194,7 @@ SPEC = register(
             "layer_times_s, and links[*].bandwidth_bytes_per_s/latency_s",
             "device_busy": "the model's flops and devices[*].flops_per_s or layer_times_s",
             "link_busy": "the model's out_bytes and links[*].bandwidth_bytes_per_s",
+            "transfer_busy": "the model's out_bytes and links[*].bandwidth_bytes_per_s",
             "idle_wait": "devices[*].idle_power_w and the layer and transfer times",
             "used_def": "devices[*].idle_power_w and the layer and transfer times",
             "latency_def": "the model's flops, devices[*].flops_per_s and links[*]",

@@ -4,7 +4,8 @@ Every method returns a :class:`Plan`; all are judged by :func:`evaluate` (which 
 power; the heuristics' own costs are the additive proxies, without it). Complexities with L
 layers, E edges, D devices: monolithic O(L·D); best single split O(L·E·D²) as matrix products;
 AMP4EC split O(L + D log D); greedy per layer O(E·D); CarbonEdge weighted scoring O(L·D);
-chain DP O(L·D²).
+chain DP O(L·D²); contiguous pipeline stages (:mod:`.stages`) O(L²·K²·Π(m_u + 1)) over K
+types of m_u interchangeable devices.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..errors import NotApplicable
 from ..tolerance import fits_memory, within
 from .evaluate import Plan, evaluate
 from .instance import PartitionData, PartitionInstance
+from .stages import pipeline_stages_dp
 
 #: CarbonEdge mode weights (w_R, w_L, w_P, w_B, w_C), arXiv 2603.27420 [paper]
 CARBONEDGE_MODES = {
@@ -277,6 +279,7 @@ def dp_chain(inst: PartitionInstance, objective: str | None = None) -> Plan:
 
 HEURISTICS: dict[str, Callable[..., Plan]] = {
     "dp_chain": dp_chain,
+    "pipeline_stages_dp": pipeline_stages_dp,
     "monolithic_best": monolithic_best,
     "best_split": best_split,
     "amp4ec": amp4ec,

@@ -24,6 +24,10 @@ Objectives
     carbon (gCO2e/inference), latency (s), period (s/inference; throughput = 1/period),
     weighted = carbon_per_g·carbon + latency_per_s·latency. ``latency_slo_s`` bounds latency for
     every objective.
+Symmetry
+    Devices that a relabelling swaps without changing any number (``symmetry``: equal in
+    every attribute, equal links to every other device, not pinned) make k! copies of each
+    plan; ``device_order`` keeps one (``break_symmetry=False`` leaves it out).
 Scaling
     HiGHS's row tolerances are absolute (about 1e-7), so every row is written in units that make
     it of order 1: memory as a fraction of the device, the SLO as a fraction of the SLO, busy
@@ -42,6 +46,7 @@ from ..carbon import operational_carbon_g
 from ..lp import LinearProgram
 from ..tolerance import fits_memory
 from .instance import OBJECTIVES, PartitionInstance
+from .symmetry import device_classes, layer_ranking
 
 
 class Cols(NamedTuple):
@@ -64,7 +69,17 @@ def _flow_columns(data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: A
     return edge, np.tile(ds, E), np.tile(es, E)
 
 
-def formulate(inst: PartitionInstance, objective: str) -> LinearProgram:
+def formulate(
+    inst: PartitionInstance,
+    objective: str,
+    *,
+    break_symmetry: bool = True,
+    transfer_busy: bool = True,
+) -> LinearProgram:
+    """The partition MILP (module docstring). ``break_symmetry`` adds ``device_order``
+    (:func:`add_device_order`) for every class of interchangeable devices; ``transfer_busy``
+    adds :func:`add_transfer_busy` to the period objective. Neither changes the optimum; both
+    are options so that their effect can be measured (``benchmarks/partition_symmetry.py``)."""
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
     data = inst.data
@@ -77,8 +92,13 @@ def formulate(inst: PartitionInstance, objective: str) -> LinearProgram:
         add_latency_slo(lp, data, c, inst.latency_slo_s)
     if objective == "period":
         add_period(lp, data, c)
+        if transfer_busy:
+            add_transfer_busy(lp, data, c)
     if objective in ("carbon", "weighted"):
         add_idle_wait(lp, inst, c, objective)
+    classes = device_classes(data) if break_symmetry else []
+    add_device_order(lp, data, c, classes)
+    lp.meta["classes"] = classes  # plan_to_x starts from the canonical relabelling
     lp.meta["index"] = (c.pl, c.pd, c.fe, c.fd, c.fe2)  # place and flow columns, for plans
     return lp
 
@@ -274,6 +294,32 @@ def add_period(lp: LinearProgram, data, c: Cols) -> None:  # noqa: ANN001
         )
 
 
+def add_transfer_busy(lp: LinearProgram, data, c: Cols) -> None:  # noqa: ANN001
+    r"""``transfer_busy[k,l]``: Σ_{d ≠ e} (bytes_kl / bandwidth_de / T_ref)·flow[k,l,d,e]
+    − period ≤ 0.
+
+    Index set: edges. One tensor's transfer occupies the one link it crosses, and that link's
+    busy time bounds the period (``link_busy``), so each edge's own transfer time is at most
+    the period: valid for every plan, implied at integer points, but not in the relaxation,
+    where ``link_busy`` lets a fractional edge spread thinly over many links. Units of T_ref.
+    """
+    pcol = int(lp.vars["period"].cols[0])
+    t_ref = lp.meta["period_scale_s"]
+    off = c.fd != c.fe2
+    occ = data.edge_bytes[c.fe[off]] / data.bandwidth[c.fd[off], c.fe2[off]] / t_ref
+    E = len(data.edges)
+    lp.add_rows(
+        "transfer_busy",
+        [_edge_name(data, k) for k in range(E)],
+        np.concatenate([c.fe[off], np.arange(E)]),
+        np.concatenate([c.flow[off], np.full(E, pcol)]),
+        np.concatenate([occ, -np.ones(E)]),
+        upper=0.0,
+        doc=add_transfer_busy.__doc__ or "",
+        elastic=False,
+    )
+
+
 def idle_bounds_s(inst: PartitionInstance) -> np.ndarray:
     """Lmax_d (s): an upper bound on the latency of any plan that puts no layer on d.
 
@@ -382,6 +428,51 @@ def add_latency_def(lp: LinearProgram, data, c: Cols, lat: int, scale: float) ->
         lower=0.0,
         upper=0.0,
         doc=add_latency_def.__doc__ or "",
+        elastic=False,
+    )
+
+
+def add_device_order(lp: LinearProgram, data, c: Cols, classes: list[np.ndarray]) -> None:  # noqa: ANN001
+    r"""``device_order[l, d_i]``: place[l, d_i] − Σ_{l' ≺ l} place[l', d_{i−1}] ≤ 0.
+
+    Index set: each class {d_1 < … < d_k} of interchangeable devices
+    (:func:`~ecoopt.partition.symmetry.device_classes`), i = 2 … k, and the layers l that fit
+    on the class; ≺ is the class's layer ranking
+    (:func:`~ecoopt.partition.symmetry.layer_ranking`: decreasing compute time). Dimensionless.
+
+    A class's device d_i may host layer l only if d_{i−1} hosts a layer ranked before l: the
+    class's devices are used in the order of the first-ranked layer each hosts, unused ones
+    last. Every plan has exactly one relabelling within its classes that satisfies these rows
+    (:func:`~ecoopt.partition.symmetry.canonical_devices`), and relabelling keeps feasibility
+    and the value of every objective, so the optimum is unchanged while the k! copies of each
+    plan collapse to one. The longest layer may only go to d_1, the second to d_1 or d_2, …
+    (the first-fit-decreasing order of bin packing), so branching settles the bottleneck
+    first. Rows: L·(k − 1) per class, O(L²·k) nonzeros.
+    """
+    col_of = np.full((len(data.layers), len(data.devices)), -1)
+    col_of[c.pl, c.pd] = c.place
+    rows, cols, vals, labels = [], [], [], []
+    for members in classes:
+        ranked = layer_ranking(data, members)
+        layers = ranked[col_of[ranked, members[0]] >= 0]  # the same for the whole class
+        n = len(layers)
+        row, before = np.nonzero(np.arange(n)[None, :] < np.arange(n)[:, None])
+        for prev, dev in zip(members[:-1], members[1:]):
+            r0 = len(labels)
+            rows += [r0 + np.arange(len(layers)), r0 + row]
+            cols += [col_of[layers, dev], col_of[layers[before], prev]]
+            vals += [np.ones(len(layers)), -np.ones(len(row))]
+            labels += [(data.layers[lay], data.devices[dev]) for lay in layers]
+    if not labels:
+        return
+    lp.add_rows(
+        "device_order",
+        labels,
+        np.concatenate(rows),
+        np.concatenate(cols),
+        np.concatenate(vals),
+        upper=0.0,
+        doc=add_device_order.__doc__ or "",
         elastic=False,
     )
 
