@@ -112,3 +112,33 @@ def test_pack_models_packs_or_agrees_with_ffd(sizes, gpu_bytes, n_gpus):
     used = len(np.unique(host[memory > 0]))
     if ffd is not None:
         assert used <= max(len(np.unique(ffd[memory > 0])), 1)  # no more GPUs than FFD
+
+
+def unpooled(inst):
+    """The instance with its pool's GPUs as separate identical GPUs (one type, same count)."""
+    import ecoopt
+
+    data = inst.model_dump(exclude_none=True)
+    data["gpus"] = [{**g, "pooled": False} for g in data["gpus"]]
+    return ecoopt.from_dict(data)
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(20, 40), st.integers(0, 10_000), st.sampled_from(["latency", "cost"]))
+def test_pruned_insertion_on_many_identical_gpus_is_feasible_and_no_better_than_milp(
+    n, seed, objective
+):
+    # 10 or more identical GPUs: insertion prices one empty and 8 busy slots of the type only
+    import ecoopt
+    from ecoopt.gpushare.instance import OBJECTIVES
+
+    inst = unpooled(generate(n, 12, seed=seed, share_units=10, pooled=True, objective=objective))
+    assert len(inst.slots) == 12
+    res = ecoopt.solve(inst, objective, time_limit=30)
+    sign = 1.0 if OBJECTIVES[objective] == "min" else -1.0
+    for name in ("greedy_marginal", "sqrt_waterfill"):
+        ev = evaluate(inst, HEURISTICS[name](inst, objective=objective), objective)
+        if res.optimal:
+            assert ev.feasible, (name, ev.violations)
+        if ev.feasible and res.bound is not None:
+            assert sign * ev.objective >= sign * res.bound - 1e-9 * max(1.0, abs(res.bound))
