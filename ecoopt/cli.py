@@ -374,8 +374,8 @@ def _add_solve(sub: Any, g: dict) -> None:
         "--warm-start",
         default="auto",
         metavar="HOW",
-        help="auto (the default heuristic's plan when feasible), none, a heuristic's "
-        "name, or a plan file written by solve --json (default: %(default)s)",
+        help="auto (the reference plan, the best default heuristic's, when feasible), none, a "
+        "heuristic's name, or a plan file written by solve --json (default: %(default)s)",
     )
     s.add_argument(
         "--no-warm-start",

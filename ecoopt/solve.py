@@ -232,7 +232,7 @@ def _why(chk: Check, ref: tuple[Any, Any]) -> str:
     if chk.problems:
         return "; ".join(chk.problems)
     if chk.solution.termination in INFEASIBLE and ref[1] is not None and ref[1].feasible:
-        return "the evaluator accepts the default heuristic's plan"
+        return "the evaluator accepts the reference plan (the best default heuristic's)"
     return "no plan"
 
 
@@ -255,7 +255,10 @@ def _incumbent(chk: Check, ref: tuple[Any, Any], sense: str, notes: list[str]) -
         out.update(solution_status="feasible", objective=value, plan=ref[0], evaluation=ref[1])
         out.update(bound=sol.bound if valid else None)
         out["gap"] = relative_gap(value, out["bound"])
-        notes.append("the solver's plan failed the check; returned the default heuristic's plan")
+        notes.append(
+            "the solver's plan failed the check; returned the reference plan "
+            "(the best default heuristic's)"
+        )
     if (sol.termination == "optimal" and out["solution_status"] != "optimal") or (
         claimed and out["solution_status"] == "feasible"
     ):
