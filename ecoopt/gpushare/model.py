@@ -31,7 +31,7 @@ import numpy as np
 from ..lp import Labels, LinearProgram
 from ..tolerance import REL, fits_memory, within
 from .instance import OBJECTIVES, GpuShareInstance
-from .packing import first_fit_decreasing
+from .packing import pack_models
 from .physics import latency_s, served_rps, slot_rates, unit_bounds
 
 
@@ -285,7 +285,7 @@ def pool_packings(
     """Per pool (slot of S > 1 GPUs): a packing of models onto its GPUs fixed in advance, or
     left to the MILP.
 
-    Fixed (host per agent, by first-fit decreasing of *every* agent admissible on the pool)
+    Fixed (host per agent, by ``packing.pack_models`` of *every* agent admissible on the pool)
     when no admissible agent has a model, or when the objective does not price powered GPUs
     (not carbon, or a fixed rate of 0) and that packing fits: any subset of a packable set
     packs the same way, so nothing is lost. Otherwise the pool is in the returned list and
@@ -303,9 +303,9 @@ def pool_packings(
             fixed[g] = host
             continue
         if objective != "carbon" or slot_rates(s)[0] == 0:
-            ffd = first_fit_decreasing(mem[cand], s.gpu.memory_bytes, s.scale)
-            if ffd is not None:
-                host[cand] = ffd
+            packing = pack_models(mem[cand], s.gpu.memory_bytes, s.scale)
+            if packing is not None:
+                host[cand] = packing
                 fixed[g] = host
                 continue
         packed.append(g)

@@ -25,7 +25,7 @@ tabulated once, a slot's value costs one ``np.partition`` over its agents' gains
 Feasibility is lexicographic: a placement first minimises its violation (agents on slots where
 they are inadmissible, minimum units over capacity, memory that does not fit), then the
 objective. Memory is exact in bytes (``ecoopt.tolerance.fits_memory``); on a pool each model
-lives on one GPU (``packing.first_fit_decreasing``).
+lives on one GPU (``packing.pack_models``, the packing the plans use).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import numpy as np
 from ..tolerance import fits_memory
 from .instance import OBJECTIVES, GpuShareInstance, Slot
 from .model import Levels, level_cost, min_units
-from .packing import first_fit_decreasing, powered_gpus
+from .packing import pack_models, powered_gpus
 from .physics import slot_rates, unit_bounds
 
 _EPS = 1e-12  # relative improvement a move must bring (stops cycling on float noise)
@@ -157,7 +157,7 @@ def _slot_value(
     if slot.scale == 1:
         viol += 0.0 if fits_memory(mem_sum, slot.memory_bytes) else 1.0
     else:
-        hosts = first_fit_decreasing(t.memory[members], slot.gpu.memory_bytes, slot.scale)
+        hosts = pack_models(t.memory[members], slot.gpu.memory_bytes, slot.scale)
         viol += 1.0 if hosts is None else 0.0
     cost = float(base_sum)
     if spare > 0 and t.gain[g].shape[1]:
