@@ -265,6 +265,20 @@ def place(inst: GpuShareInstance) -> np.ndarray:
     return wf.out
 
 
+def place_one_by_one(inst: GpuShareInstance) -> np.ndarray:
+    """Worst-fit decreasing exactly as the paper's schedulers run it: each agent, in decreasing
+    order of required share, to the admissible slot with the most free capacity at that moment
+    (the freest slot if none admits it). O(N·G); :func:`place` deals the same order in rounds.
+    """
+    G, n = len(inst.slots), len(inst.agents)
+    if G == 1:
+        return np.zeros(n, dtype=np.int64)
+    wf = _WorstFit.start(inst)
+    for i in np.argsort(-wf.need.min(axis=0), kind="stable"):
+        wf.assign(np.array([i]), np.array([wf.freest_admitting(int(i))]))
+    return wf.out
+
+
 @dataclass
 class _WorstFit:
     """The state of :func:`place`: free capacity (GPUs) and memory (bytes) of every slot."""

@@ -14,7 +14,8 @@ tabulated once, a slot's value costs one ``np.partition`` over its agents' gains
    slot's fixed carbon counted when it is first opened (priced among one empty slot and the
    eight busy slots with the cheapest capacity of each GPU type: every slot on small ones).
    (b) The worst-fit placement of the paper's baselines (``heuristics.place``), so the result
-   is never worse than that placement under the slot oracle.
+   is never worse than that placement under the slot oracle; (c) worst-fit one agent at a time
+   (``heuristics.place_one_by_one``), which ``place`` approximates in rounds.
 2. **Local search** from each start: for every pair of slots, the best move of one agent from
    one to the other and the best swap of two agents between them, repeated while they improve
    the objective; for carbon also closures of a slot (all its agents re-inserted elsewhere).
@@ -472,18 +473,19 @@ def place_for_objective(
     :data:`INSERTION_CANDIDATES`) evaluations at most (N·G on small instances). A move step on
     slots (g, h) prices its n_g candidates, a swap step its ≤ n_g·n_h, each at O(n_g·U log),
     in one numpy pass, and repeats while it improves; closures (carbon only) cost N·G
-    evaluations a round. Two starts. The number of improving steps has no useful bound
-    beyond ``max_passes`` rounds; benchmarks/gpushare_placement.py reports the wall time
+    evaluations a round. Three starts (fewer when they coincide). The number of improving
+    steps has no useful bound beyond ``max_passes`` rounds; benchmarks/gpushare_placement.py
+    reports the wall time
     against the MILP's.
     """
     objective = objective or inst.objective
     n, G = len(inst.agents), len(inst.slots)
     if G == 1:
         return np.zeros(n, dtype=np.int64)
-    from .heuristics import place  # the worst-fit baseline placement (imports this module)
+    from .heuristics import place, place_one_by_one  # worst-fit placements (import this module)
 
     t = _tables(inst, objective)
-    starts = [_construct(inst, t), place(inst)]
+    starts = [_construct(inst, t), place(inst), place_one_by_one(inst)]
     best: _State | None = None
     seen: list[np.ndarray] = []
     for where in starts:
