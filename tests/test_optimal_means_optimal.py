@@ -22,6 +22,7 @@ from oracles import (
     partition_exactly_feasible,
     partition_optimum,
 )
+from partition_files import write_graph as write_layer_graph
 
 import ecoopt
 from ecoopt.errors import NotApplicable
@@ -257,24 +258,6 @@ def test_partition_memory_boundary_reproducer():
 
 
 # -- partition instances ----------------------------------------------------------------------
-HEADER = (
-    "idx,name,op,target,type,inputs,out_shape,out_elems,out_bytes_fp32,params,"
-    "param_bytes_fp32,macs,flops\n"
-)
-
-
-def write_layer_graph(path: Path, layers: list[tuple], input_bytes: float) -> Path:
-    """layers: [(name, inputs, flops, out_bytes, param_bytes)]; ``x`` is the input."""
-    rows = [f"0,x,placeholder,x,input,,1,1,{input_bytes!r},0,0,0,0"]
-    for i, (name, inputs, flops, out_b, par) in enumerate(layers, start=1):
-        rows.append(
-            f"{i},{name},call_module,{name},Linear,{';'.join(inputs)},1,1,{out_b!r},0,"
-            f"{par!r},0,{flops!r}"
-        )
-    path.write_text(HEADER + "\n".join(rows) + "\n")
-    return path
-
-
 @st.composite
 def layer_list(draw, chain: bool, mem_scale: float, flop_scale: float) -> list[tuple]:
     n = draw(st.integers(3, 5 if chain else 4))

@@ -9,27 +9,12 @@ import numpy as np
 import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
+from partition_files import HEADER, write_graph
 
 import ecoopt
 from ecoopt.errors import NotApplicable
 from ecoopt.partition import HEURISTICS, Plan, evaluate
 from ecoopt.partition.heuristics import dp_chain, methods
-
-HEADER = (
-    "idx,name,op,target,type,inputs,out_shape,out_elems,out_bytes_fp32,params,"
-    "param_bytes_fp32,macs,flops\n"
-)
-
-
-def write_graph(path: Path, layers, input_bytes: float) -> Path:
-    """layers: [(name, inputs list, flops, out_bytes, param_bytes)]; 'x' is the input."""
-    rows = [f"0,x,placeholder,x,input,,1,1,{input_bytes},0,0,0,0"]
-    for i, (name, inputs, flops, out_b, par) in enumerate(layers, start=1):
-        rows.append(
-            f"{i},{name},call_module,{name},Linear,{';'.join(inputs)},1,1,{out_b},0,{par},0,{flops}"
-        )
-    path.write_text(HEADER + "\n".join(rows) + "\n")
-    return path
 
 
 def instance(

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from oracles import partition_optimum
+from partition_files import write_graph
 
 import ecoopt
 from ecoopt.partition import Plan, evaluate, formulate, plan_to_x
@@ -24,22 +25,6 @@ from ecoopt.partition.symmetry import (
     device_classes,
     interchangeable,
 )
-
-HEADER = (
-    "idx,name,op,target,type,inputs,out_shape,out_elems,out_bytes_fp32,params,"
-    "param_bytes_fp32,macs,flops\n"
-)
-
-
-def write_graph(path: Path, layers, input_bytes: float) -> Path:
-    """layers: [(name, inputs, flops, out_bytes, param_bytes)]; 'x' is the graph input."""
-    rows = [f"0,x,placeholder,x,input,,1,1,{input_bytes},0,0,0,0"]
-    for i, (name, inputs, flops, out_b, par) in enumerate(layers, start=1):
-        rows.append(
-            f"{i},{name},call_module,{name},Linear,{';'.join(inputs)},1,1,{out_b},0,{par},0,{flops}"
-        )
-    path.write_text(HEADER + "\n".join(rows) + "\n")
-    return path
 
 
 def build(path: Path, layers, devices, links, *, sink="d0", slo=None, weights=None):
