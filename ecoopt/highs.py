@@ -150,10 +150,11 @@ def _pass(h: Any, lp: LinearProgram, scale: float, warm_start: np.ndarray | None
             "check the instance's magnitudes"
         )
     if warm_start is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = np.asarray(warm_start, dtype=float).tolist()
-        sol.value_valid = True
-        if h.setSolution(sol) == highspy.HighsStatus.kError:
+        # every column given (the sparse overload with all indices: numpy arrays, no Python
+        # list of floats; a complete start, so HiGHS has nothing to complete)
+        value = np.ascontiguousarray(warm_start, dtype=np.float64)
+        index = np.arange(len(value), dtype=np.int32)
+        if h.setSolution(len(value), index, value) == highspy.HighsStatus.kError:
             raise EcoOptError(f"HiGHS refused the starting solution for {lp.name}")
 
 

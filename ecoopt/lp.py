@@ -230,8 +230,9 @@ class LinearProgram:
         return starts.astype(np.int32), index, value, np.concatenate(lo), np.concatenate(hi)
 
     def objective_value(self, x: np.ndarray) -> float:
-        cost = np.concatenate([b.cost for b in self.vars.values()]) if self.vars else np.zeros(0)
-        return float(cost @ x + self.objective_offset)
+        """c·x + offset, block by block (no concatenated cost vector)."""
+        total = sum(float(b.cost @ x[b.offset : b.offset + b.size]) for b in self.vars.values())
+        return float(total + self.objective_offset)
 
     def values(self, x: np.ndarray, name: str) -> np.ndarray:
         block = self.vars[name]

@@ -7,6 +7,7 @@ constraint itself, so MILP plans and heuristic plans are judged by the same code
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,9 +55,15 @@ class Plan:
 
 @dataclass
 class Evaluation(BaseEvaluation):
-    """The common evaluation plus a per-agent table."""
+    """The common evaluation plus a per-agent table, built when first read (a solve evaluates
+    two plans and reads neither table)."""
 
-    per_agent: pd.DataFrame = field(default_factory=pd.DataFrame)
+    per_agent_columns: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @functools.cached_property
+    def per_agent(self) -> pd.DataFrame:
+        """One row per agent: its GPU, share, latency, served and arrival rate, stability."""
+        return pd.DataFrame(self.per_agent_columns)
 
 
 def evaluate(inst: GpuShareInstance, plan: Plan, objective: str | None = None) -> Evaluation:
@@ -103,8 +110,8 @@ def evaluate(inst: GpuShareInstance, plan: Plan, objective: str | None = None) -
     return Evaluation(metrics[key[objective]], not violations, violations, metrics, per_agent)
 
 
-def _metrics(inst, plan, share, slot_idx, lat, powered, rates) -> tuple[dict, pd.DataFrame]:  # noqa: ANN001
-    """Latency, throughput, cost, carbon (powered GPUs' idle), utilisation; per-agent table."""
+def _metrics(inst, plan, share, slot_idx, lat, powered, rates) -> tuple[dict, dict]:  # noqa: ANN001
+    """Latency, throughput, cost, carbon (powered GPUs' idle), utilisation; per-agent columns."""
     a = inst.arrays
     mu = a.mu * rates[slot_idx, 3]
     served = served_rps(share, a.lam, mu)
@@ -117,17 +124,15 @@ def _metrics(inst, plan, share, slot_idx, lat, powered, rates) -> tuple[dict, pd
         "unstable_agents": int((~(a.lam < mu * share)).sum()),
         "gpus_used": int(powered.sum()),
     }
-    per_agent = pd.DataFrame(
-        {
-            "agent": a.names,
-            "gpu": list(plan.slot),
-            "share": share,
-            "latency_s": lat,
-            "served_rps": served,
-            "arrival_rps": a.lam,
-            "stable": a.lam < mu * share,
-        }
-    )
+    per_agent = {
+        "agent": a.names,
+        "gpu": list(plan.slot),
+        "share": share,
+        "latency_s": lat,
+        "served_rps": served,
+        "arrival_rps": a.lam,
+        "stable": a.lam < mu * share,
+    }
     return metrics, per_agent
 
 
