@@ -120,6 +120,19 @@ class RowBlock:
         return len(self.labels)
 
 
+def _nonzero_entries(rows, cols, vals) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # noqa: ANN001
+    """The entries as int64/int64/float arrays, exact zeros left out (a coefficient of 0 is
+    no entry: e.g. ``memory_fit`` of agents without a model), in their given order."""
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    vals = np.asarray(vals, dtype=float)
+    zero = vals == 0
+    if zero.any():
+        keep = ~zero
+        rows, cols, vals = rows[keep], cols[keep], vals[keep]
+    return rows, cols, vals
+
+
 @dataclass
 class LinearProgram:
     """Variables, constraint families and an objective sense; nothing solver-specific."""
@@ -179,12 +192,13 @@ class LinearProgram:
         elastic: bool = True,
     ) -> RowBlock:
         n = len(labels)
+        rows, cols, vals = _nonzero_entries(rows, cols, vals)
         block = RowBlock(
             name=name,
             labels=_labels(labels),
-            rows=np.asarray(rows, dtype=np.int64),
-            cols=np.asarray(cols, dtype=np.int64),
-            vals=np.asarray(vals, dtype=float),
+            rows=rows,
+            cols=cols,
+            vals=vals,
             lower=np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy(),
             upper=np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy(),
             doc=doc,
