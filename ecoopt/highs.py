@@ -142,6 +142,9 @@ def _configure(h: Any, options: SolverOptions, log_path: str, extra: dict[str, A
 
 
 def _pass(h: Any, lp: LinearProgram, scale: float, warm_start: np.ndarray | None) -> None:
+    """The model and the start. The start goes as a dense ``HighsSolution``: the faster
+    index/value overload of ``setSolution`` refuses an infeasible start on highspy 1.13
+    (tests/test_gpushare_status.py), where later versions keep it for HiGHS to assess."""
     import highspy
 
     if pass_to_highs(h, lp, scale) == highspy.HighsStatus.kError:
@@ -150,11 +153,10 @@ def _pass(h: Any, lp: LinearProgram, scale: float, warm_start: np.ndarray | None
             "check the instance's magnitudes"
         )
     if warm_start is not None:
-        # every column given (the sparse overload with all indices: numpy arrays, no Python
-        # list of floats; a complete start, so HiGHS has nothing to complete)
-        value = np.ascontiguousarray(warm_start, dtype=np.float64)
-        index = np.arange(len(value), dtype=np.int32)
-        if h.setSolution(len(value), index, value) == highspy.HighsStatus.kError:
+        sol = highspy.HighsSolution()
+        sol.col_value = np.asarray(warm_start, dtype=float).tolist()
+        sol.value_valid = True
+        if h.setSolution(sol) == highspy.HighsStatus.kError:
             raise EcoOptError(f"HiGHS refused the starting solution for {lp.name}")
 
 
