@@ -377,6 +377,24 @@ def to_pyomo(lp: LinearProgram) -> Any:
     from pyomo.core.expr.numeric_expr import LinearExpression
 
     m = pyo.ConcreteModel(name=lp.name)
+    col_vars = _pyomo_vars(m, lp)
+    _pyomo_constraints(m, lp, col_vars)
+    cost, _, _, _ = lp.column_arrays()
+    nz = np.flatnonzero(cost)
+    obj_expr = (
+        LinearExpression([float(cost[c]) * col_vars[c] for c in nz.tolist()]) + lp.objective_offset
+    )
+    m.objective = pyo.Objective(
+        expr=obj_expr, sense=pyo.maximize if lp.sense == "max" else pyo.minimize
+    )
+    m._ecoopt_columns = col_vars  # column order, for reading a Pyomo solution back
+    return m
+
+
+def _pyomo_vars(m: Any, lp: LinearProgram) -> list[Any]:
+    """One ``Var`` component per variable block on ``m``; returns the variables in column order."""
+    import pyomo.environ as pyo
+
     col_vars: list[Any] = []
     for b in lp.vars.values():
         domain = pyo.Integers if b.integer else pyo.Reals
@@ -396,6 +414,13 @@ def to_pyomo(lp: LinearProgram) -> Any:
         var = pyo.Var(labels, domain=domain, bounds=bounds, doc=b.doc)
         m.add_component(b.name, var)
         col_vars.extend(var[lab] for lab in labels)
+    return col_vars
+
+
+def _pyomo_constraints(m: Any, lp: LinearProgram, col_vars: list[Any]) -> None:
+    """One ``Constraint`` component per row family on ``m``, indexed by its row labels."""
+    import pyomo.environ as pyo
+    from pyomo.core.expr.numeric_expr import LinearExpression
 
     for fam in lp.families.values():
         order = np.argsort(fam.rows, kind="stable")
@@ -416,14 +441,3 @@ def to_pyomo(lp: LinearProgram) -> Any:
             doc=fam.doc,
         )
         m.add_component(fam.name, con)
-
-    cost, _, _, _ = lp.column_arrays()
-    nz = np.flatnonzero(cost)
-    obj_expr = (
-        LinearExpression([float(cost[c]) * col_vars[c] for c in nz.tolist()]) + lp.objective_offset
-    )
-    m.objective = pyo.Objective(
-        expr=obj_expr, sense=pyo.maximize if lp.sense == "max" else pyo.minimize
-    )
-    m._ecoopt_columns = col_vars  # column order, for reading a Pyomo solution back
-    return m
