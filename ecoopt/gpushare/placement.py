@@ -12,16 +12,21 @@ tabulated once, a slot's value costs one ``np.partition`` over its agents' gains
 1. **Starts.** (a) Marginal-cost insertion: agents in decreasing order of required share (then
    memory) go, one by one, to the admissible slot where they add least to the objective, a
    slot's fixed carbon counted when it is first opened (priced among one empty slot and the
-   eight busy slots with the cheapest capacity of each GPU type: every slot on small ones).
-   (b) The worst-fit placement of the paper's baselines (``heuristics.place``), so the result
-   is never worse than that placement under the slot oracle; (c) worst-fit one agent at a time
-   (``heuristics.place_one_by_one``), which ``place`` approximates in rounds.
-2. **Local search** from each start: for every pair of slots, the best move of one agent from
-   one to the other and the best swap of two agents between them, repeated while they improve
-   the objective; for carbon also closures of a slot (all its agents re-inserted elsewhere).
-   Only the two slots a move touches are re-evaluated, all candidate moves of a slot pair in
-   one numpy pass (:func:`_replaced`). At most ``max_passes`` rounds. The better start wins.
-   Deterministic.
+   eight busy slots with the cheapest capacity of each GPU type, taken from a lazy heap of
+   slot prices, :class:`_Prices`: every slot on small instances). (b) The worst-fit placement
+   of the paper's baselines (``heuristics.place``), so the result is never worse than that
+   placement under the slot oracle; (c) worst-fit one agent at a time
+   (``heuristics.place_one_by_one``, O(N·G): only while N·G ≤ :data:`ONE_BY_ONE_CELLS`).
+2. **Local search.** Up to :data:`FULL_SWEEP_SLOTS` slots, from each start: for every pair of
+   slots, the best move of one agent from one to the other and the best swap of two agents
+   between them, repeated while they improve the objective; for carbon also closures of a
+   slot (all its agents re-inserted elsewhere). The better start wins. On more slots, from the
+   best start only: the slots, dearest first (violation, then the price of a unit of their
+   capacity, in a lazy max-heap), each try moves to the eight cheapest slots of each type and a
+   swap with the cheapest; a slot that changes is re-priced once and queued again; for carbon,
+   closures of the least loaded slots into the cheapest ones. Either way only the slots a
+   change touches are re-evaluated, all candidate changes of a slot pair in one numpy pass
+   (:func:`_replaced`), within :func:`search_budget` pair evaluations. Deterministic.
 
 Feasibility is lexicographic: a placement first minimises its violation (agents on slots where
 they are inadmissible, minimum units over capacity, memory that does not fit), then the
