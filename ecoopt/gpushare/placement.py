@@ -490,14 +490,16 @@ class _Prices:
         price = _capacity_price(s.t, g, s.members[g])
         return round(s.value[g][0], 9), price, g, int(self.version[g])
 
-    def update(self, s: _State, g: int) -> None:
-        """Slot g changed: re-price it (its older entries go stale)."""
+    def update(self, s: _State, g: int) -> tuple[float, float, int, int] | None:
+        """Slot g changed: re-price it (its older entries go stale); its new entry if busy."""
         self.version[g] += 1
         r = s.t.row[g]
-        if len(s.members[g]):
-            heapq.heappush(self.busy[r], self.entry(s, g))
-        else:
+        if len(s.members[g]) == 0:
             heapq.heappush(self.empty[r], g)
+            return None
+        e = self.entry(s, g)
+        heapq.heappush(self.busy[r], e)
+        return e
 
     def cheapest(self, s: _State, r: int, k: int, exclude: int = -1) -> list[int]:
         """The k busy slots of type row r with the lowest (violation, price), other than
@@ -563,10 +565,10 @@ SWAP_PARTNERS = 1
 
 
 def _search_from(s: _State, prices: _Prices, sources) -> bool:  # noqa: ANN001
-    """Relieve slots, most expensive first (by violation, then capacity price): each slot
-    popped from a lazy max-heap is :func:`_relieve` d; the slots that changed are re-priced
-    and queued again. Ends when no queued slot improves or the budget is spent: each step
-    costs O(T·k) pair evaluations and O(log G) heap work."""
+    """Relieve slots (:func:`_relieve`), dearest first (by violation, then capacity price),
+    popped from a lazy max-heap; the slots that changed are re-priced once and queued again.
+    Ends when no queued slot improves or the budget is spent: each step costs O(T·k) pair
+    evaluations and O(log G) heap work."""
     queue = [(-e[0], -e[1], e[2], e[3]) for e in (prices.entry(s, g) for g in sources)]
     heapq.heapify(queue)
     improved = False
@@ -576,9 +578,8 @@ def _search_from(s: _State, prices: _Prices, sources) -> bool:  # noqa: ANN001
             continue
         for h in _relieve(s, prices, g):
             improved = True
-            prices.update(s, h)
-            if len(s.members[h]):
-                e = prices.entry(s, h)
+            e = prices.update(s, h)
+            if e is not None:
                 heapq.heappush(queue, (-e[0], -e[1], h, e[3]))
     return improved
 
