@@ -28,6 +28,7 @@ BENCHMARKS = {
     "gpushare": "gpushare MILP build / hand-off / HiGHS by N, heuristic gaps and allocator times",
     "gpushare_scale": "gpushare heuristics to 10⁶ agents: seconds, ÷ sort, growth, peak memory",
     "gpushare_placement": "gpushare on several GPUs: heuristic gaps and time ÷ MILP",
+    "gpushare_placement_scale": "placement on N/10 identical GPUs: time ÷ sort, work, growth",
     "partition": "partition MILP and heuristics on the bundled models",
     "partition_symmetry": "partition on identical devices: symmetry rows, stage DP, growth",
     "validate_scale": "loading and validating instance files of growing size",
