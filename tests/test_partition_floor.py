@@ -105,6 +105,27 @@ def test_two_tensors_on_one_link_add_up(tmp_path):
     assert period_floor_s(data) == pytest.approx(1.2, rel=1e-12)
 
 
+@pytest.mark.parametrize("tensor_bytes, best_s", [(6e6, 1.1), (5e6, 1.0)])
+def test_a_group_with_more_heavy_neighbours_than_links_takes_one_in(tmp_path, tensor_bytes, best_s):
+    """H (1 s) sends a tensor to each of N1, N2, N3 (0.1 s each) on 3 devices. At 0.6 s a
+    tensor, two neighbours on one other device would put 1.2 s on one link, so below 1.2 s
+    at most two are off H's device and the third runs beside H: period ≥ 1.1 s (the packing
+    bounds alone say 1 s). At 0.5 s two may share a link (1 s, with H off the source) and
+    the floor stays at 1 s."""
+    layers = [("H", ["x"], 1e9, tensor_bytes, 0.0)]
+    layers += [(f"N{i}", ["H"], 1e8, 1.0, 0.0) for i in (1, 2, 3)]
+    names = ["d0", "d1", "d2"]
+    inst = build(tmp_path, layers, [device(n) for n in names], mesh(names), input_bytes=1)
+    data = inst.data
+    root, _ = colocation_closure(data, crossing_times_s(data), 1.0)
+    assert len(set(root[:4])) == 4  # no tensor and no bundle above 1 s: nothing joined
+    assert packing_floor_s(data.time_s[:, 0], 3) == pytest.approx(1.0)
+    best, _ = partition_optimum(inst, "period")
+    assert best == pytest.approx(best_s, rel=1e-9)
+    assert period_floor_s(data) == pytest.approx(min(best_s, 1.1), rel=1e-6)
+    assert period_floor_s(data) <= best
+
+
 @st.composite
 def small_instance(draw, tmp_path_factory):
     """1-5 layers (chain or DAG), 2-4 devices (alike or not), a full or partial mesh; tensor

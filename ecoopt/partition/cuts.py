@@ -3,6 +3,7 @@ and the period floor, a lower bound on the period of every plan (:func:`period_f
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -150,18 +151,105 @@ def packing_floor_s(p: np.ndarray, n_devices: int) -> float:
     return best
 
 
+def group_bundles(
+    data: PartitionData, tau: np.ndarray, root: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(g, h, b): every ordered pair of distinct groups joined by an edge, as indices into the
+    groups of ``np.unique(root)``, and their bundle b (s), Σ τ_e over the edges between them
+    either way. Each unordered pair appears twice, once from each side."""
+    u, v = _edge_nodes(data)
+    _, of = np.unique(root, return_inverse=True)
+    gu, gv = of[u], of[v]
+    cross = gu != gv
+    a, b = np.minimum(gu, gv)[cross], np.maximum(gu, gv)[cross]
+    n = int(of.max()) + 1
+    key, where = np.unique(a * n + b, return_inverse=True)
+    bundle = np.bincount(where, weights=tau[cross], minlength=len(key))
+    lo, hi = np.divmod(key, n)
+    return np.concatenate([lo, hi]), np.concatenate([hi, lo]), np.concatenate([bundle] * 2)
+
+
+def star_floor_s(p: np.ndarray, bundles, n_devices: int, theta: float) -> float:  # noqa: ANN001
+    r"""max_H [p_H + c_H(θ)]: a lower bound on the period P = θ of a plan that keeps every
+    group together, from the links around each group H.
+
+    H runs on some device X. A neighbour group N_i (bundle b_i to H, least time c_i = p_{N_i})
+    either runs on X too, adding c_i to X's busy time, or puts b_i on the link from X to its
+    device; neighbours on one device share that link, so the neighbours off X are split
+    among the D − 1 other devices with Σ b ≤ P on each. Hence (i) at most D − 1 of those with
+    b_i > P/2 are off X, and (ii) Σ_{off X} b_i ≤ (D − 1)·P. c_H(θ) is the larger of the least
+    Σ c_i to bring onto X for (i) (the cheapest surplus big ones) and for (ii) (the
+    fractional knapsack, by c/b ascending), each a lower bound on what X must also run.
+    Non-increasing in θ. O(Σ_H deg H · log).
+    """
+    g, h, b = bundles
+    best = 0.0
+    order = np.argsort(g, kind="stable")
+    g, h, b = g[order], h[order], b[order]
+    starts = np.searchsorted(g, np.arange(len(p) + 1))
+    for H in np.flatnonzero(starts[1:] > starts[:-1]):
+        bh, ch = b[starts[H] : starts[H + 1]], p[h[starts[H] : starts[H + 1]]]
+        best = max(best, float(p[H]) + _star_extra(bh, ch, n_devices - 1, theta))
+    return best
+
+
+def _star_extra(b: np.ndarray, c: np.ndarray, bins: int, theta: float) -> float:
+    """c_H(θ) of :func:`star_floor_s` for one group: neighbours' bundles b, times c."""
+    big = np.sort(c[b > theta / 2])
+    surplus = len(big) - bins
+    need_i = float(big[:surplus].sum()) if surplus > 0 else 0.0
+    excess = float(b.sum()) - bins * theta
+    need_ii = 0.0
+    if excess > 0:
+        pos = b > 0
+        ratio_order = np.argsort(c[pos] / b[pos], kind="stable")
+        bb, cc = b[pos][ratio_order], c[pos][ratio_order]
+        before = np.concatenate([[0.0], np.cumsum(bb)[:-1]])
+        take = np.clip((excess - before) / bb, 0.0, 1.0)
+        need_ii = float((take * cc).sum())
+    return max(need_i, need_ii)
+
+
+def _group_floor_s(packed: float, p: np.ndarray, bundles, n_devices: int, theta: float) -> float:  # noqa: ANN001
+    """F(θ) of :func:`period_floor_s` for fixed groups: packing and star bounds."""
+    return max(packed, star_floor_s(p, bundles, n_devices, theta))
+
+
+def _interval_floor(F, theta: float, next_theta: float) -> float | None:  # noqa: ANN001
+    """inf {θ' ∈ [θ, θ⁺) : θ' ≥ F(θ')} for F non-increasing there (so the set is an up-set),
+    or None when it is empty. Found by bisection; the value returned is the last θ' shown to
+    lie outside the set (or θ itself), so it never exceeds the infimum: a valid bound."""
+    if F(theta) <= theta:
+        return theta
+    hi = F(theta)
+    if hi >= next_theta:
+        hi = float(np.nextafter(next_theta, 0.0))
+        if not hi > theta or F(hi) > hi:
+            return None
+    lo = theta
+    while hi - lo > 1e-13 * hi:
+        mid = 0.5 * (lo + hi)
+        if F(mid) <= mid:
+            hi = mid
+        else:
+            lo = mid
+    return lo
+
+
 def period_floor_s(data: PartitionData, max_steps: int | None = None) -> float:
     r"""A lower bound (s) on the period of every plan: the least θ with θ ≥ F(θ), where
-    F(θ) = :func:`packing_floor_s` of the groups of :func:`colocation_closure` at θ
-    (∞ if a group fits no device).
+    F(θ) is, for the groups of :func:`colocation_closure` at θ, the larger of
+    :func:`packing_floor_s` and :func:`star_floor_s` (∞ if a group fits no device).
 
     Validity: a plan of period P keeps every group of the closure at θ = P on one device, so
-    its busiest device has P ≥ F(P): P is in S = {θ : θ ≥ F(θ)}, hence P ≥ inf S.
+    P ≥ F(P) (both bounds hold for such a plan): P is in S = {θ : θ ≥ F(θ)}, so P ≥ inf S.
     Computation: sweep θ upwards from 0; the closure is constant on [θ, θ⁺) (θ⁺ the least
-    bundle that forced a merge), so S ∩ [θ, θ⁺) = [max(θ, F), θ⁺) and the first non-empty
-    one gives inf S; otherwise θ ← θ⁺. Each step strictly raises θ to a bundle time; after
+    bundle that forced a merge) and F non-increasing there, so S ∩ [θ, θ⁺) is an up-set
+    whose infimum :func:`_interval_floor` finds (bisection); the first non-empty one gives
+    inf S, otherwise θ ← θ⁺. Each step strictly raises θ to a bundle time; after
     ``max_steps`` steps (default 4·(E + 1)) the θ reached is returned, still a valid bound
-    (no smaller value is in S). 0 when the graph has no layer. Cost O(steps·L·E log E).
+    (no smaller value is in S). 0 when the graph has no layer. Cost O(steps·L·E log E)
+    plus ≈ 45 bisection steps of O(E log E) in the last interval.
     """
     L, D = data.time_s.shape
     if L == 0:
@@ -171,9 +259,12 @@ def period_floor_s(data: PartitionData, max_steps: int | None = None) -> float:
     for _ in range(max_steps if max_steps is not None else 4 * (len(tau) + 1)):
         root, next_theta = colocation_closure(data, tau, theta)
         p = group_times_s(data, root)
-        floor = np.inf if p is None else max(theta, packing_floor_s(p, D))
-        if floor < next_theta:
-            return floor
+        if p is not None:
+            bundles = group_bundles(data, tau, root)
+            at = partial(_group_floor_s, packing_floor_s(p, D), p, bundles, D)
+            floor = _interval_floor(at, theta, next_theta)
+            if floor is not None:
+                return floor
         if not np.isfinite(next_theta):
             return theta
         theta = next_theta
