@@ -1,6 +1,6 @@
-"""partition period floor: the co-location closure and the packing bounds never exceed the
-period of any plan (brute force over random small instances), and lift the bound where the
-relaxation cannot."""
+"""partition period floor: the co-location closure, the packing and the star bounds never
+exceed the period of any plan (brute force over random small instances) and lift the bound
+where the relaxation cannot; the single-layer moves of improve_period never raise the period."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from oracles import partition_optimum
 from partition_files import write_graph
 
 import ecoopt
+from ecoopt.errors import NotApplicable
 from ecoopt.partition import Plan, evaluate, formulate
 from ecoopt.partition.cuts import (
     FLOOR_BACKOFF,
@@ -23,9 +24,10 @@ from ecoopt.partition.cuts import (
     period_floor_s,
 )
 from ecoopt.partition.model import period_scale_s
+from ecoopt.partition.stages import improve_period, pipeline_stages_dp, pipeline_stages_moves
 
 
-def build(path, layers, devices, links, *, source="d0", sink="d0", input_bytes=1e5):
+def build(path, layers, devices, links, *, source="d0", sink="d0", input_bytes=1e5, slo=None):
     csv = write_graph(path / "g_layers.csv", layers, input_bytes)
     data = {
         "problem": "partition",
@@ -35,6 +37,8 @@ def build(path, layers, devices, links, *, source="d0", sink="d0", input_bytes=1
         "devices": devices,
         "links": links,
     }
+    if slo is not None:
+        data["latency_slo_s"] = slo
     return ecoopt.from_dict(data, base_dir=path)
 
 
@@ -128,8 +132,9 @@ def test_a_group_with_more_heavy_neighbours_than_links_takes_one_in(tmp_path, te
 
 @st.composite
 def small_instance(draw, tmp_path_factory):
-    """1-5 layers (chain or DAG), 2-4 devices (alike or not), a full or partial mesh; tensor
-    sizes from a few values so that bundles tie and the floor meets the optimum exactly."""
+    """1-5 layers (chain or DAG), 2-4 devices (alike or not), a full or partial mesh, maybe a
+    latency SLO; tensor sizes from a few values so that bundles tie and the floor meets the
+    optimum exactly."""
     n = draw(st.integers(1, 5))
     layers = []
     for i in range(n):
@@ -154,8 +159,9 @@ def small_instance(draw, tmp_path_factory):
     links = [link(a, b, 1e7 if alike else draw(st.sampled_from([3e6, 1e7]))) for a, b in keep]
     sink = draw(st.sampled_from(names[:2]))
     input_bytes = draw(st.sampled_from([1.0, 1e5, 1e6]))
+    slo = draw(st.sampled_from([None, None, 0.5, 1.5]))
     path = tmp_path_factory.mktemp("floor")
-    return build(path, layers, devices, links, sink=sink, input_bytes=input_bytes)
+    return build(path, layers, devices, links, sink=sink, input_bytes=input_bytes, slo=slo)
 
 
 @settings(max_examples=120)
@@ -196,3 +202,54 @@ def test_every_plan_starts_inside_the_floor(tmp_path):
     for combo in itertools.product(names, repeat=3):
         x = plan_to_x(inst, lp, Plan("p", list(combo)))
         assert x is not None and x[block.cols[0]] >= block.lower[0]
+
+
+@settings(max_examples=60)
+@given(st.data())
+def test_moves_keep_the_plan_feasible_and_never_raise_the_period(tmp_path_factory, data):
+    """improve_period from the DP's plan (and from every layer on the source): feasible
+    whenever its start is, the period never above the start's, never below brute force."""
+    inst = data.draw(small_instance(tmp_path_factory))
+    best, _ = partition_optimum(inst, "period")
+    starts = [Plan("src", [inst.data.devices[inst.data.source]] * len(inst.data.layers))]
+    try:
+        starts.append(pipeline_stages_dp(inst, "period"))
+    except NotApplicable:
+        pass
+    for start in starts:
+        before = evaluate(inst, start, "period")
+        after = evaluate(inst, improve_period(inst, start), "period")
+        if before.feasible:
+            assert after.feasible and after.objective <= before.objective
+            assert after.objective >= best * (1 - 1e-12)
+
+
+def test_moves_take_a_layer_off_the_busiest_device(tmp_path):
+    """Three equal layers in a chain on two devices: all on d0 is 3 s; one move gives 2 s
+    (tensors of 1 byte cost nothing), the best a single move reaches."""
+    layers = [(f"L{i}", ["x"] if i == 0 else [f"L{i - 1}"], 1e9, 1.0, 0.0) for i in range(3)]
+    inst = build(tmp_path, layers, [device("d0"), device("d1")], mesh(["d0", "d1"]), input_bytes=1)
+    start = Plan("src", ["d0"] * 3)
+    plan = improve_period(inst, start)
+    assert evaluate(inst, plan, "period").objective == pytest.approx(2.0, rel=1e-6)
+    assert sorted(plan.device) == ["d0", "d0", "d1"]
+
+
+def test_pipeline_stages_moves_is_the_dp_for_other_objectives(tmp_path):
+    layers = [(f"L{i}", ["x"] if i == 0 else [f"L{i - 1}"], 1e9, 1.0, 0.0) for i in range(3)]
+    inst = build(tmp_path, layers, [device("d0"), device("d1")], mesh(["d0", "d1"]), input_bytes=1)
+    dp = pipeline_stages_dp(inst, "latency")
+    assert pipeline_stages_moves(inst, "latency").device == dp.device
+    assert pipeline_stages_moves(inst, "period").method == "pipeline_stages_moves"
+
+
+@pytest.mark.parametrize("slo, period", [(None, 1.0), (2.05, 2.0)])
+def test_moves_keep_the_latency_slo(tmp_path, slo, period):
+    """Two 1 s layers joined by a 0.1 s tensor: splitting them halves the period but makes the
+    latency 2.1 s, above an SLO of 2.05 s, so with that SLO no move is taken."""
+    layers = [("A", ["x"], 1e9, 1e6, 0.0), ("B", ["A"], 1e9, 1.0, 0.0)]
+    devices = [device("d0"), device("d1")]
+    inst = build(tmp_path, layers, devices, mesh(["d0", "d1"]), input_bytes=1, slo=slo)
+    plan = improve_period(inst, Plan("src", ["d0", "d0"]))
+    ev = evaluate(inst, plan, "period")
+    assert ev.feasible and ev.objective == pytest.approx(period, rel=1e-6)
