@@ -28,6 +28,13 @@ Symmetry
     Devices that a relabelling swaps without changing any number (``symmetry``: equal in
     every attribute, equal links to every other device, not pinned) make k! copies of each
     plan; ``device_order`` keeps one (``break_symmetry=False`` leaves it out).
+Period floor
+    The relaxation spreads every layer evenly over the devices, so no tensor crosses a link
+    and its bound on the period stays at T_ref even where the optimum is twice that
+    (ResNet-50 on 8 devices: tensors too large to cross a link keep its first stages on one
+    device). ``period_floor`` lifts the period column's lower bound to a bound that holds
+    for every plan (:func:`~ecoopt.partition.cuts.period_floor_s`: co-location closure,
+    P||Cmax and star bounds); ``period_floor=False`` leaves it out.
 Scaling
     HiGHS's row tolerances are absolute (about 1e-7), so every row is written in units that make
     it of order 1: memory as a fraction of the device, the SLO as a fraction of the SLO, busy
