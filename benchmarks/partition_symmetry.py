@@ -4,6 +4,7 @@ contiguous-stage DP against it, and how the MILP's time grows with layers and de
 Run:  python benchmarks/partition_symmetry.py            (≈ 10-20 min on 2 cores)
       python benchmarks/partition_symmetry.py --quick    (≈ 30 s: VGG-16 on 4 devices)
       python benchmarks/partition_symmetry.py --only period --models resnet50   (one table)
+      python benchmarks/partition_symmetry.py --only floor    (≈ 10 s: floor and moves, every model)
 
 Instances: D identical devices on a full mesh of identical links; the input arrives on and the
 result returns to dev0 (which is therefore pinned: the other D − 1 devices form one class of
@@ -193,6 +194,32 @@ def period_variants(models: list[dict], settings: list[str], n: int, limit: floa
             )
 
 
+def floor_table(n: int) -> None:
+    """The period floor and the moves heuristic on every bundled model (fused and not) on
+    ``n`` edge devices: the floor as a multiple of T_ref (the relaxation's bound without it),
+    its cost, and the moves plan's period above the floor, with its cost."""
+    from ecoopt.partition.graph import available_models
+
+    print(f"\n## Period floor and moves on {n} identical edge devices, every bundled model\n")
+    print("| model | fused | L | E | floor / T_ref | floor ms | moves: period / floor | ms |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for name in available_models():
+        for fuse in (True, False):
+            inst = pipeline({"name": name, "fuse": fuse}, "edge", n)
+            data = inst.data
+            t0 = time.perf_counter()
+            floor = period_floor_s(data)
+            t1 = time.perf_counter()
+            moves = evaluate(inst, pipeline_stages_moves(inst, "period"), "period").objective
+            t2 = time.perf_counter()
+            print(
+                f"| {name} | {fuse} | {len(data.layers)} | {len(data.edges)} | "
+                f"{floor / period_scale_s(data):.3g} | {1e3 * (t1 - t0):.0f} | "
+                f"{moves / floor:.4g} | {1e3 * (t2 - t1):.0f} |",
+                flush=True,
+            )
+
+
 def _gap(res) -> str:  # noqa: ANN001
     return "-" if res.gap is None else f"{100 * res.gap:.2g}%"
 
@@ -231,8 +258,9 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per MILP")
     parser.add_argument(
         "--only",
-        choices=("main", "period", "growth"),
-        help="run one table of the full run: the main table, the period variants or growth",
+        choices=("main", "period", "growth", "floor"),
+        help="run one table of the full run: the main table, the period variants, growth or "
+        "the period floor on every bundled model",
     )
     parser.add_argument(
         "--models", default="vgg16,resnet50", help="comma-separated: vgg16, resnet50 (full run)"
@@ -255,6 +283,8 @@ def main() -> None:
         period_variants(models, ["edge", "dc"], 8, limit)
     if args.only in (None, "growth"):
         growth_table([10, 20, 40], [2, 4, 8, 16], limit)
+    if args.only in (None, "floor"):
+        floor_table(8)
 
 
 if __name__ == "__main__":
