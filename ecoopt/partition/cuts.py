@@ -180,7 +180,10 @@ def star_floor_s(p: np.ndarray, bundles, n_devices: int, theta: float) -> float:
     b_i > P/2 are off X, and (ii) Σ_{off X} b_i ≤ (D − 1)·P. c_H(θ) is the larger of the least
     Σ c_i to bring onto X for (i) (the cheapest surplus big ones) and for (ii) (the
     fractional knapsack, by c/b ascending), each a lower bound on what X must also run.
-    Non-increasing in θ. O(Σ_H deg H · log).
+    Non-increasing in θ (what :func:`_interval_floor` needs): as θ grows (ii)'s excess
+    shrinks, and (i)'s big set loses r members while the count to bring in falls by r; the
+    k-th cheapest of the smaller set is at most the (k + r)-th of the larger, so the sum
+    cannot rise. O(Σ_H deg H · log).
     """
     g, h, b = bundles
     best = 0.0
