@@ -3,6 +3,8 @@ contiguous-stage DP against it, and how the MILP's time grows with layers and de
 
 Run:  python benchmarks/partition_symmetry.py            (≈ 10-20 min on 2 cores)
       python benchmarks/partition_symmetry.py --quick    (≈ 30 s: VGG-16 on 4 devices)
+      python benchmarks/partition_symmetry.py --only period --models resnet50   (one table)
+      python benchmarks/partition_symmetry.py --only floor    (≈ 10 s: floor and moves, every model)
 
 Instances: D identical devices on a full mesh of identical links; the input arrives on and the
 result returns to dev0 (which is therefore pinned: the other D − 1 devices form one class of
@@ -23,7 +25,8 @@ so that one layer sets the period on 8 devices and every variant proves it in se
 
 Models: VGG-16 unfused (a chain of 40 layers) and ResNet-50 fused (a DAG of 56 layers), from
 ``models/layer_graphs``. Every MILP runs through ``ecoopt.solve`` (threads 1, gap 1e-4, the
-default warm start); "rows" is the default model, "no rows" passes
+default warm start); "rows" is the default model (with ``device_order``, and for the period
+objective ``transfer_busy`` and the period floor), "no rows" passes
 ``model_options={"break_symmetry": False}``. Times are wall-clock seconds of the whole solve
 (``Result.total_s``) and move ±30 % with machine load. The DP's time is a ratio to the MILP's
 time with rows, measured in the same run; its gap is to the MILP's optimum (or bound).
@@ -42,7 +45,9 @@ import ecoopt
 from ecoopt.compare import gap_pct
 from ecoopt.errors import NotApplicable
 from ecoopt.partition import evaluate
-from ecoopt.partition.stages import pipeline_stages_dp
+from ecoopt.partition.cuts import period_floor_s
+from ecoopt.partition.model import period_scale_s
+from ecoopt.partition.stages import pipeline_stages_dp, pipeline_stages_moves
 from ecoopt.solve import highs_version
 
 OBJECTIVES = ("carbon", "latency", "period", "weighted")
@@ -144,16 +149,23 @@ def main_table(models: list[dict], settings: list[str], n: int, limit: float) ->
 
 
 def period_variants(models: list[dict], settings: list[str], n: int, limit: float) -> None:
-    """The period objective under each combination of the two new row families, and with the
-    old warm start (greedy_layer alone)."""
-    neither = {"break_symmetry": False, "transfer_busy": False}
+    """The period objective under each of the three strengthenings alone, together, and with
+    the old warm start (greedy_layer alone) or the plan of ``pipeline_stages_moves`` (the DP's
+    plan improved by single-layer moves; not among the default heuristics, so passed as
+    ``warm_start``); the period floor itself (s) and T_ref."""
+    neither = {"break_symmetry": False, "transfer_busy": False, "period_floor": False}
+    no_floor = {"period_floor": False}
     variants = {  # (model options, warm start); None: the default start (best of greedy, DP)
-        "main (neither, greedy start)": (neither, "greedy_layer"),
-        "neither": (neither, None),
-        "transfer_busy only": ({"break_symmetry": False}, None),
-        "device_order only": ({"transfer_busy": False}, None),
-        "both": ({}, None),
-        "both, greedy start": ({}, "greedy_layer"),
+        "none (greedy start)": (neither, "greedy_layer"),
+        "none": (neither, None),
+        "transfer_busy only": ({**neither, "transfer_busy": True}, None),
+        "device_order only": ({**neither, "break_symmetry": True}, None),
+        "period_floor only": ({**neither, "period_floor": True}, None),
+        "both, no floor": (no_floor, None),
+        "all three": ({}, None),
+        "all three, greedy start": ({}, "greedy_layer"),
+        "all three, moves start": ({}, "moves"),
+        "none, moves start": (neither, "moves"),
     }
     print(f"\n## period on {n} devices: which rows do it (status, s, gap)\n")
     print("| model | setting | " + " | ".join(variants) + " |")
@@ -161,14 +173,49 @@ def period_variants(models: list[dict], settings: list[str], n: int, limit: floa
     for model in models:
         for setting in settings:
             inst = pipeline(model, setting, n)
+            moves = pipeline_stages_moves(inst, "period")
             cells = [
-                ecoopt.solve(inst, "period", time_limit=limit, model_options=o, warm_start=w)
+                ecoopt.solve(
+                    inst,
+                    "period",
+                    time_limit=limit,
+                    model_options=o,
+                    warm_start=moves if w == "moves" else w,
+                )
                 for o, w in variants.values()
             ]
+            floor, t_ref = period_floor_s(inst.data), period_scale_s(inst.data)
             print(
-                f"| {model['name']} | {setting} | "
+                f"| {model['name']} (floor {1e3 * floor:.4g} ms = {floor / t_ref:.3g} T_ref) "
+                f"| {setting} | "
                 + " | ".join(f"{r.termination} {r.total_s:.1f} {_gap(r)}" for r in cells)
                 + " |",
+                flush=True,
+            )
+
+
+def floor_table(n: int) -> None:
+    """The period floor and the moves heuristic on every bundled model (fused and not) on
+    ``n`` edge devices: the floor as a multiple of T_ref (the relaxation's bound without it),
+    its cost, and the moves plan's period above the floor, with its cost."""
+    from ecoopt.partition.graph import available_models
+
+    print(f"\n## Period floor and moves on {n} identical edge devices, every bundled model\n")
+    print("| model | fused | L | E | floor / T_ref | floor ms | moves: period / floor | ms |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for name in available_models():
+        for fuse in (True, False):
+            inst = pipeline({"name": name, "fuse": fuse}, "edge", n)
+            data = inst.data
+            t0 = time.perf_counter()
+            floor = period_floor_s(data)
+            t1 = time.perf_counter()
+            moves = evaluate(inst, pipeline_stages_moves(inst, "period"), "period").objective
+            t2 = time.perf_counter()
+            print(
+                f"| {name} | {fuse} | {len(data.layers)} | {len(data.edges)} | "
+                f"{floor / period_scale_s(data):.3g} | {1e3 * (t1 - t0):.0f} | "
+                f"{moves / floor:.4g} | {1e3 * (t2 - t1):.0f} |",
                 flush=True,
             )
 
@@ -209,6 +256,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="VGG-16 on 4 devices, small growth")
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per MILP")
+    parser.add_argument(
+        "--only",
+        choices=("main", "period", "growth", "floor"),
+        help="run one table of the full run: the main table, the period variants, growth or "
+        "the period floor on every bundled model",
+    )
+    parser.add_argument(
+        "--models", default="vgg16,resnet50", help="comma-separated: vgg16, resnet50 (full run)"
+    )
     args = parser.parse_args()
     limit = min(args.time_limit, 10.0) if args.quick else args.time_limit
     vgg, resnet = {"name": "vgg16", "fuse": False}, {"name": "resnet50", "fuse": True}
@@ -220,9 +276,15 @@ def main() -> None:
         main_table([vgg], ["edge"], 4, limit)
         growth_table([10, 20], [2, 4], limit)
         return
-    main_table([vgg, resnet], ["edge", "dc"], 8, limit)
-    period_variants([vgg, resnet], ["edge", "dc"], 8, limit)
-    growth_table([10, 20, 40], [2, 4, 8, 16], limit)
+    models = [{"vgg16": vgg, "resnet50": resnet}[m] for m in args.models.split(",")]
+    if args.only in (None, "main"):
+        main_table(models, ["edge", "dc"], 8, limit)
+    if args.only in (None, "period"):
+        period_variants(models, ["edge", "dc"], 8, limit)
+    if args.only in (None, "growth"):
+        growth_table([10, 20, 40], [2, 4, 8, 16], limit)
+    if args.only in (None, "floor"):
+        floor_table(8)
 
 
 if __name__ == "__main__":

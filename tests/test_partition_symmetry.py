@@ -265,10 +265,15 @@ def test_transfer_busy_lifts_the_relaxation_and_keeps_the_optimum(tmp_path):
         base_dir=tmp_path,
     )
     # (without device_order: with it, A may only go to d1, which lifts the bound too)
-    free = {"break_symmetry": False}
+    # (and without the period floor, which sees the crossing too: input and output bundled)
+    free = {"break_symmetry": False, "period_floor": False}
     weak = relaxation_bound(formulate(inst, "period", transfer_busy=False, **free))
     strong = relaxation_bound(formulate(inst, "period", **free))
     assert weak == pytest.approx(0.5 + 0.5e-6, rel=1e-9)  # + half the 1-byte output
     assert strong == pytest.approx(1.0, rel=1e-9)
+    floor_only = {"break_symmetry": False, "transfer_busy": False}
+    assert relaxation_bound(formulate(inst, "period", **floor_only)) == pytest.approx(
+        1.0 + 1e-6, rel=1e-9
+    )
     res = ecoopt.solve(inst, "period", mip_rel_gap=0, strict=True)
     assert res.objective == pytest.approx(1.0 + 1e-6, rel=1e-9)  # 1 s in, 1 µs back

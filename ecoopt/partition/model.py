@@ -28,6 +28,13 @@ Symmetry
     Devices that a relabelling swaps without changing any number (``symmetry``: equal in
     every attribute, equal links to every other device, not pinned) make k! copies of each
     plan; ``device_order`` keeps one (``break_symmetry=False`` leaves it out).
+Period floor
+    The relaxation spreads every layer evenly over the devices, so no tensor crosses a link
+    and its bound on the period stays at T_ref even where the optimum is twice that
+    (ResNet-50 on 8 devices: tensors too large to cross a link keep its first stages on one
+    device). ``period_floor`` lifts the period column's lower bound to a bound that holds
+    for every plan (:func:`~ecoopt.partition.cuts.period_floor_s`: co-location closure,
+    P||Cmax and star bounds); ``period_floor=False`` leaves it out.
 Scaling
     HiGHS's row tolerances are absolute (about 1e-7), so every row is written in units that make
     it of order 1: memory as a fraction of the device, the SLO as a fraction of the SLO, busy
@@ -45,6 +52,7 @@ import numpy as np
 from ..carbon import operational_carbon_g
 from ..lp import LinearProgram
 from ..tolerance import fits_memory
+from .cuts import FLOOR_BACKOFF, period_floor_s
 from .instance import OBJECTIVES, PartitionInstance
 from .symmetry import device_classes, layer_ranking
 
@@ -75,11 +83,13 @@ def formulate(
     *,
     break_symmetry: bool = True,
     transfer_busy: bool = True,
+    period_floor: bool = True,
 ) -> LinearProgram:
     """The partition MILP (module docstring). ``break_symmetry`` adds ``device_order``
     (:func:`add_device_order`) for every class of interchangeable devices; ``transfer_busy``
-    adds :func:`add_transfer_busy` to the period objective. Neither changes the optimum; both
-    are options so that their effect can be measured (``benchmarks/partition_symmetry.py``)."""
+    adds :func:`add_transfer_busy` and ``period_floor`` :func:`add_period_floor` to the period
+    objective. None changes the optimum; they are options so that their effect can be
+    measured (``benchmarks/partition_symmetry.py``)."""
     if objective not in OBJECTIVES:
         raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
     data = inst.data
@@ -94,6 +104,8 @@ def formulate(
         add_period(lp, data, c)
         if transfer_busy:
             add_transfer_busy(lp, data, c)
+        if period_floor:
+            add_period_floor(lp, data)
     if objective in ("carbon", "weighted"):
         add_idle_wait(lp, inst, c, objective)
     classes = device_classes(data) if break_symmetry else []
@@ -318,6 +330,24 @@ def add_transfer_busy(lp: LinearProgram, data, c: Cols) -> None:  # noqa: ANN001
         doc=add_transfer_busy.__doc__ or "",
         elastic=False,
     )
+
+
+def add_period_floor(lp: LinearProgram, data) -> None:  # noqa: ANN001
+    r"""The ``period`` column's lower bound: period ≥ (1 − 10⁻¹²)·P_floor / T_ref.
+
+    P_floor (s) is :func:`~ecoopt.partition.cuts.period_floor_s`, a bound that holds for
+    every plan: layers joined by tensors too large to cross any link within the period stay
+    on one device, and those groups are packed onto the devices (P||Cmax bounds). The
+    relaxation cannot see it: it spreads every layer evenly over the devices, so no tensor
+    crosses a link and its bound stays at Σ_l min_d t / D = T_ref. The back-off (``cuts.
+    FLOOR_BACKOFF``) keeps float rounding from lifting the bound over a plan's period. Kept
+    in ``lp.meta["period_floor_s"]``. Units of T_ref, like ``period``.
+    """
+    floor = period_floor_s(data)
+    lp.meta["period_floor_s"] = floor
+    if np.isfinite(floor) and floor > 0:
+        block = lp.vars["period"]
+        block.lower[:] = (1.0 - FLOOR_BACKOFF) * floor / lp.meta["period_scale_s"]
 
 
 def idle_bounds_s(inst: PartitionInstance) -> np.ndarray:
