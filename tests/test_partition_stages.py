@@ -210,11 +210,12 @@ def test_refused_when_the_recursion_would_be_too_large(tmp_path, monkeypatch):
 
 def test_the_reference_plan_is_the_best_default_heuristic(tmp_path):
     """solve's reference (objective scale and MILP start) is the better feasible plan of
-    greedy_layer and pipeline_stages_dp; on a tie the earlier one."""
+    greedy_layer and pipeline_stages_moves (the DP's plan, then single-layer moves for the
+    period); on a tie the earlier one."""
     inst = four_alike(tmp_path)
     greedy = evaluate(inst, HEURISTICS["greedy_layer"](inst, objective="period"), "period")
     plan, ev = reference(PARTITION, inst, "period")
-    assert plan.method == "pipeline_stages_dp" and ev.objective == pytest.approx(0.2)
+    assert plan.method == "pipeline_stages_moves" and ev.objective == pytest.approx(0.2)
     assert greedy.objective == pytest.approx(0.8)  # every layer on the source
     plan, ev = reference(PARTITION, inst, "latency")  # both: every layer on the source
     assert plan.method == "greedy_layer" and ev.objective == pytest.approx(0.8)

@@ -18,7 +18,7 @@ from ..errors import NotApplicable
 from ..tolerance import fits_memory, within
 from .evaluate import Plan, evaluate
 from .instance import PartitionData, PartitionInstance
-from .stages import pipeline_stages_dp
+from .stages import pipeline_stages_dp, pipeline_stages_moves
 
 #: CarbonEdge mode weights (w_R, w_L, w_P, w_B, w_C), arXiv 2603.27420 [paper]
 CARBONEDGE_MODES = {
@@ -280,6 +280,7 @@ def dp_chain(inst: PartitionInstance, objective: str | None = None) -> Plan:
 HEURISTICS: dict[str, Callable[..., Plan]] = {
     "dp_chain": dp_chain,
     "pipeline_stages_dp": pipeline_stages_dp,
+    "pipeline_stages_moves": pipeline_stages_moves,
     "monolithic_best": monolithic_best,
     "best_split": best_split,
     "amp4ec": amp4ec,
