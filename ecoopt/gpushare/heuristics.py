@@ -52,12 +52,20 @@ def adaptive_shares(
     the same rule runs on every slot at once, G = ``capacity[slot]`` and sums per slot.
     """
     lam, R, P = (np.asarray(v, dtype=float) for v in (lam, min_share, priority))
-    d = lam * R / P
+    d = lam * R
+    d /= P  # = λR/P, in place: one array for the whole computation
     if group is None:
         D = d.sum()
-        g = np.maximum(R, d / D * capacity) if D > 0 else R.copy()
+        if D > 0:
+            d /= D
+            d *= capacity
+            g = np.maximum(R, d, out=d)
+        else:
+            g = R.copy()
         total = g.sum()
-        return g * (capacity / total) if total > capacity else g
+        if total > capacity:
+            g *= capacity / total
+        return g
     cap = np.asarray(capacity, dtype=float)
     if len(cap) == 1:
         return adaptive_shares(lam, min_share, priority, float(cap[0]))
@@ -103,6 +111,8 @@ def quantise_groups(
     the largest remainders x_i − ⌊x_i⌋ among agents below hi_i. O(N) on one slot
     (``argpartition``), O(N log N) on several (one sort by slot, then remainder).
     """
+    if len(units) == 1:
+        return _quantise_one(shares, int(units[0]), int(capacity_units[0]), lo, hi)
     group = np.asarray(group, dtype=np.int64)
     per_gpu = np.asarray(units, dtype=np.int64)[group]
     x = np.asarray(shares, dtype=float) * per_gpu
@@ -115,16 +125,37 @@ def quantise_groups(
     if len(room) == 0:
         return k
     rem = (x - np.floor(x + 1e-9))[room]
-    if len(units) == 1:  # one slot: O(N) selection of the largest remainders
-        take = min(int(spare[0]), len(room))
-        k[room[np.argpartition(-rem, take - 1)[:take]]] += 1
-        return k
     # one float sort by (slot, decreasing remainder): slot + (1 − rem)/2 keeps slots apart
     order = np.argsort(group[room] + 0.5 * (1.0 - rem))
     g_sorted = group[room][order]
     first = np.searchsorted(g_sorted, g_sorted, side="left")
     rank = np.arange(len(order)) - first
     k[room[order[rank < spare[g_sorted]]]] += 1
+    return k
+
+
+def _quantise_one(
+    shares: np.ndarray, U: int, capacity_units: int, lo: np.ndarray | None, hi: np.ndarray | None
+) -> np.ndarray:
+    """:func:`quantise_groups` on one slot of U units per GPU: the same floors and the same
+    largest remainders, in place and without per-agent gathers. O(N) (``argpartition``)."""
+    x = np.asarray(shares, dtype=float) * U
+    fl = x + 1e-9
+    np.floor(fl, out=fl)
+    k = fl.astype(np.int64)
+    np.clip(k, 1 if lo is None else lo, U if hi is None else hi, out=k)
+    spare = int(capacity_units) - int(k.sum())
+    if spare <= 0:
+        return k
+    room = np.flatnonzero(k < (U if hi is None else hi))
+    if len(room) == 0:
+        return k
+    take = min(spare, len(room))
+    if take == len(room):
+        k[room] += 1
+        return k
+    fl -= x  # ⌊x⌋ − x = −(x − ⌊x⌋) exactly: the negated remainders, without a copy
+    k[room[np.argpartition(fl[room], take - 1)[:take]]] += 1
     return k
 
 
@@ -214,16 +245,17 @@ def _per_slot(
 ) -> Plan:
     """Place agents (``where``: slot index per agent, default :func:`place`), then
     ``allocate(where) -> units`` of every agent; in a pool, models go onto its GPUs by
-    :func:`~ecoopt.gpushare.packing.pack_models`. O(N) outside the allocator and packing."""
+    :func:`pool_hosts`. O(N) outside the allocator and packing."""
     where = place(inst) if where is None else where
     k = allocate(where)
-    host = np.zeros(len(inst.agents), dtype=np.int64)
-    pools = np.flatnonzero(slot_arrays(inst).scale > 1)
-    for g, idx in each_slot(where, pools) if len(pools) else ():
-        host[idx] = pool_hosts(inst, idx, int(g))
     t = slot_arrays(inst)
-    if len(t.names) == 1:  # one slot: no gathers
+    if len(t.names) == 1:  # one slot: no gathers, no sort
+        host = pool_hosts(inst, None, 0, int(k.sum()))
         return Plan(method, [t.names[0]] * len(k), k / t.units[0], host)
+    host = np.zeros(len(inst.agents), dtype=np.int64)
+    pools = np.flatnonzero(t.scale > 1)
+    for g, idx in each_slot(where, pools) if len(pools) else ():
+        host[idx] = pool_hosts(inst, idx, int(g), int(k[idx].sum()))
     return Plan(method=method, slot=t.names[where].tolist(), share=k / t.units[where], host=host)
 
 
@@ -386,14 +418,20 @@ def slot_arrays(inst: GpuShareInstance) -> SlotArrays:
     return cache["slot_arrays"]
 
 
-def pool_hosts(inst: GpuShareInstance, idx: np.ndarray, g: int) -> np.ndarray:
-    """GPU of its slot for each model of ``idx`` (``packing.pack_models``; all on GPU 0 when
-    they do not fit, which the evaluator then reports)."""
+def pool_hosts(
+    inst: GpuShareInstance, idx: np.ndarray | None, g: int, units_used: int = 0
+) -> np.ndarray:
+    """GPU of its slot for each model of ``idx`` (None: every agent), whose shares take
+    ``units_used`` units of slot g (``packing.pack_models``, told the ⌈units_used / U⌉ GPUs the
+    compute powers anyway; all on GPU 0 when the models do not fit, which the evaluator then
+    reports)."""
     slot = inst.slots[g]
+    memory = inst.arrays.memory if idx is None else inst.arrays.memory[idx]
     if slot.scale == 1:
-        return np.zeros(len(idx), dtype=np.int64)
-    host = pack_models(inst.arrays.memory[idx], slot.gpu.memory_bytes, slot.scale)
-    return np.zeros(len(idx), dtype=np.int64) if host is None else host
+        return np.zeros(len(memory), dtype=np.int64)
+    powered = -(-int(units_used) // slot.units_per_gpu)
+    host = pack_models(memory, slot.gpu.memory_bytes, slot.scale, powered=powered)
+    return np.zeros(len(memory), dtype=np.int64) if host is None else host
 
 
 def adaptive(inst: GpuShareInstance, objective: str | None = None) -> Plan:
@@ -401,17 +439,18 @@ def adaptive(inst: GpuShareInstance, objective: str | None = None) -> Plan:
 
     All slots at once (:func:`adaptive_shares` with sums per slot): O(N) on one slot."""
     a = inst.arrays
-    raw = np.zeros(len(a.names))
     t = slot_arrays(inst)
+    out: list[np.ndarray] = []
 
     def alloc(where: np.ndarray) -> np.ndarray:
-        raw[:] = adaptive_shares(a.lam, a.min_share, a.priority, t.scale, where)
-        return quantise_groups(raw, where, t.units, t.capacity)
+        out.append(adaptive_shares(a.lam, a.min_share, a.priority, t.scale, where))
+        return quantise_groups(out[0], where, t.units, t.capacity)
 
     plan = _per_slot(inst, "adaptive", alloc)
-    plan.raw_share = raw
-    broken = np.flatnonzero(raw < a.min_share - GRID)
-    if len(broken):
+    plan.raw_share = raw = out[0]
+    bad = raw < a.min_share - GRID
+    if bad.any():
+        broken = np.flatnonzero(bad)
         names = [a.names[i] for i in broken[:12]]
         plan.notes.append("rescale broke min_share of: " + listing(names, total=len(broken)))
     return plan
