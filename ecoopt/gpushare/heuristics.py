@@ -8,11 +8,13 @@ each, and quantise to the GPU's share units by largest remainder.
 
 Complexities (N agents, G slots, U units per GPU; measured by benchmarks/gpushare_scale.py):
 ``adaptive``, ``static_equal``, ``round_robin``: O(N) on one slot, all slots at once with sums
-per slot, plus one sort for the largest remainders on several: O(N log N). ``sqrt_waterfill``:
-one sort and ≈45 bisection steps over the agents for the water level, then the unit local
-search in rounds (:func:`_local_search`: O(N) array work a round, costs re-priced only for the
-agents that moved). ``greedy_marginal``: the same rounds from every agent's floor. The number
-of rounds has no useful bound in N (tens at 10⁶ agents); the benchmark reports the time. On
+per slot, plus one sort for the largest remainders on several: O(N log N); in a pool, models
+onto its GPUs in O(N) when they fit the GPUs its compute powers (``packing.split_in_order``).
+``sqrt_waterfill`` and ``greedy_marginal``: one sort and ≈45 (greedy: ≈20) bisection steps over
+the agents for the water level, then the exact allocation by a price threshold from that start
+(:func:`_optimal_units`: two sorts and a few counts of O(N) gain evaluations, most agents
+settled by their start's gains; 2 counts at 10⁵ and 10⁶ agents), and the unit local search
+(:func:`_local_search`) as its certificate: one round when the allocation is optimal. On
 G > 1 slots add the placement: worst-fit in rounds of G (:func:`place`, O(N log G) plus O(G)
 per agent that falls back) for the paper's baselines; ``place_for_objective`` for the other
 two (its docstring: tables per GPU type, insertion pricing O(N·T) slots, a local search bounded
@@ -167,6 +169,7 @@ def sqrt_waterfill_shares(
     hi: np.ndarray,
     capacity: float,
     rho_max: float,
+    rel_tol: float = 1e-13,
 ) -> np.ndarray:
     """Our allocator: the KKT solution of the continuous latency problem, by water-filling.
 
@@ -180,9 +183,9 @@ def sqrt_waterfill_shares(
     where c*_i is the level at which λ_i/μ_i + c·sqrt(w_i/μ_i) reaches s*_i = λ_i/(ρ_max μ_i):
     below s*_i the curve is linear, so an agent is either left at its floor or lifted past the
     overload point at once (the square-root rule: load first, spare capacity ∝ sqrt(w/μ)).
-    Σ s_i(c) is non-decreasing in c; bisection finds the level that fills G (to 1e-13
-    relative, about 45 steps after doubling a bracket). Never below lo. O(N log N): one sort
-    of the agents by c*, then O(active agents) a step.
+    Σ s_i(c) is non-decreasing in c; bisection finds the level that fills G (to ``rel_tol``
+    relative: about 45 steps after doubling a bracket at 1e-13, 20 at 1e-6). Never below lo.
+    O(N log N): one sort of the agents by c*, then O(active agents) a step.
     """
     lam, mu, w = (np.asarray(v, dtype=float) for v in (lam, mu, weight))
     lo = np.asarray(lo, dtype=float)
@@ -207,7 +210,7 @@ def sqrt_waterfill_shares(
     c_lo, c_hi = 0.0, 1.0
     while total(c_hi) < capacity and c_hi < 1e15:
         c_hi *= 2
-    while c_hi - c_lo > 1e-13 * c_hi:  # about 45 halvings from the bracket
+    while c_hi - c_lo > rel_tol * c_hi:  # about 45 halvings from the bracket at 1e-13
         c = 0.5 * (c_lo + c_hi)
         if total(c) > capacity:
             c_hi = c
@@ -501,6 +504,7 @@ def _local_search(
     lo: np.ndarray,
     hi: np.ndarray,
     max_moves: int,
+    known: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Improve an allocation by unit moves in rounds until no single move improves it.
 
@@ -516,9 +520,10 @@ def _local_search(
     Stops when no drop, no add of a spare unit and no move of a unit between two agents
     improves. For costs convex in the share (all four objectives here) such an allocation is
     optimal on one GPU (separable convex resource allocation), so the search ends at the
-    optimum when it converges within its budget.
+    optimum when it converges within its budget. ``known`` = (k0, gain, loss): the marginals
+    at units k0 already computed, reused for the agents whose k is k0.
     """
-    m = _Marginals(inst, objective, idx, g, k.copy(), lo, hi)
+    m = _Marginals(inst, objective, idx, g, k.copy(), lo, hi, known)
     spare = inst.slots[g].capacity_units - int(m.k.sum())
     moved = 0
     while moved < max_moves:
@@ -547,14 +552,18 @@ class _Marginals:
     """Units ``k`` of agents ``idx`` on slot g with the change of cost of one unit more
     (``gain``, > 0 helps; −inf at hi) and one unit less (``loss``, < 0 helps; +inf at lo)."""
 
-    def __init__(self, inst, objective, idx, g, k, lo, hi) -> None:  # noqa: ANN001
+    def __init__(self, inst, objective, idx, g, k, lo, hi, known=None) -> None:  # noqa: ANN001
         self.inst, self.objective, self.idx, self.g = inst, objective, idx, g
         self.k, self.lo, self.hi = k, lo, hi
         self.cost = _slot_cost(inst, objective, idx, g)
         self.gain = np.empty(len(k))
         self.loss = np.empty(len(k))
         self.last_pairs = 0  # moves of the last round of pairs (sizes the next one's sort)
-        self.price(np.arange(len(k)))
+        if known is None:
+            self.price(np.arange(len(k)))
+        else:  # (k0, gain, loss) at k0 (:func:`_start_gains`): price the others only
+            k0, self.gain[:], self.loss[:] = known
+            self.price(np.flatnonzero(k != k0))
 
     def price(self, j: np.ndarray) -> None:
         """Recompute gain and loss of agents j (positions in ``idx``) at their units."""
@@ -806,8 +815,24 @@ def _take_largest(gain: Cost, k_hi: np.ndarray, k_lo: np.ndarray, r: int) -> np.
     return k_hi + np.bincount(rows[pos], minlength=len(k_hi))
 
 
+def _start_gains(
+    cost: Cost, lo: np.ndarray, hi: np.ndarray, k0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(up, down) at units k0 (lo ≤ k0 ≤ hi): the gain of one unit more (−inf at hi) and the
+    value of the last unit (+inf at lo), as :class:`_Marginals` prices them (three costs)."""
+    c0 = cost(None, k0)
+    up = np.where(k0 < hi, c0 - cost(None, np.minimum(k0 + 1, hi)), -np.inf)
+    down = np.where(k0 > lo, cost(None, np.maximum(k0 - 1, lo)) - c0, np.inf)
+    return up, down
+
+
 def _optimal_units(
-    cost: Cost, lo: np.ndarray, hi: np.ndarray, capacity: int, start: np.ndarray
+    cost: Cost,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    capacity: int,
+    start: np.ndarray,
+    start_gains: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Units minimising Σ cost_i(k_i) over lo ≤ k ≤ hi, Σ k ≤ ``capacity``, for costs convex in
     k: the capacity − Σ lo largest positive marginal gains (marginal-allocation theorem), found
@@ -822,6 +847,7 @@ def _optimal_units(
     gains of the window (:func:`_take_largest`). From the water-filling start a few counts
     suffice, each a few gain evaluations per agent: O(N log N) with the sorts. A window still
     wide after 64 counts returns k(λ_hi), feasible, for the local search to finish.
+    ``start_gains``: :func:`_start_gains` at the start clipped to [lo, max(hi, lo)], if known.
     """
     hi = np.maximum(hi, lo)
     if capacity - int(lo.sum()) <= 0 or not bool((hi > lo).any()):
@@ -831,9 +857,7 @@ def _optimal_units(
         return cost(j, k) - cost(j, k + 1)
 
     k0 = np.clip(start, lo, hi)
-    c0 = cost(None, k0)
-    up = np.where(k0 < hi, c0 - cost(None, np.minimum(k0 + 1, hi)), -np.inf)
-    down = np.where(k0 > lo, cost(None, np.maximum(k0 - 1, lo)) - c0, np.inf)
+    up, down = _start_gains(cost, lo, hi, k0) if start_gains is None else start_gains
     price = _first_price(up, down, capacity - int(k0.sum()))
     low = np.where(up > price, k0 + 1, np.where(down > price, k0, lo))
     high = np.where(down <= price, k0 - 1, np.where(up <= price, k0, hi))
@@ -862,15 +886,20 @@ def _unit_bounds(inst: GpuShareInstance, idx: np.ndarray, g: int) -> tuple[np.nd
 
 
 def _water_start(
-    inst: GpuShareInstance, idx: np.ndarray, g: int, lo: np.ndarray, hi: np.ndarray
+    inst: GpuShareInstance,
+    idx: np.ndarray,
+    g: int,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    rel_tol: float = 1e-13,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(shares, units): :func:`sqrt_waterfill_shares` of agents ``idx`` on slot g and its floor
-    to whole units within [lo, hi]."""
+    """(shares, units): :func:`sqrt_waterfill_shares` of agents ``idx`` on slot g (water level
+    to ``rel_tol``) and its floor to whole units within [lo, hi]."""
     a, slot = inst.arrays, inst.slots[g]
     U = slot.units_per_gpu
     s = sqrt_waterfill_shares(
         a.lam[idx], a.mu[idx] * slot.gpu.speed, a.weights[idx], lo / U, hi / U,
-        float(slot.scale), inst.overload_rho,
+        float(slot.scale), inst.overload_rho, rel_tol,
     )  # fmt: skip
     return s, np.clip(np.floor(s * U + 1e-9).astype(np.int64), lo, np.maximum(hi, lo))
 
@@ -888,24 +917,32 @@ def _exact_units(
     :func:`_local_search` as its certificate: it stops at once when no drop, add or move of a
     unit improves, and otherwise finishes the job unit by unit."""
     cap = inst.slots[g].capacity_units
-    k = _optimal_units(_slot_cost(inst, objective, idx, g), lo, hi, cap, start)
-    return _local_search(inst, objective, idx, g, k, lo, hi, max_moves=2 * len(idx) + cap)
+    cost = _slot_cost(inst, objective, idx, g)
+    k0 = np.clip(start, lo, np.maximum(hi, lo))
+    up, down = _start_gains(cost, lo, np.maximum(hi, lo), k0)
+    k = _optimal_units(cost, lo, hi, cap, k0, (up, down))
+    budget = 2 * len(idx) + cap
+    return _local_search(inst, objective, idx, g, k, lo, hi, budget, known=(k0, up, down))
 
 
 def greedy_marginal(inst: GpuShareInstance, objective: str | None = None) -> Plan:
-    """Start every agent at its smallest admissible level; hand out units one at a time to the
-    agent whose objective improves most, while any improves and capacity remains.
+    """The marginal greedy's allocation: every agent at its smallest admissible level, then
+    the spare units to the largest improvements of the objective, one unit at a time, while any
+    improves and capacity remains.
 
     Exact on one GPU when each agent's cost is convex in its share (true for all four
     objectives under the tangent-continued M/M/1 model): the classic marginal-allocation
-    theorem for separable convex resource allocation. O(N + U log N) per GPU. On several GPUs
-    agents are first placed by :func:`~ecoopt.gpushare.placement.place_for_objective`.
+    theorem for separable convex resource allocation. Computed, with the same result, by the
+    price threshold of :func:`_optimal_units` from a coarse water-filling start (level to 1e-6)
+    rather than unit by unit: O(N log N) per GPU. On several GPUs agents are first placed by
+    :func:`~ecoopt.gpushare.placement.place_for_objective`.
     """
     objective = objective or inst.objective
 
     def alloc(idx: np.ndarray, g: int) -> np.ndarray:
         lo, hi = _unit_bounds(inst, idx, g)
-        return _exact_units(inst, objective, idx, g, lo, hi, _water_start(inst, idx, g, lo, hi)[1])
+        start = _water_start(inst, idx, g, lo, hi, rel_tol=1e-6)[1]  # only a start
+        return _exact_units(inst, objective, idx, g, lo, hi, start)
 
     where = place_for_objective(inst, objective)
     return _per_slot(inst, "greedy_marginal", slot_by_slot(alloc), where)
@@ -914,11 +951,11 @@ def greedy_marginal(inst: GpuShareInstance, objective: str | None = None) -> Pla
 def sqrt_waterfill(inst: GpuShareInstance, objective: str | None = None) -> Plan:
     """Our O(N log N) allocator: the continuous square-root water-filling of
     :func:`sqrt_waterfill_shares`, floored to whole units (never below an agent's smallest
-    admissible level: min share and SLO), then improved one unit at a time
-    (:func:`_local_search`: drop, add or move a unit) until no move helps. Never breaks a
-    minimum share. On several GPUs agents are first placed by
-    :func:`~ecoopt.gpushare.placement.place_for_objective` (benchmarks/gpushare_placement.py
-    measures its gap to the MILP)."""
+    admissible level: min share and SLO), then improved to the one-GPU optimum: the price
+    threshold of :func:`_optimal_units` from that start, and :func:`_local_search` (drop, add or
+    move a unit) until no move helps. Never breaks a minimum share. On several GPUs agents are
+    first placed by :func:`~ecoopt.gpushare.placement.place_for_objective`
+    (benchmarks/gpushare_placement.py measures its gap to the MILP)."""
     objective = objective or inst.objective
     a = inst.arrays
     raw = np.zeros(len(a.names))
