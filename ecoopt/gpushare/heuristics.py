@@ -347,23 +347,33 @@ class _WorstFit:
 
     def admits(self, agents: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """Whether each agent fits its paired slot: admissible units, free capacity, memory."""
-        c = self.cls[slots]
         return (
-            (self.req[c, agents] <= self.slot_units[slots])
-            & (self.need[c, agents] <= self.free[slots] + 1e-9)
+            (self._of(self.req, slots, agents) <= self.slot_units[slots])
+            & (self._of(self.need, slots, agents) <= self.free[slots] + 1e-9)
             & (self.memory[agents] <= self.mem_free[slots])
         )
+
+    def _of(self, table: np.ndarray, slots: np.ndarray, agents: np.ndarray) -> np.ndarray:
+        """``table[class of slot, agent]`` for paired slots and agents (one class, as on
+        identical GPUs: a 1-D gather, not a 2-D one)."""
+        return table[0][agents] if len(table) == 1 else table[self.cls[slots], agents]
 
     def assign(self, agents: np.ndarray, slots: np.ndarray) -> None:
         """Put ``agents`` on ``slots`` (distinct slots) and take their needs off the slots."""
         self.out[agents] = slots
-        self.free[slots] -= np.minimum(self.need[self.cls[slots], agents], 1.0)
+        self.free[slots] -= np.minimum(self._of(self.need, slots, agents), 1.0)
         self.mem_free[slots] -= self.memory[agents]
 
     def freest_admitting(self, i: int) -> int:
         """The admissible slot with the most free capacity for agent i (the freest if none)."""
-        ok = (self.req[:, i] <= self.class_units)[self.cls]
-        ok &= (self.need[:, i][self.cls] <= self.free + 1e-9) & (self.memory[i] <= self.mem_free)
+        if len(self.class_units) == 1:  # one class: scalars, no gathers over the G slots
+            ok = (self.need[0, i] <= self.free + 1e-9) & (self.memory[i] <= self.mem_free)
+            ok &= bool(self.req[0, i] <= self.class_units[0])
+        else:
+            ok = (self.req[:, i] <= self.class_units)[self.cls]
+            ok &= (self.need[:, i][self.cls] <= self.free + 1e-9) & (
+                self.memory[i] <= self.mem_free
+            )
         return int(np.argmax(np.where(ok, self.free, -np.inf) if ok.any() else self.free))
 
 
