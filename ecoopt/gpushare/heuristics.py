@@ -498,13 +498,6 @@ def round_robin(inst: GpuShareInstance, objective: str | None = None) -> Plan:
     return plan
 
 
-def _level_value(
-    inst: GpuShareInstance, objective: str, idx: np.ndarray, g: int, units: np.ndarray
-) -> np.ndarray:
-    """Per-agent objective contribution at ``units`` on slot g, as a quantity to minimise."""
-    return _slot_cost(inst, objective, idx, g)(None, units)
-
-
 def _local_search(
     inst: GpuShareInstance,
     objective: str,
@@ -524,7 +517,7 @@ def _local_search(
     largest positive gains of one more unit, one each; else move a unit from the r-th cheapest
     donor to the r-th dearest receiver for every r where that improves (pairs sharing an agent
     left out; if all are, the single best move). Only agents whose units changed are priced
-    again (:func:`_level_value`): O(N) array work a round plus O(changed) costs, ≤
+    again (:func:`_slot_cost`): O(N) array work a round plus O(changed) costs, ≤
     ``max_moves`` units moved.
 
     Stops when no drop, no add of a spare unit and no move of a unit between two agents
@@ -661,8 +654,8 @@ Cost = Callable[[np.ndarray | None, np.ndarray], np.ndarray]
 
 
 def _slot_cost(inst: GpuShareInstance, objective: str, idx: np.ndarray, g: int) -> Cost:
-    """``cost(j, units)``: :func:`_level_value` of agents ``idx[j]`` (positions; None: all) at
-    ``units`` on slot g, with the agents' fields gathered once (the same arithmetic)."""
+    """``cost(j, units)``: the objective contribution of agents ``idx[j]`` (positions; None:
+    all) at ``units`` on slot g, as a quantity to minimise; the agents' fields gathered once."""
     a, slot = inst.arrays, inst.slots[g]
     U = slot.units_per_gpu
     _, per_share, price, _ = slot_rates(slot)
