@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..tolerance import fits_memory
+
 #: models × GPUs above which :func:`pack_models` no longer falls back to first-fit decreasing
 #: (its O(N·S) scan) when dealing into the fewest GPUs fails: a few tenths of a second
 FFD_CELLS = 4_000_000
 
 
-def pack_models(memory: np.ndarray, gpu_bytes: float, n_gpus: int) -> np.ndarray | None:
+def pack_models(
+    memory: np.ndarray, gpu_bytes: float, n_gpus: int, *, powered: int = 0
+) -> np.ndarray | None:
     """GPU index per model for a pool of ``n_gpus`` GPUs of ``gpu_bytes``, or None.
 
     1. **Deal** (O(N log N)): models by decreasing bytes go round-robin onto B GPUs, B the
@@ -32,9 +36,18 @@ def pack_models(memory: np.ndarray, gpu_bytes: float, n_gpus: int) -> np.ndarray
        max)⌉ GPUs that holds it (guaranteed by the bound above), then FFD only if even that
        exceeds the pool.
 
+    With ``powered`` = P > 0, the GPUs the pool powers anyway for its compute (⌈Σ units / U⌉),
+    first the **split** of :func:`split_in_order` onto min(P, ``n_gpus``) GPUs (O(N), no sort):
+    a pool powers max(P, GPUs hosting a model), so any packing onto ≤ P GPUs powers exactly P,
+    as few as the fewest-GPU packing can. Then, if it overflows, the steps above.
+
     Models of 0 bytes go on GPU 0. None means the method found no packing, not that none exists.
     """
     memory = np.asarray(memory, dtype=float)
+    if powered > 0 and len(memory):
+        host = split_in_order(memory, gpu_bytes, min(int(powered), int(n_gpus)))
+        if host is not None:
+            return host
     heavy = memory > 0
     if not heavy.any():
         return np.zeros(len(memory), dtype=np.int64)
@@ -51,6 +64,56 @@ def pack_models(memory: np.ndarray, gpu_bytes: float, n_gpus: int) -> np.ndarray
     enough = int(np.ceil(total / (gpu_bytes - biggest)))
     host = _deal(memory, order, gpu_bytes, enough) if enough <= n_gpus else None
     return host if host is not None else first_fit_decreasing(memory, gpu_bytes, n_gpus)
+
+
+def split_in_order(memory: np.ndarray, gpu_bytes: float, n_gpus: int) -> np.ndarray | None:
+    """Models in file order cut into ``n_gpus`` consecutive runs, or None if a run overflows.
+
+    With c_i the bytes of models 0 … i−1 and T = Σ bytes / B (B = ``n_gpus``), model i goes
+    on GPU ⌊c_i / T⌋ (capped at B−1): each GPU takes the models that *start* in its stretch
+    [b·T, (b+1)·T), so its load is below T + the largest model, and the split fits whenever
+    T + max ≤ ``gpu_bytes``. The loads are summed again and checked by :func:`_sums_fit`, so
+    that the evaluator's sum, in whatever order, fits exactly
+    (:func:`~ecoopt.tolerance.fits_memory`). O(N + B log N): one cumulative sum, a binary
+    search per GPU boundary, one sum per run. Models of 0 bytes go on GPU 0.
+    """
+    B = int(n_gpus)
+    if B < 1:
+        return None
+    ends = np.cumsum(memory)  # ends[i] = c_{i+1}
+    total = float(ends[-1])
+    if total <= 0:
+        return np.zeros(len(memory), dtype=np.int64)
+    # first model of GPU b ≥ 1: the first i with c_i ≥ b·T, i.e. one past the first end ≥ b·T
+    firsts = np.searchsorted(ends, np.arange(1, B) * (total / B), side="left") + 1
+    starts = np.concatenate([[0], np.minimum(firsts, len(memory))])
+    counts = np.diff(np.append(starts, len(memory)))
+    busy = counts > 0
+    loads = np.zeros(B)
+    loads[busy] = np.add.reduceat(memory, starts[busy])
+    if not _sums_fit(loads, int(counts.max()), gpu_bytes, memory, total):
+        return None
+    host = np.repeat(np.arange(B, dtype=np.int64), counts)
+    if not bool(memory.all()):  # 0-byte models onto GPU 0
+        host[memory <= 0] = 0
+    return host
+
+
+def _sums_fit(
+    loads: np.ndarray, terms: int, gpu_bytes: float, memory: np.ndarray, total: float
+) -> bool:
+    """Whether sums of at most ``terms`` non-negative floats, computed here as ``loads``, fit
+    ``gpu_bytes`` however else they are summed.
+
+    Any order of summing n non-negative floats is within (n−1)·2⁻⁵³ of the exact sum (relative),
+    so a load under ``gpu_bytes``·(1 − 4n·2⁻⁵³) fits in every order. A load between that and
+    ``gpu_bytes`` fits only when the sums are exact: whole bytes and a total below 2⁵³.
+    """
+    if bool(np.all(loads <= gpu_bytes * (1.0 - 4.0 * terms * 2.0**-53))):
+        return True
+    if not bool(np.all(fits_memory(loads, gpu_bytes))):
+        return False
+    return total < 2.0**53 and bool(np.all(memory == np.floor(memory)))
 
 
 def _deal(
