@@ -353,8 +353,8 @@ def _load_yaml(text: str) -> Any:
 
 
 #: bytes an instance file may have: 256 MiB, room for MAX_AGENTS agents at ~180 bytes each
-#: (a 10⁶-agent JSON file is 179 MB and peaks at ~1.2 GiB loaded); data files it names stay at
-#: ``paths.MAX_DATA_BYTES``
+#: (a 10⁶-agent JSON file is 179 MB and peaks at 1.13 GiB loaded: benchmarks/validate_scale.py);
+#: data files it names stay at ``paths.MAX_DATA_BYTES``
 MAX_INSTANCE_BYTES = 256 * 2**20
 
 
