@@ -2,6 +2,7 @@
 
 Run:  python benchmarks/validate_scale.py            (about 3 min on 2 cores)
       python benchmarks/validate_scale.py --quick    (N ≤ 10,000, a few seconds)
+      python benchmarks/validate_scale.py --json-only  (the JSON loads and peak memory only)
 
 For N = 1,000 to 1,000,000 agents on four GPU pools, the same instance is written as JSON
 (``indent=1``) and, up to N = 100,000, as YAML (one flow mapping per agent, as in the bundled
@@ -12,6 +13,8 @@ run exceeds 5 s), measured in this run:
   validate every field and rule;
 * ``÷ json.loads``: load s over plain ``json.loads`` of the JSON text of the same instance
   (no repeated-key check, no validation): what ecoopt costs over the bare standard parser;
+  ``CPU ÷ CPU``: the same for the CPU seconds of the two median runs (steadier than wall
+  seconds on a shared machine, where both wait for a core);
 * ``÷ CSafeLoader`` (YAML): over ``yaml.load(text, yaml.CSafeLoader)``, PyYAML's loader on
   libyaml's C parser, which ecoopt's YAML loader extends; ``compose share``: the part of that
   spent composing nodes (``yaml.compose``), the floor no constructor change can lower;
@@ -151,19 +154,20 @@ def refusal(path: Path) -> str:
 
 def measure_json(n: int, path: Path) -> dict:
     """load s and json.loads s of one JSON file (the limit lifted when the file is above it)."""
-    ref_s = _json_loads_s(path.read_text())  # the text is freed before the load is timed
+    ref_s, ref_cpu = _json_loads_s(path.read_text())  # the text is freed before the load
     too_big = path.stat().st_size > eio.MAX_INSTANCE_BYTES
     with file_limit_lifted() if too_big else contextlib.nullcontext():
         load_s, inst = timed(lambda: ecoopt.load(path))
     assert len(inst.agents) == n  # the file is valid
     row = {"n": n, "fmt": "json", "bytes": path.stat().st_size, "load_s": load_s}
-    row.update(cpu_s=timed.cpu, ref_s=ref_s, too_big=too_big)
+    row.update(cpu_s=timed.cpu, ref_s=ref_s, ref_cpu=ref_cpu, too_big=too_big)
     row["refusal"] = refusal(path) if too_big else ""
     return row
 
 
-def _json_loads_s(text: str) -> float:
-    return timed(lambda: json.loads(text))[0]
+def _json_loads_s(text: str) -> tuple[float, float]:
+    """(median wall s, its CPU s) of ``json.loads(text)``."""
+    return timed(lambda: json.loads(text))[0], timed.cpu
 
 
 def measure_yaml(n: int, path: Path) -> dict:
@@ -182,21 +186,22 @@ def measure_yaml(n: int, path: Path) -> dict:
 def print_loads(rows: list[dict]) -> None:
     print(
         "| N agents | format | file MB | load s | (CPU s) | json.loads s | load ÷ json.loads "
-        "| load ÷ CSafeLoader | compose share | growth/decade |"
+        "| CPU ÷ CPU | load ÷ CSafeLoader | compose share | growth/decade |"
     )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     prev: dict[str, float] = {}
     for r in rows:
         growth = f"{r['load_s'] / prev[r['fmt']]:.1f}" if r["fmt"] in prev else "-"
         prev[r["fmt"]] = r["load_s"]
         ref = f"{r['ref_s']:.3f}" if "ref_s" in r else "-"
         ratio = f"{r['load_s'] / r['ref_s']:.2f}" if "ref_s" in r else "-"
+        cpu_ratio = f"{r['cpu_s'] / r['ref_cpu']:.2f}" if "ref_cpu" in r else "-"
         c = f"{r['load_s'] / r['c_s']:.2f}" if "c_s" in r else "-"
         share = f"{r['compose_s'] / r['c_s']:.2f}" if "c_s" in r else "-"
         mark = " ¹" if r.get("too_big") else ""
         print(
             f"| {r['n']:,}{mark} | {r['fmt']} | {r['bytes'] / 1e6:.1f} | {r['load_s']:.3f} "
-            f"| {r['cpu_s']:.3f} | {ref} | {ratio} | {c} | {share} | {growth} |"
+            f"| {r['cpu_s']:.3f} | {ref} | {ratio} | {cpu_ratio} | {c} | {share} | {growth} |"
         )
     for r in rows:
         if r.get("too_big"):
@@ -292,6 +297,9 @@ def measure_validate(path: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="N ≤ 10,000 only")
+    ap.add_argument(
+        "--json-only", action="store_true", help="only the JSON loads and the peak memory"
+    )
     args = ap.parse_args()
     sizes = [n for n in SIZES if not args.quick or n <= 10_000]
     print(
@@ -305,24 +313,32 @@ def main() -> None:
         for n in sizes:
             data = instance(n)
             (folder / f"agents_{n}.json").write_text(json.dumps(data, indent=1))
-            if n <= YAML_UP_TO:
+            yaml_too = n <= YAML_UP_TO and not args.json_only
+            if yaml_too:
                 (folder / f"agents_{n}.yaml").write_text(yaml_text(data))
             del data  # measured with no other large object alive
             rows.append(measure_json(n, folder / f"agents_{n}.json"))
             print(f"  measured N={n:,} json", file=sys.stderr, flush=True)
-            if n <= YAML_UP_TO:
+            if yaml_too:
                 rows.append(measure_yaml(n, folder / f"agents_{n}.yaml"))
                 print(f"  measured N={n:,} yaml", file=sys.stderr, flush=True)
         big = folder / f"agents_{max(sizes)}.json"
         peak_memory(big)
         print_loads(rows)
-        measure_generate(sizes)
-        with file_limit_lifted():
-            measure_arrays(ecoopt.load(big))
-        measure_bad_file(folder, instance(max(sizes)))
-        measure_validate(folder / f"agents_{min(max(sizes), 100_000)}.json")
+        if not args.json_only:
+            measure_the_rest(folder, sizes)
     print(f"\ntotal benchmark time {time.perf_counter() - t_start:.0f} s")
     print(f"(peak memory of this benchmark process: {_maxrss_gib():.2f} GiB)")
+
+
+def measure_the_rest(folder: Path, sizes: list[int]) -> None:
+    """generate, the arrays, a file with one bad agent, ``ecoopt validate``."""
+    big = folder / f"agents_{max(sizes)}.json"
+    measure_generate(sizes)
+    with file_limit_lifted():
+        measure_arrays(ecoopt.load(big))
+    measure_bad_file(folder, instance(max(sizes)))
+    measure_validate(folder / f"agents_{min(max(sizes), 100_000)}.json")
 
 
 def _maxrss_gib() -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -246,23 +247,91 @@ def _unique_json_keys(text: str):  # noqa: ANN202
 MAX_DEPTH = 100
 
 
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+#: the bytes that give a file's structure: brackets, the colon after each key, the backslash
+#: that starts an escape; :func:`_marks` counts them in one C pass
+_MARK_BYTES = b"[]{}:\\"
+_NOT_MARKS = bytes(b for b in range(256) if b not in _MARK_BYTES)
+_STEP = np.zeros(256, dtype=np.int8)  # a bracket's step in nesting depth
+_STEP[list(b"[{")], _STEP[list(b"]}")] = 1, -1
 
 
-def _bracket_depth(raw: bytes) -> int:
-    """Deepest nesting of ``[``/``{`` in a file's bytes, in linear time (before a parser
-    recurses): every other byte is dropped in one C pass, and only the brackets are summed."""
-    brackets = np.frombuffer(raw.translate(None, _NOT_BRACKETS), dtype=np.uint8)
-    step = np.where((brackets == ord("[")) | (brackets == ord("{")), 1, -1)
-    return int(np.cumsum(step).max(initial=0))
+@dataclass(frozen=True)
+class Marks:
+    """A file's structural bytes, counted inside strings and outside alike: the deepest
+    nesting of ``[``/``{``, and how many colons and backslashes it has."""
+
+    depth: int
+    colons: int
+    backslashes: int
 
 
-def _load_json(raw: bytes, text: str | None) -> Any:
-    """JSON parsed by jiter (pydantic's Rust parser), which refuses a repeated key itself.
-    Whatever it refuses (a repeated key, NaN, a lone surrogate, bad syntax, nesting past its
-    limit) is parsed again by ``json.loads``, whose answer stands: the value, or the error
-    with its lines. Where jiter accepts a document, ``json.loads`` gives the same value."""
+def _marks(raw: bytes) -> Marks:
+    """The :class:`Marks` of a file's bytes in linear time, before a parser recurses: every
+    other byte is dropped in one C pass, and only the few left are counted and summed."""
+    kept = raw.translate(None, _NOT_MARKS)
+    brackets = np.frombuffer(kept.translate(None, b":\\"), dtype=np.uint8)
+    depth = int(np.cumsum(_STEP[brackets], dtype=np.int32).max(initial=0))  # (< 2**31 bytes)
+    return Marks(depth, kept.count(b":"), kept.count(b"\\"))
+
+
+#: a list of more mappings than this is counted as rows, not looked into, by _no_key_lost
+OPENED_ROWS = 1_000
+
+
+def _tally(data: Any) -> tuple[int, str]:
+    """(keys, the strings seen, joined) of a parsed JSON document. A list of more than
+    ``OPENED_ROWS`` mappings adds their keys (two C passes) without looking into them: the
+    keys of a mapping nested in such a row, and its strings, are not counted."""
+    keys = 0
+    strings: list[str] = []
+    stack: list[Any] = []
+    items: Any = (data,)
+    while True:
+        for item in items:
+            if type(item) is str:
+                strings.append(item)
+            elif type(item) is dict or type(item) is list:
+                stack.append(item)
+        if not stack:
+            return keys, "".join(strings)
+        node = stack.pop()
+        if type(node) is dict:
+            keys += len(node)
+            strings += node
+            items = node.values()
+        elif len(node) > OPENED_ROWS and set(map(type, node)) == {dict}:
+            keys, items = keys + sum(map(len, node)), ()
+        else:
+            items = node
+
+
+def _no_key_lost(marks: Marks, data: Any) -> bool:
+    """True only if ``data``, parsed from a file with these :class:`Marks`, kept every key
+    of it, so that no key was repeated in a mapping (a repeated key is kept once).
+
+    JSON writes one ``:`` per key outside strings, and a string holds a colon only as
+    itself when the file has no backslash (no ``\\u003a``). The keys counted in ``data``
+    and the colons of the strings seen (:func:`_tally`) are then at most the file's colons,
+    each mapping counted keeping at most the keys its text has: only if every mapping with
+    a key was counted, kept all its keys, and every string with a colon was seen do they
+    add up to the file's colons. A dropped key (or the mapping it held) leaves the sum short.
+    False when unsure. O(size)."""
+    keys, strings = _tally(data)
+    return marks.colons == keys + (0 if marks.backslashes else strings.count(":"))
+
+
+def _load_json(raw: bytes, text: str | None, marks: Marks) -> Any:
+    """JSON parsed by jiter (pydantic's Rust parser). A file whose every key is shown kept
+    (:func:`_no_key_lost`, a fraction of the time jiter's own check takes) is done; any
+    other is parsed again with jiter refusing a repeated key. Whatever jiter refuses (a
+    repeated key, NaN, a lone surrogate, bad syntax, nesting past its limit) is parsed
+    again by ``json.loads``, whose answer stands: the value, or the error with its lines.
+    Where jiter accepts a document, ``json.loads`` gives the same value."""
     try:
+        data = jiter.from_json(raw, cache_mode="keys", allow_inf_nan=False)
+        if _no_key_lost(marks, data):
+            return data
+        del data
         return jiter.from_json(
             raw, cache_mode="keys", catch_duplicate_keys=True, allow_inf_nan=False
         )
@@ -284,8 +353,8 @@ def _load_yaml(text: str) -> Any:
 
 
 #: bytes an instance file may have: 256 MiB, room for MAX_AGENTS agents at ~180 bytes each
-#: (a 10⁶-agent JSON file is 179 MB and peaks at ~1.2 GiB loaded); data files it names stay at
-#: ``paths.MAX_DATA_BYTES``
+#: (a 10⁶-agent JSON file is 179 MB and peaks at 1.13 GiB loaded: benchmarks/validate_scale.py);
+#: data files it names stay at ``paths.MAX_DATA_BYTES``
 MAX_INSTANCE_BYTES = 256 * 2**20
 
 
@@ -330,7 +399,8 @@ def read_file(path: str | Path) -> Any:
         raise InstanceError(
             str(path), [Problem("(file)", exc.strerror or str(exc), "check the path")]
         ) from None
-    if _bracket_depth(raw) > MAX_DEPTH:
+    marks = _marks(raw)
+    if marks.depth > MAX_DEPTH:
         raise InstanceError(
             str(path),
             [
@@ -344,7 +414,7 @@ def read_file(path: str | Path) -> Any:
     try:
         with collector_paused():
             if path.suffix.lower() == ".json":
-                return _load_json(raw, text)
+                return _load_json(raw, text, marks)
             return _load_yaml(_text(raw) if text is None else text)
     except Unreadable as exc:
         raise InstanceError(str(path), [Problem("(file)", str(exc), exc.fix)]) from None

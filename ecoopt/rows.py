@@ -49,7 +49,6 @@ _SIMPLE = {float: "float", int: "int", str: "str", bool: "bool"}
 _EXACT = 2.0**53  # every int below it is exactly a float
 _NONE = type(None)
 _MISSING = object()  # stands for a required field's absence: never admitted, never stored
-_setattr = object.__setattr__
 
 
 @contextlib.contextmanager
@@ -92,6 +91,8 @@ class Columns:
     missing: dict[str, np.ndarray] = field(default_factory=dict)  # True where None
     lengths: dict[str, np.ndarray] = field(default_factory=dict)  # tuple fields (0 for None)
     items: dict[str, np.ndarray] = field(default_factory=dict)  # tuple fields, concatenated
+    #: fields whose stored values are not the rows' own (ints made floats, lists tuples)
+    converted: set[str] = field(default_factory=set)
 
 
 def _kind(annotation: Any) -> tuple[str, bool] | None:
@@ -210,6 +211,7 @@ def _numbers(values: list[Any], rule: FieldRule, kinds: set[type], cols: Columns
         for i in np.flatnonzero(none).tolist():
             out[i] = None
         values = out
+        cols.converted.add(rule.name)
     cols.values[rule.name], cols.numbers[rule.name], cols.missing[rule.name] = values, v, none
     return True
 
@@ -235,6 +237,7 @@ def _tuples(values: list[Any], rule: FieldRule, kinds: set[type], cols: Columns)
     if not missing.all():  # pydantic stores tuples of floats
         it = iter(items.tolist())
         values = [None if s is None else tuple(islice(it, len(s))) for s in values]
+        cols.converted.add(rule.name)
     cols.values[rule.name], cols.missing[rule.name] = values, missing
     cols.lengths[rule.name] = np.fromiter(map(len, seqs), np.int64, cols.n)
     cols.items[rule.name] = items
@@ -300,33 +303,55 @@ def _dict_maker(cls: type[BaseModel]) -> Any:
     return eval(f"lambda {params}: {{{items}}}")  # noqa: S307 - names checked above
 
 
+#: the four slots of a pydantic model, set as ``model_construct`` sets them (each setter is
+#: the slot's own descriptor: half the time of ``object.__setattr__`` by name)
+_SLOTS = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+_SETTERS = tuple(BaseModel.__dict__[slot].__set__ for slot in _SLOTS)
+
+
+def _models(cls: type[BaseModel], dicts: list[dict], fields_set: list[set[str]]) -> tuple:
+    """Models of ``cls`` with these field dicts and fields sets, made as ``model_construct``
+    makes one (its four slots set, no extra fields or private attributes), in C-level loops."""
+    n = len(dicts)
+    models = list(map(cls.__new__, repeat(cls, n)))
+    for setter, values in zip(
+        _SETTERS, (dicts, fields_set, repeat(None, n), repeat(None, n)), strict=True
+    ):
+        deque(map(setter, models, values), maxlen=0)
+    return tuple(models)
+
+
 def build(cls: type[BaseModel], cols: Columns, fields_set: list[set[str]]) -> tuple[Any, ...]:
-    """The models of a validated table, made as ``model_construct`` makes one (its four
-    slots set) but per column, in C-level loops; a column no row gives takes the default."""
+    """The models of a validated table, made as ``model_construct`` makes one but per
+    column, in C-level loops; a column no row gives takes the default."""
     n = cols.n
     columns = [
         cols.values[r.name] if r.name in cols.values else repeat(r.default, n)
         for r in rules_of(cls) or ()
     ]
-    dicts = list(map(_dict_maker(cls), *columns))
-    models = list(map(cls.__new__, repeat(cls, n)))
-    for slot, values in (
-        ("__dict__", dicts),
-        ("__pydantic_fields_set__", fields_set),
-        ("__pydantic_extra__", repeat(None, n)),
-        ("__pydantic_private__", repeat(None, n)),
-    ):
-        deque(map(_setattr, models, repeat(slot, n), values), maxlen=0)
-    return tuple(models)
+    return _models(cls, list(map(_dict_maker(cls), *columns)), fields_set)
 
 
-def fields_sets(cls: type[BaseModel], keys: list[tuple[str, ...]]) -> list[set[str]]:
+def _built_from_rows(cls: type[BaseModel], rows: list[dict], cols: Columns, fields_set: list):
+    """:func:`build` for a table read from ``rows`` (dicts of field names): when every
+    stored value is the row's own (no int made a float, no list a tuple), a model's dict is
+    the defaults updated by its row, one C call a row (a third less than from columns)."""
+    if cols.converted:
+        return build(cls, cols, fields_set)
+    defaults = {r.name: r.default for r in rules_of(cls) or ()}  # in field order
+    return _models(cls, list(map(defaults.__or__, rows)), fields_set)
+
+
+def fields_sets(
+    cls: type[BaseModel], keys: list[tuple[str, ...]], distinct: dict | None = None
+) -> list[set[str]]:
     """Each row's set of given fields. Rows of a frozen model that give the same keys share
     one set: pydantic never changes a frozen model's (``model_copy`` copies it first), and
-    one set per row would cost half a microsecond and one more object for the collector."""
+    one set per row would cost half a microsecond and one more object for the collector.
+    ``distinct``: the distinct key tuples, when the caller has them (``dict.fromkeys``)."""
     if not cls.model_config.get("frozen"):
         return list(map(set, keys))
-    shared = {k: set(k) for k in dict.fromkeys(keys)}
+    shared = {k: set(k) for k in (dict.fromkeys(keys) if distinct is None else distinct)}
     return list(map(shared.__getitem__, keys))
 
 
@@ -347,8 +372,7 @@ def table_from_rows(cls: type[BaseModel], rows: Any) -> Table | None:
     rules = rules_of(cls)
     if rules is None or type(rows) is not list or not rows or set(map(type, rows)) != {dict}:
         return None
-    keys = list(map(tuple, rows))
-    given = set(chain.from_iterable(dict.fromkeys(keys)))  # over each distinct key list once
+    given, keys, distinct = _row_keys(rows)
     if not given <= cls.model_fields.keys():
         return None  # a key that names no field
     n = len(rows)
@@ -360,7 +384,32 @@ def table_from_rows(cls: type[BaseModel], rows: Any) -> Table | None:
     cols = check_columns(cls, columns, n)  # a required field's absence shows as _MISSING
     if cols is None:
         return None
-    return Table(build(cls, cols, fields_sets(cls, keys)), cols)
+    fields_set = _rows_fields_sets(cls, rows, keys, distinct)
+    return Table(_built_from_rows(cls, rows, cols, fields_set), cols)
+
+
+def _row_keys(rows: list[dict]) -> tuple[set[str], list[tuple[str, ...]] | None, dict]:
+    """(the keys some row gives, each row's keys, the distinct key tuples); the last two are
+    None and {} when every row gives every one of those keys (the usual file): rows of one
+    length whose keys together are that many, found in two C passes, no tuple per row."""
+    lengths = set(map(len, rows))
+    if len(lengths) == 1:
+        given = set().union(*rows)
+        if len(given) == lengths.pop():
+            return given, None, {}
+    keys = list(map(tuple, rows))
+    distinct = dict.fromkeys(keys)
+    return set(chain.from_iterable(distinct)), keys, distinct  # over each distinct one once
+
+
+def _rows_fields_sets(cls: type[BaseModel], rows: list[dict], keys: Any, distinct: dict) -> list:
+    """:func:`fields_sets` of rows read by :func:`_row_keys`."""
+    if keys is not None:
+        return fields_sets(cls, keys, distinct)
+    given = set(rows[0])
+    if cls.model_config.get("frozen"):
+        return [given] * len(rows)  # one shared set, as fields_sets shares them
+    return [set(given) for _ in rows]
 
 
 def validate_rows(cls: type[BaseModel], rows: Any) -> tuple[Any, ...] | None:

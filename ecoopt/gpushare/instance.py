@@ -174,11 +174,17 @@ class GpuShareInstance(Strict):
     simulation: Simulation = Simulation()
 
     @model_validator(mode="after")
-    def _consistent(self) -> GpuShareInstance:
+    def _consistent(self, info: ValidationInfo) -> GpuShareInstance:
         require_unique("gpus", [g.name for g in self.gpus])
-        require_unique("agents", list(map(attrgetter("name"), self.agents)))
-        traces = map(attrgetter("arrival_trace_rps"), self.agents)
-        lengths = set(map(len, filter(None, traces)))  # (an empty trace is refused per agent)
+        cols = _agent_columns(info)
+        if cols is None:
+            names = list(map(attrgetter("name"), self.agents))
+            traces = map(attrgetter("arrival_trace_rps"), self.agents)
+            lengths = set(map(len, filter(None, traces)))  # (an empty trace is refused per agent)
+        else:  # the same names and trace lengths, read from the agents' validated columns
+            names, steps = cols.values["name"], cols.lengths["arrival_trace_rps"]
+            lengths = set(np.unique(steps[steps > 0]).tolist())
+        require_unique("agents", names)
         if len(lengths) > 1:
             raise ValueError("every agent's arrival_trace_rps must have the same length")
         slots = sum(1 if g.pooled else g.count for g in self.gpus)
@@ -197,7 +203,7 @@ class GpuShareInstance(Strict):
         """When the agents were validated column by column (``ecoopt.rows``), their arrays
         are those columns: seed the cached ``arrays`` with them instead of reading 10⁶
         models back one attribute at a time."""
-        cols = ((info.context or {}).get("columns") or {}).get("agents")
+        cols = _agent_columns(info)
         if cols is not None:
             self.__dict__["arrays"] = AgentArrays.from_columns(cols)
         return self
@@ -241,6 +247,12 @@ class GpuShareInstance(Strict):
             slo=np.where(np.isnan(no_slo), np.inf, no_slo),
             memory=np.array(mem, dtype=float),
         )
+
+
+def _agent_columns(info: ValidationInfo) -> Columns | None:
+    """The agents' table when they were validated column by column (``ecoopt.rows`` leaves
+    it in the validation context): their names and values, without reading 10⁶ models."""
+    return ((info.context or {}).get("columns") or {}).get("agents")
 
 
 def _rates(rates: tuple, traces: tuple) -> np.ndarray:
