@@ -558,8 +558,9 @@ def _mixed(model: type[BaseModel], rows: list[Any], ordinary: Any) -> tuple[Any,
 
 
 def by_columns(model: type[BaseModel], max_rows: int) -> WrapValidator:
-    """Annotation for a ``tuple[model, ...]`` field (gpushare's agents): a plain list of at
-    most ``max_rows`` dict rows is validated column by column, and a :class:`Table` is taken
+    """Annotation for a ``tuple[model, ...]`` field (gpushare's agents): a plain list (or
+    tuple, as ``model_dump`` gives) of at most ``max_rows`` dict rows is validated column by
+    column, and a :class:`Table` is taken
     as it is. A list with rows in doubt has only those validated by pydantic (its errors
     placed at their rows); any other input goes to pydantic's ordinary validation, which
     words every message.
@@ -569,10 +570,11 @@ def by_columns(model: type[BaseModel], max_rows: int) -> WrapValidator:
 
     def validate(value: Any, ordinary: Any, info: ValidationInfo) -> Any:
         table = None
-        if type(value) is list and len(value) <= max_rows:
-            table = table_from_rows(model, value)
+        rows = list(value) if type(value) is tuple else value  # a model_dump gives a tuple
+        if type(rows) is list and len(rows) <= max_rows:
+            table = table_from_rows(model, rows)
             if table is None:
-                mixed = _mixed(model, value, ordinary)
+                mixed = _mixed(model, rows, ordinary)
                 return ordinary(value) if mixed is None else mixed
         elif type(value) is Table and 0 < len(value.models) <= max_rows:
             table = value

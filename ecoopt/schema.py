@@ -121,7 +121,7 @@ class Strict(BaseModel):
     def _no_coercion(cls, value: Any, info: ValidationInfo) -> Any:
         number, boolean, bounds, numbers = _rule(cls, info.field_name)
         if number:
-            _check_number(value, bounds, unit_of(info.field_name))
+            _check_number(value, bounds, info.field_name)
         elif numbers and isinstance(value, list | tuple):
             for i, item in enumerate(value):  # a list of numbers: each one a number
                 if isinstance(item, bool | str) or _beyond_floats(item):
@@ -149,20 +149,20 @@ def _not_a_number(value: Any) -> str:
     return f"write a number, not {value!r}"
 
 
-def _check_number(value: Any, bounds: tuple[float, bool, float, bool] | None, unit: str) -> None:
+def _check_number(value: Any, bounds: tuple[float, bool, float, bool] | None, field: str) -> None:
     """A number field's value: not a bool or a string, not an integer beyond any float,
-    within the stated range (the unit is worked out only for a message)."""
+    within the stated range (the field's unit is worked out only for a message)."""
     if isinstance(value, bool | str) or (_beyond_floats(value) and not bounds):
         raise ValueError(_not_a_number(value))
     if bounds and _beyond_floats(value):
         raise ValueError(
             f"an integer of about {_digits(value):,} digits is outside the stated range "
-            f"{range_text(*bounds, unit)} (use a value within it)"
+            f"{range_text(*bounds, unit_of(field))} (use a value within it)"
         )
     if bounds and isinstance(value, int | float) and math.isfinite(value):
         lo, lo_in, hi, hi_in = bounds
         if not _inside(value, lo, lo_in, hi, hi_in):
-            check_range(value, lo, hi, unit, lo_in=lo_in, hi_in=hi_in)
+            check_range(value, lo, hi, unit_of(field), lo_in=lo_in, hi_in=hi_in)
 
 
 _Rule = tuple[bool, bool, tuple[float, bool, float, bool] | None, bool]
