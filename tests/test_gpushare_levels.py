@@ -64,3 +64,19 @@ def test_some_agents_have_no_level_and_ranges_are_contiguous():
         [lv.units[(lv.slot == 0) & (lv.agent == i)].min() for i in np.unique(on_first)]
     )
     assert np.any(first > np.maximum(1, np.ceil(lo[np.unique(on_first)])))  # the SLO binds
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 60), gpus=st.integers(1, 6))
+def test_agents_on_a_slot_are_the_unique_agents_of_its_levels(seed, n, gpus):
+    """``model.agents_on`` relies on the levels' order (slot, then agent): it must equal
+    ``np.unique`` of the slot's agents on every slot."""
+    import numpy as np
+
+    from ecoopt.gpushare.generate import generate
+    from ecoopt.gpushare.model import agents_on, levels
+
+    inst = generate(n, gpus, seed=seed, pooled=bool(seed % 2))
+    lv = levels(inst)
+    for g in range(len(inst.slots)):
+        assert np.array_equal(agents_on(lv, g), np.unique(lv.agent[lv.slot == g]))

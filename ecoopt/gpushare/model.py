@@ -279,6 +279,18 @@ def _level_labels(inst: GpuShareInstance, lv: Levels) -> list[tuple[str, str, in
     )
 
 
+def agents_on(lv: Levels, g: int) -> np.ndarray:
+    """The agents with a level on slot g, ascending: :func:`levels` lists them by slot, then
+    agent, so one pass over the slot's levels finds each once (O(levels), no sort)."""
+    agents = lv.agent[lv.slot == g]
+    if len(agents) == 0:
+        return agents
+    first = np.empty(len(agents), dtype=bool)
+    first[0] = True
+    np.not_equal(agents[1:], agents[:-1], out=first[1:])
+    return agents[first]
+
+
 def pool_packings(
     inst: GpuShareInstance, lv: Levels, objective: str
 ) -> tuple[dict[int, np.ndarray], list[int]]:
@@ -297,7 +309,7 @@ def pool_packings(
     for g, s in enumerate(inst.slots):
         if s.scale == 1:
             continue
-        cand = np.unique(lv.agent[lv.slot == g])
+        cand = agents_on(lv, g)
         host = np.zeros(len(mem), dtype=np.int64)
         if not np.any(mem[cand] > 0):
             fixed[g] = host
@@ -318,7 +330,7 @@ def _host_columns(inst: GpuShareInstance, lv: Levels, packed: list[int]) -> tupl
     mem = inst.arrays.memory
     parts = []
     for g in packed:
-        cand = np.unique(lv.agent[lv.slot == g])
+        cand = agents_on(lv, g)
         heavy = cand[mem[cand] > 0]
         order = heavy[np.argsort(-mem[heavy], kind="stable")]
         count = np.minimum(np.arange(len(order)), inst.slots[g].scale - 1) + 1
