@@ -149,15 +149,20 @@ def _quantise_one(
     spare = int(capacity_units) - int(k.sum())
     if spare <= 0:
         return k
-    room = np.flatnonzero(k < (U if hi is None else hi))
-    if len(room) == 0:
+    below = k < (U if hi is None else hi)
+    room = None if below.all() else np.flatnonzero(below)  # None: every agent has room
+    n_room = len(k) if room is None else len(room)
+    if n_room == 0:
         return k
-    take = min(spare, len(room))
-    if take == len(room):
-        k[room] += 1
+    take = min(spare, n_room)
+    if take == n_room:
+        k[room if room is not None else slice(None)] += 1
         return k
     fl -= x  # ⌊x⌋ − x = −(x − ⌊x⌋) exactly: the negated remainders, without a copy
-    k[room[np.argpartition(fl[room], take - 1)[:take]]] += 1
+    if room is None:
+        k[np.argpartition(fl, take - 1)[:take]] += 1
+    else:
+        k[room[np.argpartition(fl[room], take - 1)[:take]]] += 1
     return k
 
 
