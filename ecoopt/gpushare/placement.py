@@ -688,17 +688,10 @@ def place_for_objective(
         return np.zeros(n, dtype=np.int64)
     if full_sweep_slots is None:
         full_sweep_slots = FULL_SWEEP_SLOTS
-    from .heuristics import place, place_one_by_one  # worst-fit placements (import this module)
-
     t = _tables(inst, objective)
-    starts = [_construct(inst, t), place(inst)]
-    if n * G <= ONE_BY_ONE_CELLS:
-        starts.append(place_one_by_one(inst))
-    if G > full_sweep_slots:  # many slots: search from the best start only
-        starts = [min(starts, key=lambda w: _key(_State(inst, t, w).total()))]
     best: _State | None = None
     seen: list[np.ndarray] = []
-    for where in starts:
+    for where in _starts(inst, t, full_sweep_slots):
         if any(np.array_equal(where, w) for w in seen):
             continue
         seen.append(where)
@@ -707,3 +700,18 @@ def place_for_objective(
             best = s
     assert best is not None
     return best.where
+
+
+def _starts(inst: GpuShareInstance, t: _Tables, full_sweep_slots: int) -> list[np.ndarray]:
+    """The local search's starts: the construction, worst-fit in rounds and (while N·G ≤
+    :data:`ONE_BY_ONE_CELLS`) worst-fit one agent at a time; above ``full_sweep_slots`` slots
+    only the best of them."""
+    from .heuristics import place, place_one_by_one  # worst-fit placements (import this module)
+
+    n, G = len(inst.agents), len(inst.slots)
+    starts = [_construct(inst, t), place(inst)]
+    if n * G <= ONE_BY_ONE_CELLS:
+        starts.append(place_one_by_one(inst))
+    if G > full_sweep_slots:  # many slots: search from the best start only
+        starts = [min(starts, key=lambda w: _key(_State(inst, t, w).total()))]
+    return starts
