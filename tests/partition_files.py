@@ -19,3 +19,35 @@ def write_graph(path: Path, layers, input_bytes: float) -> Path:
         )
     path.write_text(HEADER + "\n".join(rows) + "\n")
     return path
+
+
+def graph_instance(
+    folder: Path,
+    layers,  # noqa: ANN001
+    devices: list[dict],
+    links: list[dict],
+    *,
+    source: str = "d0",
+    sink: str = "d0",
+    input_bytes: float = 1e5,
+    slo: float | None = None,
+    weights: dict | None = None,
+):  # noqa: ANN201
+    """A partition instance over the layer graph ``layers`` (written to ``folder``), the
+    devices and links given, optionally an SLO and objective weights."""
+    import ecoopt
+
+    csv = write_graph(folder / "g_layers.csv", layers, input_bytes)
+    data = {
+        "problem": "partition",
+        "model": {"path": csv.name, "fuse": False},
+        "source": source,
+        "sink": sink,
+        "devices": devices,
+        "links": links,
+    }
+    if slo is not None:
+        data["latency_slo_s"] = slo
+    if weights is not None:
+        data["weights"] = weights
+    return ecoopt.from_dict(data, base_dir=folder)

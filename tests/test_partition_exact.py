@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
-from partition_files import HEADER, write_graph
+from partition_files import HEADER, graph_instance
 
 import ecoopt
 from ecoopt.errors import NotApplicable
@@ -29,20 +29,10 @@ def instance(
     sink="d0",
     weights=None,
 ):
-    csv = write_graph(tmp_path / "g_layers.csv", layers, input_bytes)
-    data = {
-        "problem": "partition",
-        "model": {"path": csv.name, "fuse": False},
-        "source": src,
-        "sink": sink,
-        "devices": devices,
-        "links": links,
-    }
-    if slo is not None:
-        data["latency_slo_s"] = slo
-    if weights is not None:
-        data["weights"] = weights
-    return ecoopt.from_dict(data, base_dir=csv.parent)
+    return graph_instance(
+        tmp_path, layers, devices, links, source=src, sink=sink, input_bytes=input_bytes,
+        slo=slo, weights=weights,
+    )  # fmt: skip
 
 
 def dev(name, fps, power, mem, ci, idle=0.0):

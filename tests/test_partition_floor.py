@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from oracles import partition_optimum
-from partition_files import write_graph
+from partition_files import graph_instance
 
 import ecoopt
 from ecoopt.errors import NotApplicable
@@ -28,18 +28,9 @@ from ecoopt.partition.stages import improve_period, pipeline_stages_dp, pipeline
 
 
 def build(path, layers, devices, links, *, source="d0", sink="d0", input_bytes=1e5, slo=None):
-    csv = write_graph(path / "g_layers.csv", layers, input_bytes)
-    data = {
-        "problem": "partition",
-        "model": {"path": csv.name, "fuse": False},
-        "source": source,
-        "sink": sink,
-        "devices": devices,
-        "links": links,
-    }
-    if slo is not None:
-        data["latency_slo_s"] = slo
-    return ecoopt.from_dict(data, base_dir=path)
+    return graph_instance(
+        path, layers, devices, links, source=source, sink=sink, input_bytes=input_bytes, slo=slo
+    )
 
 
 def device(name, fps=1e9, mem=1e12):

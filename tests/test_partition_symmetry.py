@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from oracles import partition_optimum
-from partition_files import write_graph
+from partition_files import graph_instance, write_graph
 
 import ecoopt
 from ecoopt.partition import Plan, evaluate, formulate, plan_to_x
@@ -28,20 +28,7 @@ from ecoopt.partition.symmetry import (
 
 
 def build(path: Path, layers, devices, links, *, sink="d0", slo=None, weights=None):
-    csv = write_graph(path / "g_layers.csv", layers, 1e5)
-    data = {
-        "problem": "partition",
-        "model": {"path": csv.name, "fuse": False},
-        "source": "d0",
-        "sink": sink,
-        "devices": devices,
-        "links": links,
-    }
-    if slo is not None:
-        data["latency_slo_s"] = slo
-    if weights is not None:
-        data["weights"] = weights
-    return ecoopt.from_dict(data, base_dir=path)
+    return graph_instance(path, layers, devices, links, sink=sink, slo=slo, weights=weights)
 
 
 def device(name, spec):
