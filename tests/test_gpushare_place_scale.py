@@ -168,3 +168,28 @@ def test_many_identical_gpus_close_to_the_pooled_bound():
     ev = evaluate(inst, HEURISTICS["sqrt_waterfill"](inst))
     assert ev.feasible, ev.violations
     assert bound - 1e-9 * bound <= ev.objective <= 1.01 * bound
+
+
+def test_the_slot_value_memo_is_bounded_and_the_plan_unchanged(monkeypatch):
+    """The memo of slot values is emptied when full (placement.MEMO_ENTRIES): the placement
+    is the same with a memo of 50 entries as with the default."""
+    from ecoopt.gpushare import placement
+    from ecoopt.gpushare.generate import generate
+
+    inst = generate(60, 6, seed=5, pooled=True)
+    data = inst.model_dump(exclude_none=True)
+    data["gpus"] = [{**g, "pooled": False} for g in data["gpus"]]
+    inst = ecoopt.from_dict(data, source="memo")
+    free = placement.place_for_objective(inst, "latency")
+    sizes = []
+    real = placement._slot_value
+
+    def spy(inst_, t, g, members):  # noqa: ANN001, ANN202
+        sizes.append(len(t.memo))
+        return real(inst_, t, g, members)
+
+    monkeypatch.setattr(placement, "MEMO_ENTRIES", 50)
+    monkeypatch.setattr(placement, "_slot_value", spy)
+    bounded = placement.place_for_objective(inst, "latency")
+    assert max(sizes) <= 50 and len(sizes) > 50
+    assert np.array_equal(free, bounded)

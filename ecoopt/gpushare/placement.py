@@ -63,6 +63,11 @@ def slot_fixed_carbon(slot: Slot, units_used: int, hosts: np.ndarray | None) -> 
     return slot_rates(slot)[0] * _powered(slot, units_used, hosts)
 
 
+#: slot values the search keeps (a value and its key: about 200 B for 10 agents a slot); the
+#: memo is emptied when it holds this many, so long searches stay within about 0.2 GB
+MEMO_ENTRIES = 1_000_000
+
+
 @dataclass(frozen=True)
 class _Tables:
     """Per-type data of the slot oracle (G slots of T GPU types, N agents); costs are to be
@@ -225,6 +230,8 @@ class _State:
         key = (g, members.tobytes())
         v = self.t.memo.get(key)
         if v is None:
+            if len(self.t.memo) >= MEMO_ENTRIES:  # a bounded cache: start afresh when full
+                self.t.memo.clear()
             v = self.t.memo[key] = _slot_value(self.inst, self.t, g, members)
         return v
 
