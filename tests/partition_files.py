@@ -51,3 +51,23 @@ def graph_instance(
     if weights is not None:
         data["weights"] = weights
     return ecoopt.from_dict(data, base_dir=folder)
+
+
+def draw_layer(draw, name: str, inputs: list[str]) -> tuple:  # noqa: ANN001
+    """One random layer row for :func:`write_graph` (hypothesis ``draw``): FLOPs 1e6-1e9, output
+    1e3-1e6 B, parameters 0-5e8 B."""
+    from hypothesis import strategies as st
+
+    flops, out_bytes = draw(st.floats(1e6, 1e9)), draw(st.floats(1e3, 1e6))
+    return (name, inputs, flops, out_bytes, draw(st.floats(0, 5e8)))
+
+
+def draw_link_spec(draw) -> dict:  # noqa: ANN001
+    """Random link fields: bandwidth 1e5-1e9 B/s, latency 0-0.05 s, 0-1e-6 J per byte."""
+    from hypothesis import strategies as st
+
+    return {
+        "bandwidth_bytes_per_s": draw(st.floats(1e5, 1e9)),
+        "latency_s": draw(st.floats(0, 0.05)),
+        "energy_j_per_byte": draw(st.floats(0, 1e-6)),
+    }

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
-from partition_files import HEADER, graph_instance
+from partition_files import HEADER, draw_layer, graph_instance
 
 import ecoopt
 from ecoopt.errors import NotApplicable
@@ -115,15 +115,7 @@ def random_instance(draw, tmp_path_factory, chain: bool, idle: bool = False):
             inputs = sorted(
                 {f"L{j}" for j in draw(st.lists(st.integers(0, i - 1), min_size=k, max_size=k))}
             )
-        layers.append(
-            (
-                f"L{i}",
-                inputs,
-                draw(st.floats(1e6, 1e9)),
-                draw(st.floats(1e3, 1e6)),
-                draw(st.floats(0, 5e8)),
-            )
-        )
+        layers.append(draw_layer(draw, f"L{i}", inputs))
     devices = []
     for j in range(D):
         power = draw(st.floats(1, 200))

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from oracles import contiguous_stage_optimum
+from partition_files import draw_layer, draw_link_spec
 from test_partition_symmetry import build, device, link, mesh
 
 import ecoopt
@@ -34,15 +35,7 @@ def chain_instance(draw, tmp_path_factory, dag: bool = False):
             if not dag
             else sorted(set(draw(st.lists(st.sampled_from(pool[-3:]), min_size=1, max_size=2))))
         )
-        layers.append(
-            (
-                f"L{i}",
-                inputs,
-                draw(st.floats(1e6, 1e9)),
-                draw(st.floats(1e3, 1e6)),
-                draw(st.floats(0, 5e8)),
-            )
-        )
+        layers.append(draw_layer(draw, f"L{i}", inputs))
 
     def spec():
         return {
@@ -53,11 +46,7 @@ def chain_instance(draw, tmp_path_factory, dag: bool = False):
         }
 
     def link_spec():
-        return {
-            "bandwidth_bytes_per_s": draw(st.floats(1e5, 1e9)),
-            "latency_s": draw(st.floats(0, 0.05)),
-            "energy_j_per_byte": draw(st.floats(0, 1e-6)),
-        }
+        return draw_link_spec(draw)
 
     D = draw(st.integers(1, 4))
     names = [f"d{j}" for j in range(D)]

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from oracles import partition_optimum
-from partition_files import graph_instance, write_graph
+from partition_files import draw_layer, draw_link_spec, graph_instance, write_graph
 
 import ecoopt
 from ecoopt.partition import Plan, evaluate, formulate, plan_to_x
@@ -121,8 +121,7 @@ def symmetric_instance(draw, tmp_path_factory):
     for i in range(n):
         pool = ["x"] + [f"L{j}" for j in range(i)]
         inputs = sorted(set(draw(st.lists(st.sampled_from(pool[-2:]), min_size=1, max_size=2))))
-        flops, out_b = draw(st.floats(1e6, 1e9)), draw(st.floats(1e3, 1e6))
-        layers.append((f"L{i}", inputs, flops, out_b, draw(st.floats(0, 5e8))))
+        layers.append(draw_layer(draw, f"L{i}", inputs))
 
     def spec():
         power = draw(st.floats(1, 200))
@@ -136,11 +135,7 @@ def symmetric_instance(draw, tmp_path_factory):
         }
 
     def link_spec():
-        return {
-            "bandwidth_bytes_per_s": draw(st.floats(1e5, 1e9)),
-            "latency_s": draw(st.floats(0, 0.05)),
-            "energy_j_per_byte": draw(st.floats(0, 1e-6)),
-        }
+        return draw_link_spec(draw)
 
     k = draw(st.integers(2, 3))
     alike, extra = spec(), draw(st.booleans()) and k == 2
