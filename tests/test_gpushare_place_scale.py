@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_gpushare_placement import placement_problems, worse_by
+from test_gpushare_placement import placement_draws, placement_problems, worse_by
 
 import ecoopt
 from ecoopt.gpushare import HEURISTICS, evaluate, placement
@@ -21,14 +21,7 @@ from ecoopt.gpushare.heuristics import place
 from ecoopt.gpushare.instance import OBJECTIVES
 from ecoopt.gpushare.placement import _Prices, _State, _tables, place_for_objective
 
-small = {
-    "n": st.integers(2, 12),
-    "gpus": st.integers(2, 4),
-    "seed": st.integers(0, 10_000),
-    "units": st.sampled_from([5, 10, 20]),
-    "memory_gb": st.sampled_from([10.0, 16.0, 80.0]),
-    "objective": st.sampled_from(sorted(OBJECTIVES)),
-}
+small = placement_draws(12, 4)
 
 
 def unpooled(inst):

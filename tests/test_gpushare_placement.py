@@ -56,14 +56,20 @@ def worse_by(value: float, reference: float, objective: str) -> float:
     return value - reference if OBJECTIVES[objective] == "min" else reference - value
 
 
-small = {
-    "n": st.integers(2, 9),
-    "gpus": st.integers(2, 3),
-    "seed": st.integers(0, 10_000),
-    "units": st.sampled_from([5, 10, 20]),
-    "memory_gb": st.sampled_from([10.0, 16.0, 80.0]),
-    "objective": st.sampled_from(sorted(OBJECTIVES)),
-}
+def placement_draws(most_agents: int, most_gpus: int) -> dict:
+    """Hypothesis strategies of the placement property tests: 2 … ``most_agents`` agents on
+    2 … ``most_gpus`` GPUs, share units, GPU memory and objective."""
+    return {
+        "n": st.integers(2, most_agents),
+        "gpus": st.integers(2, most_gpus),
+        "seed": st.integers(0, 10_000),
+        "units": st.sampled_from([5, 10, 20]),
+        "memory_gb": st.sampled_from([10.0, 16.0, 80.0]),
+        "objective": st.sampled_from(sorted(OBJECTIVES)),
+    }
+
+
+small = placement_draws(9, 3)
 
 
 @settings(max_examples=80)
