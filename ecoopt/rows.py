@@ -156,16 +156,6 @@ def rules_of(cls: type[BaseModel]) -> tuple[FieldRule, ...] | None:
     return None if any(r is None for r in rules) else rules  # type: ignore[return-value]
 
 
-def row_model(annotation: Any) -> type[BaseModel] | None:
-    """M when ``annotation`` is ``tuple[M, ...]`` and M can be validated column-wise."""
-    args = get_args(annotation)
-    if get_origin(annotation) is tuple and len(args) == 2 and args[1] is Ellipsis:
-        m = args[0]
-        if isinstance(m, type) and issubclass(m, BaseModel) and rules_of(m) is not None:
-            return m
-    return None
-
-
 def _types_ok(values: list[Any], rule: FieldRule) -> set[type] | None:
     """The exact types in a column, if the rule admits them all."""
     kinds = set(map(type, values))

@@ -346,7 +346,8 @@ def pipeline_stages_moves(inst: PartitionInstance, objective: str | None = None)
     over 8 identical devices it reaches the period floor (:func:`~ecoopt.partition.cuts.
     period_floor_s`) that the DP's contiguous plan misses by 25-30 %, and so do 23 of the 24
     bundled models (fused or not) on 8 edge devices; it takes 13-17 ms at 24 layers to 1.2 s at
-    249 on a quiet machine (``benchmarks/partition_symmetry.py --only floor``). Other objectives: the DP's plan."""
+    249 on a quiet machine (``benchmarks/partition_symmetry.py --only floor``). Other
+    objectives: the DP's plan."""
     objective = objective or inst.objective
     plan = pipeline_stages_dp(inst, objective)
     if objective != "period":

@@ -34,8 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evaluate import Plan
-from .instance import PartitionData, PartitionInstance
+from .instance import PartitionData
 
 _PER_LAYER = ("time_s", "energy_j", "carbon_g")
 _PER_DEVICE = ("memory_bytes", "intensity", "pue", "idle_power_w")
@@ -118,14 +117,3 @@ def canonical_devices(
         hosted = np.isin(dev, members)
         out[hosted] = [relabel[int(x)] for x in dev[hosted]]
     return out
-
-
-def canonical_plan(inst: PartitionInstance, plan: Plan) -> Plan:
-    """:func:`canonical_devices` on a plan by names (unknown names are left as they are)."""
-    data = inst.data
-    index = {n: j for j, n in enumerate(data.devices)}
-    if any(d not in index for d in plan.device):
-        return plan
-    dev = np.array([index[d] for d in plan.device], dtype=np.int64)
-    canon = canonical_devices(data, dev, device_classes(data))
-    return Plan(plan.method, [data.devices[j] for j in canon], list(plan.notes))
