@@ -8,13 +8,15 @@ and the pool never powers more GPUs than with the packing found without ``powere
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ecoopt.gpushare import HEURISTICS, evaluate
 from ecoopt.gpushare.generate import generate
-from ecoopt.gpushare.packing import pack_models, powered_gpus, split_in_order
+from ecoopt.gpushare.packing import _prefix_loads_fit, pack_models, powered_gpus, split_in_order
 
 
 def check_packing(host: np.ndarray, memory: np.ndarray, gpu_bytes: float, n_gpus: int) -> None:
@@ -61,6 +63,28 @@ def test_split_fits_whenever_share_plus_largest_fits(sizes, n_gpus, slack):
     assert host is not None  # the bound T + max ≤ gpu_bytes guarantees the split
     check_packing(host, memory, gpu_bytes, n_gpus)
     assert (np.diff(host[memory > 0]) >= 0).all()  # runs in file order
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.floats(0, 1e12), min_size=1, max_size=200),
+    st.lists(st.integers(0, 200), max_size=20),
+    st.floats(-1e-12, 1e-12),
+)
+def test_prefix_proof_never_accepts_a_run_that_overflows(sizes, cuts, nudge):
+    memory = np.array(sizes, dtype=float)
+    n = len(memory)
+    bounds = np.array(sorted({0, n, *(min(c, n) for c in cuts)}), dtype=np.int64)
+    runs = [memory[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    exact = max(math.fsum(r) for r in runs)
+    gpu_bytes = exact * (1.0 + nudge) if exact > 0 else 1.0  # at the largest run's load
+    terms = int(np.diff(bounds).max())
+    if _prefix_loads_fit(np.cumsum(memory), bounds, gpu_bytes, terms):
+        for r in runs:  # the exact sum and sums in two orders all fit
+            assert math.fsum(r) <= gpu_bytes
+            assert float(np.sum(r)) <= gpu_bytes and float(np.sum(r[::-1])) <= gpu_bytes
+    if exact > 0:  # a generous GPU is proved from the prefixes alone
+        assert _prefix_loads_fit(np.cumsum(memory), bounds, exact * 1.001 + 1.0, terms)
 
 
 def test_split_refuses_a_run_that_overflows():

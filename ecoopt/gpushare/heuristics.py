@@ -59,8 +59,7 @@ def adaptive_shares(
     if group is None:
         D = d.sum()
         if D > 0:
-            d /= D
-            d *= capacity
+            d *= capacity / D
             g = np.maximum(R, d, out=d)
         else:
             g = R.copy()
@@ -140,7 +139,9 @@ def _quantise_one(
     shares: np.ndarray, U: int, capacity_units: int, lo: np.ndarray | None, hi: np.ndarray | None
 ) -> np.ndarray:
     """:func:`quantise_groups` on one slot of U units per GPU: the same floors and the same
-    largest remainders, in place and without per-agent gathers. O(N) (``argpartition``)."""
+    largest remainders, in place and without per-agent gathers. O(N): the take-th largest
+    remainder by ``np.partition`` (values, not indices), then every agent above it and, of
+    those equal to it, the first in file order."""
     x = np.asarray(shares, dtype=float) * U
     fl = x + 1e-9
     np.floor(fl, out=fl)
@@ -150,19 +151,24 @@ def _quantise_one(
     if spare <= 0:
         return k
     below = k < (U if hi is None else hi)
-    room = None if below.all() else np.flatnonzero(below)  # None: every agent has room
-    n_room = len(k) if room is None else len(room)
-    if n_room == 0:
-        return k
-    take = min(spare, n_room)
-    if take == n_room:
-        k[room if room is not None else slice(None)] += 1
+    n_room = int(np.count_nonzero(below))
+    if n_room == 0 or spare >= n_room:
+        k += below
         return k
     fl -= x  # ⌊x⌋ − x = −(x − ⌊x⌋) exactly: the negated remainders, without a copy
-    if room is None:
-        k[np.argpartition(fl, take - 1)[:take]] += 1
-    else:
-        k[room[np.argpartition(fl[room], take - 1)[:take]]] += 1
+    if n_room < len(k):
+        fl[~below] = np.inf  # agents at hi never take a unit
+    return _add_to_smallest(k, fl, spare)
+
+
+def _add_to_smallest(k: np.ndarray, key: np.ndarray, take: int) -> np.ndarray:
+    """k + 1 on the ``take`` smallest entries of ``key`` (ties: first in order). O(N)."""
+    cut = np.partition(key, take - 1)[take - 1]
+    under = key < cut
+    k += under
+    short = take - int(np.count_nonzero(under))
+    if short > 0:
+        k[np.flatnonzero(key == cut)[:short]] += 1
     return k
 
 
@@ -472,8 +478,8 @@ def adaptive(inst: GpuShareInstance, objective: str | None = None) -> Plan:
 
     plan = _per_slot(inst, "adaptive", alloc)
     plan.raw_share = raw = out[0]
-    bad = raw < a.min_share - GRID
-    if bad.any():
+    # max(R, d) ≥ R exactly, so only a rescaled share can fall below R: test that first
+    if (raw < a.min_share).any() and (bad := raw < a.min_share - GRID).any():
         broken = np.flatnonzero(bad)
         names = [a.names[i] for i in broken[:12]]
         plan.notes.append("rescale broke min_share of: " + listing(names, total=len(broken)))

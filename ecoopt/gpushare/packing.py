@@ -72,10 +72,11 @@ def split_in_order(memory: np.ndarray, gpu_bytes: float, n_gpus: int) -> np.ndar
     With c_i the bytes of models 0 … i−1 and T = Σ bytes / B (B = ``n_gpus``), model i goes
     on GPU ⌊c_i / T⌋ (capped at B−1): each GPU takes the models that *start* in its stretch
     [b·T, (b+1)·T), so its load is below T + the largest model, and the split fits whenever
-    T + max ≤ ``gpu_bytes``. The loads are summed again and checked by :func:`_sums_fit`, so
-    that the evaluator's sum, in whatever order, fits exactly
+    T + max ≤ ``gpu_bytes``. The loads are proved to fit from the prefix sums
+    (:func:`_prefix_loads_fit`) or, near the limit, summed again and checked by
+    :func:`_sums_fit`, so that the evaluator's sum, in whatever order, fits exactly
     (:func:`~ecoopt.tolerance.fits_memory`). O(N + B log N): one cumulative sum, a binary
-    search per GPU boundary, one sum per run. Models of 0 bytes go on GPU 0.
+    search per GPU boundary, and near the limit one sum per run. Models of 0 bytes go on GPU 0.
     """
     B = int(n_gpus)
     if B < 1:
@@ -87,16 +88,34 @@ def split_in_order(memory: np.ndarray, gpu_bytes: float, n_gpus: int) -> np.ndar
     # first model of GPU b ≥ 1: the first i with c_i ≥ b·T, i.e. one past the first end ≥ b·T
     firsts = np.searchsorted(ends, np.arange(1, B) * (total / B), side="left") + 1
     starts = np.concatenate([[0], np.minimum(firsts, len(memory))])
-    counts = np.diff(np.append(starts, len(memory)))
-    busy = counts > 0
-    loads = np.zeros(B)
-    loads[busy] = np.add.reduceat(memory, starts[busy])
-    if not _sums_fit(loads, int(counts.max()), gpu_bytes, memory, total):
-        return None
+    bounds = np.append(starts, len(memory))
+    counts, terms = np.diff(bounds), int(np.diff(bounds).max())
+    if not _prefix_loads_fit(ends, bounds, gpu_bytes, terms):
+        busy = counts > 0
+        loads = np.zeros(B)
+        loads[busy] = np.add.reduceat(memory, starts[busy])
+        if not _sums_fit(loads, terms, gpu_bytes, memory, total):
+            return None
     host = np.repeat(np.arange(B, dtype=np.int64), counts)
     if not bool(memory.all()):  # 0-byte models onto GPU 0
         host[memory <= 0] = 0
     return host
+
+
+def _prefix_loads_fit(ends: np.ndarray, bounds: np.ndarray, gpu_bytes: float, terms: int) -> bool:
+    """Whether every run [bounds[b], bounds[b+1]) fits ``gpu_bytes`` however it is summed,
+    proved from the prefix sums ``ends`` alone (no second pass over the models); False means
+    "not proved", and :func:`_sums_fit` then decides on the runs summed again.
+
+    Any order of summing N non-negative floats errs by at most N·u·Σ (u = 2⁻⁵³), so each
+    computed prefix is within N·u·total of the exact one and a run's load, the difference of
+    two prefixes, within 2N·u·total, plus u·load for the subtraction. An exact load at most
+    ``gpu_bytes``·(1 − 4·terms·u) (the margin of :func:`_sums_fit`) fits in every order.
+    """
+    n, total, u = len(ends), float(ends[-1]), 2.0**-53
+    prefix = np.where(bounds > 0, ends[np.maximum(bounds - 1, 0)], 0.0)
+    slack = 2.1 * n * u * total + u * gpu_bytes
+    return bool(np.all(np.diff(prefix) + slack <= gpu_bytes * (1.0 - 4.0 * terms * u)))
 
 
 def _sums_fit(
