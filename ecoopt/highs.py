@@ -142,9 +142,10 @@ def _configure(h: Any, options: SolverOptions, log_path: str, extra: dict[str, A
 
 
 def _pass(h: Any, lp: LinearProgram, scale: float, warm_start: np.ndarray | None) -> None:
-    """The model and the start. The start goes as a dense ``HighsSolution``: the faster
-    index/value overload of ``setSolution`` refuses an infeasible start on highspy 1.13
-    (tests/test_gpushare_status.py), where later versions keep it for HiGHS to assess."""
+    """The model and the start. The start goes as numpy arrays through the index/value
+    overload of ``setSolution`` (no Python list of every column). An infeasible start is
+    answered with an error by highspy 1.15 and kept, then discarded when assessed, by 1.16;
+    either way HiGHS goes on without it (tests/test_gpushare_status.py)."""
     import highspy
 
     if pass_to_highs(h, lp, scale) == highspy.HighsStatus.kError:
@@ -153,11 +154,9 @@ def _pass(h: Any, lp: LinearProgram, scale: float, warm_start: np.ndarray | None
             "check the instance's magnitudes"
         )
     if warm_start is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = np.asarray(warm_start, dtype=float).tolist()
-        sol.value_valid = True
-        if h.setSolution(sol) == highspy.HighsStatus.kError:
-            raise EcoOptError(f"HiGHS refused the starting solution for {lp.name}")
+        value = np.ascontiguousarray(warm_start, dtype=np.float64)
+        index = np.arange(len(value), dtype=np.int32)
+        h.setSolution(len(value), index, value)  # refused or discarded if infeasible
 
 
 class _MipProgress:
@@ -254,7 +253,8 @@ def _read(h: Any, lp: LinearProgram, scale: float, status: Any) -> LPSolution:
     is_mip = any(b.integer for b in lp.vars.values())
     x = objective = None
     if info.primal_solution_status == 2:  # kSolutionStatusFeasible
-        x = np.asarray(h.getSolution().col_value, dtype=float)
+        col_value = h.getSolution().col_value
+        x = np.fromiter(col_value, dtype=float, count=len(col_value))
         objective = lp.objective_value(x)
     dual = float(info.mip_dual_bound) if is_mip else math.nan
     bound: float | None = None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ecoopt
-from ecoopt.gpushare import HEURISTICS, Plan, evaluate
+from ecoopt.gpushare import HEURISTICS, Plan, _columns_of, evaluate
 from ecoopt.gpushare.physics import slot_rates
 from ecoopt.problems import get_spec
 
@@ -111,3 +113,19 @@ def test_latency_pool_packing_fixed_in_advance_when_it_fits():
     assert "host" not in lp.vars
     res = ecoopt.solve(inst, strict=True)
     assert evaluate(inst, res.plan).feasible
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(-50, 50), unique=True, max_size=30),
+    st.lists(st.integers(-60, 60), max_size=10),
+    st.booleans(),
+)
+def test_columns_of_finds_each_key_sorted_or_not(keys, wanted, shuffle):
+    column_keys = np.array(sorted(keys) if not shuffle else keys, dtype=np.int64)
+    where = {int(c): i for i, c in enumerate(column_keys)}
+    got = _columns_of(column_keys, np.array(wanted, dtype=np.int64))
+    if all(w in where for w in wanted):
+        assert got is not None and got.tolist() == [where[w] for w in wanted]
+    else:
+        assert got is None

@@ -81,14 +81,18 @@ def plan_to_x(inst: GpuShareInstance, lp: LinearProgram, plan: Plan) -> np.ndarr
 
 def _columns_of(column_keys: np.ndarray, wanted: np.ndarray) -> np.ndarray | None:
     """Position of each wanted key among the columns' keys (distinct integers), or None when
-    one is not there (a sort and a binary search, no per-column Python)."""
+    one is not there (a binary search, after a sort unless the keys are increasing already; no
+    per-column Python)."""
     if len(wanted) == 0:
         return np.zeros(0, dtype=np.int64)
     if len(column_keys) == 0:
         return None
-    order = np.argsort(column_keys, kind="stable")
-    at = np.minimum(np.searchsorted(column_keys, wanted, sorter=order), len(order) - 1)
-    found = order[at]
+    if bool(np.all(column_keys[1:] > column_keys[:-1])):  # levels come in key order: no sort
+        found = np.minimum(np.searchsorted(column_keys, wanted), len(column_keys) - 1)
+    else:
+        order = np.argsort(column_keys, kind="stable")
+        at = np.searchsorted(column_keys, wanted, sorter=order)
+        found = order[np.minimum(at, len(order) - 1)]
     return found if np.array_equal(column_keys[found], wanted) else None
 
 
