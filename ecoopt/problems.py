@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 #: problem name -> module that registers it on import
-MODULES = {"gpushare": "ecoopt.gpushare", "partition": "ecoopt.partition"}
+MODULES = {
+    "gpushare": "ecoopt.gpushare",
+    "partition": "ecoopt.partition",
+    "provisioning": "ecoopt.provisioning",
+}
 
 
 @dataclass(frozen=True)

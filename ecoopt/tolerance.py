@@ -16,6 +16,10 @@ whether a plan is feasible.
   point, ``|share − round(share·U)/U| ≤ GRID``: shares travel as floats (k/U, or a user's
   0.333334 for a third), so this is representation, not slack. Bounds such as ``min_share``
   round to units by the same rule.
+* **Flows** (request rates of provisioning and the requests they serve): continuous
+  quantities that a solver returns to its row tolerance, so a flow meets a demand, a volume
+  or a capacity when within FLOW = 1e-6 relative (:func:`flow_within`, :func:`flow_equal`):
+  ten times HiGHS's 1e-7 on rows scaled to 1, and a hundredth of the default MIP gap.
 * **Objectives** (a model's value for a plan against the evaluator's): equal when
   ``|a − b| ≤ REL·max(|a|, |b|, scale)`` (:func:`agree`); ``scale`` is the size of the
   objective (e.g. a reference solution's value), so sums of terms that cancel are not held
@@ -34,6 +38,9 @@ import numpy as np
 REL = 1e-9
 """Relative tolerance of continuous limits and of objective agreement."""
 
+FLOW = 1e-6
+"""Relative tolerance of continuous flows (request rates) against demands and capacities."""
+
 GRID = 1e-6
 """How far (in GPUs) a float share may sit from its grid point and still be on it."""
 
@@ -44,6 +51,22 @@ def within(value, limit):  # noqa: ANN001, ANN201 - floats or arrays, broadcasti
     limit = np.asarray(limit, dtype=float)
     with np.errstate(invalid="ignore"):
         out = np.isposinf(limit) | (value <= limit + REL * np.abs(limit))
+    return out if out.ndim else bool(out)
+
+
+def flow_within(value, limit):  # noqa: ANN001, ANN201 - floats or arrays, broadcasting
+    """``value ≤ limit`` up to FLOW relative to the limit (and FLOW absolute near 0)."""
+    value = np.asarray(value, dtype=float)
+    limit = np.asarray(limit, dtype=float)
+    out = value <= limit + FLOW * np.maximum(np.abs(limit), 1.0)
+    return out if out.ndim else bool(out)
+
+
+def flow_equal(value, target):  # noqa: ANN001, ANN201 - floats or arrays, broadcasting
+    """``value = target`` up to FLOW relative to the target (and FLOW absolute near 0)."""
+    value = np.asarray(value, dtype=float)
+    target = np.asarray(target, dtype=float)
+    out = np.abs(value - target) <= FLOW * np.maximum(np.abs(target), 1.0)
     return out if out.ndim else bool(out)
 
 

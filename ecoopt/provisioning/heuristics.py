@@ -1,0 +1,319 @@
+"""Provisioning methods to measure against the optimum: EcoServe's design points and ours.
+
+EcoServe (arXiv 2502.05043) compares its ILP with performance-, energy- and cost-optimised
+designs; their exact definitions are not published (seeds.md §4), so ecoopt states them:
+
+* ``performance``: per workload, the SKU with the shortest time per request (Σ_c share_c / μ_cs),
+  each SKU's first (full) host and first lifetime, no Reuse, sized for the peak;
+* ``energy``: per workload, the least operational energy per request at full load
+  ((e_cs + idle_W / μ_cs) · PUE), full host, sized for the peak;
+* ``cost``: per workload, the least $ per request at full load (amortised price and energy);
+* ``carbon_greedy``: per workload, the least operational + embodied carbon per request at full
+  load over every option (host variant, lifetime), each workload on servers of its own;
+* ``carbon_fill`` (ours): online classes on their least-objective SKU with the fleet shared by
+  every class and sized for the summed peak, then offline work poured into the spare GPU and
+  host-CPU capacity in order of marginal objective (cleanest slots first: time shifting, Reuse),
+  adding servers only for what does not fit; tried with the leanest host of each SKU and with
+  the host that serves most offline work on its CPUs, the better plan kept.
+
+Offline work in the design points runs at a constant rate over its window. Owned servers
+(Recycle on) replace new servers of the same SKU first. All are O(C·S·T + C·T log T).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .arrays import ProvisioningData
+from .evaluate import Plan, evaluate
+from .instance import ProvisioningInstance
+from .model import _objective_weights
+
+OPTION_METRICS = ("carbon_kg", "energy_kwh", "cost_usd")
+
+
+def _per_request(d: ProvisioningData, o: np.ndarray, weights: dict[str, float]) -> np.ndarray:
+    """(C, O) the weighted metrics of one request served at full load on option o's servers
+    (its share of idle and embodied, and its own energy); inf where there is no profile."""
+    s = d.opt_sku[o]
+    mu = d.rate[:, s]  # (C, O)
+    H = d.hours
+    with np.errstate(divide="ignore"):
+        req_per_h = 3600.0 * mu
+        kwh = (
+            d.energy_j[:, s] / 3.6e6 + d.host_idle_w[d.opt_host[o]] / 1000.0 / req_per_h
+        ) * d.pue[s]
+        per = {
+            "energy_kwh": kwh,
+            "carbon_kg": kwh * d.intensity[s].mean(axis=1) / 1000.0
+            + d.opt_embodied_kg[o] / H / req_per_h,
+            "cost_usd": kwh * d.usd_per_kwh[s] + d.opt_capex_usd[o] / H / req_per_h,
+        }
+    out = sum(w * per[m] for m, w in weights.items())
+    return np.where(mu > 0, out, np.inf)
+
+
+def _first_options(d: ProvisioningData) -> np.ndarray:
+    """Per SKU the option with its first host variant and first lifetime (−1: none)."""
+    first = -np.ones(d.S, dtype=np.int64)
+    for o in range(len(d.opt_names) - 1, -1, -1):
+        if d.host_variant[d.opt_host[o]] == 0:
+            first[d.opt_sku[o]] = o
+    return first
+
+
+def _workload_choice(d: ProvisioningData, score: np.ndarray) -> np.ndarray:
+    """(C,) column of ``score`` (C, K) per class: the best for the whole workload (share-
+    weighted sum over its classes, inf if a class cannot run there), per class otherwise."""
+    share = np.where(d.cls_online, d.demand_rps.sum(axis=1), d.volume)
+    choice = np.argmin(score, axis=1)
+    for w in np.unique(d.cls_workload):
+        cls = np.flatnonzero(d.cls_workload == w)
+        weight = share[cls] / share[cls].sum() if share[cls].sum() > 0 else np.ones(len(cls))
+        total = (np.where(np.isfinite(score[cls]), score[cls], np.inf) * weight[:, None]).sum(
+            axis=0
+        )
+        if np.isfinite(total.min()):
+            choice[cls] = int(np.argmin(total))
+    return choice
+
+
+def _even_loads(d: ProvisioningData, sku_of_class: np.ndarray) -> np.ndarray:
+    """(C, S, T): online demand, and offline volume at a constant rate over the window."""
+    gpu = np.zeros((d.C, d.S, d.T))
+    span_s = d.window.sum(axis=1) * 3600.0 * d.slot_h
+    for c, s in enumerate(sku_of_class):
+        if d.cls_online[c]:
+            gpu[c, s] = d.demand_rps[c]
+        elif d.volume[c] > 0:
+            gpu[c, s] = np.where(d.window[c], d.volume[c] / span_s[c], 0.0)
+    return gpu
+
+
+def _servers_needed(d: ProvisioningData, gpu: np.ndarray) -> np.ndarray:
+    """(S,) whole servers each SKU needs for its peak slot."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        load = np.where(gpu > 0, gpu / d.rate[:, :, None], 0.0).sum(axis=0)  # (S, T)
+    return np.ceil(load.max(axis=1, initial=0.0) - 1e-9).astype(np.int64)
+
+
+def _fleet(
+    d: ProvisioningData, need: np.ndarray, option: np.ndarray, own_left: np.ndarray | None = None
+) -> tuple[dict, dict]:
+    """Servers for ``need`` (S,) of each SKU: owned (usable, of ``own_left``, which it
+    decrements) first, then new on ``option``."""
+    own_left = np.where(d.own_usable, d.own_count, 0) if own_left is None else own_left
+    kept: dict[str, int] = {}
+    left = need.copy()
+    for k in range(len(d.own_names)):
+        s = d.own_sku[k]
+        take = int(min(left[s], own_left[k]))
+        if take:
+            kept[d.own_names[k]] = take
+            left[s] -= take
+            own_left[k] -= take
+    servers: dict[str, int] = {}
+    for s in np.flatnonzero(left > 0):
+        if option[s] >= 0:
+            servers[d.opt_names[option[s]]] = int(left[s])
+    return servers, kept
+
+
+def _design_point(
+    inst: ProvisioningInstance, name: str, score: np.ndarray, option: np.ndarray
+) -> Plan:
+    """Each workload on the SKU its ``score`` (C, S) ranks first, at constant offline rate,
+    sized for its peak on ``option`` (S,)."""
+    d = inst.data
+    gpu = _even_loads(d, _workload_choice(d, score))
+    servers, kept = _fleet(d, _servers_needed(d, gpu), option)
+    return Plan(name, servers, kept, gpu, np.zeros((d.C, len(d.host_names), d.T)))
+
+
+def performance(inst: ProvisioningInstance, objective: str | None = None) -> Plan:
+    """Fastest SKU per workload, full hosts, sized for the peak (EcoServe's baseline)."""
+    d = inst.data
+    with np.errstate(divide="ignore"):
+        score = np.where(d.rate > 0, 1.0 / d.rate, np.inf)
+    return _design_point(inst, "performance", score, _first_options(d))
+
+
+def _by_metric(inst: ProvisioningInstance, name: str, metric: str) -> Plan:
+    d = inst.data
+    first = _first_options(d)
+    score = np.full((d.C, d.S), np.inf)
+    have = np.flatnonzero(first >= 0)
+    score[:, have] = _per_request(d, first[have], {metric: 1.0})
+    return _design_point(inst, name, score, first)
+
+
+def energy_optimised(inst: ProvisioningInstance, objective: str | None = None) -> Plan:
+    """Least operational energy per request per workload, full hosts (EcoServe's baseline)."""
+    return _by_metric(inst, "energy", "energy_kwh")
+
+
+def cost_optimised(inst: ProvisioningInstance, objective: str | None = None) -> Plan:
+    """Least $ per request per workload, full hosts (EcoServe's baseline)."""
+    return _by_metric(inst, "cost", "cost_usd")
+
+
+def carbon_greedy(inst: ProvisioningInstance, objective: str | None = None) -> Plan:
+    """Least carbon per request per workload over every option, each workload alone."""
+    d = inst.data
+    per = _per_request(d, np.arange(len(d.opt_names)), {"carbon_kg": 1.0})  # (C, O)
+    pick = _workload_choice(d, per)  # option per class
+    gpu = _even_loads(d, d.opt_sku[pick])
+    servers: dict[str, int] = {}
+    kept: dict[str, int] = {}
+    own_left = np.where(d.own_usable, d.own_count, 0)
+    for w in np.unique(d.cls_workload):  # servers of its own for each workload
+        alone = np.where((d.cls_workload == w)[:, None, None], gpu, 0.0)
+        need = _servers_needed(d, alone)
+        option = -np.ones(d.S, dtype=np.int64)
+        option[d.opt_sku[pick[d.cls_workload == w]]] = pick[d.cls_workload == w]
+        s_new, s_kept = _fleet(d, need, option, own_left)
+        for table, add in ((servers, s_new), (kept, s_kept)):
+            for k, v in add.items():
+                table[k] = table.get(k, 0) + v
+    return Plan("carbon_greedy", servers, kept, gpu, np.zeros((d.C, len(d.host_names), d.T)))
+
+
+def _server_score(d: ProvisioningData, weights: dict[str, float]) -> np.ndarray:
+    """(O,) the weighted metrics of one server of each option over the horizon, idle."""
+    s = d.opt_sku
+    per = {
+        "energy_kwh": d.opt_idle_kwh,
+        "carbon_kg": d.opt_idle_kwh * d.intensity[s].mean(axis=1) / 1000.0 + d.opt_embodied_kg,
+        "cost_usd": d.opt_capex_usd + d.opt_idle_kwh * d.usd_per_kwh[s],
+    }
+    return sum(w * per[m] for m, w in weights.items())
+
+
+def _option_per_sku(d: ProvisioningData, weights: dict[str, float], policy: str) -> np.ndarray:
+    """(S,) option of each SKU: the leanest by ``_server_score``, or (``reuse``) the one whose
+    host CPUs serve the most offline work, the leanest among equals (−1: no option)."""
+    score = _server_score(d, weights)
+    offline = ~d.cls_online & d.splittable & (d.volume > 0)
+    cpu = d.cpu_rate[offline].sum(axis=0)[d.opt_host] if offline.any() else np.zeros(len(score))
+    option = -np.ones(d.S, dtype=np.int64)
+    for s in range(d.S):
+        mine = np.flatnonzero(d.opt_sku == s)
+        if len(mine):
+            key = (score[mine],) if policy == "leanest" else (score[mine], -cpu[mine])
+            option[s] = mine[np.lexsort(key)[0]]
+    return option
+
+
+def _marginal(d: ProvisioningData, weights: dict[str, float], energy_j, sku, t) -> np.ndarray:  # noqa: ANN001
+    """Weighted metrics of one more request's own energy on SKU ``sku`` in slot ``t``."""
+    kwh = energy_j / 3.6e6 * d.pue[sku]
+    per = {"energy_kwh": kwh, "carbon_kg": kwh * d.intensity[sku, t] / 1000.0,
+           "cost_usd": kwh * d.usd_per_kwh[sku]}  # fmt: skip
+    return sum(w * per[m] for m, w in weights.items())
+
+
+def _host_servers(d: ProvisioningData, servers: dict, kept: dict) -> np.ndarray:
+    out = np.zeros(len(d.host_names))
+    for names, host, table in ((d.opt_names, d.opt_host, servers), (d.own_names, d.own_host, kept)):
+        for i, n in enumerate(names):
+            out[host[i]] += table.get(n, 0)
+    return out
+
+
+def _spare(load: np.ndarray, rate: np.ndarray, n: np.ndarray, c: int) -> np.ndarray:
+    """(G, T) requests/s of class c that fit beside ``load`` (C, G, T) on ``n`` servers."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        used = np.where(load > 0, load / rate[:, :, None], 0.0).sum(axis=0)
+    return np.maximum(n[:, None] - used, 0.0) * rate[c][:, None]
+
+
+def _pour(d, c, weights, gpu, cpu, N, host_n, only_sku) -> float:  # noqa: ANN001
+    """Offline class c into the spare capacity, cheapest marginal slot first (one argsort);
+    returns the requests left over."""
+    step = 3600.0 * d.slot_h
+    spare = _spare(gpu, d.rate, N, c) * d.window[c][None, :]
+    if only_sku is not None:
+        spare[np.arange(d.S) != only_sku] = 0.0
+    gi, gt = np.nonzero(spare > 0)
+    kind, idx, slot = [np.zeros(len(gi), dtype=np.int64)], [gi], [gt]
+    cost, room = [_marginal(d, weights, d.energy_j[c, gi], gi, gt)], [spare[gi, gt]]
+    if only_sku is None and (d.cpu_rate[c] > 0).any():
+        cpu_spare = _spare(cpu, d.cpu_rate, host_n, c) * d.window[c][None, :]
+        hi, ht = np.nonzero(cpu_spare > 0)
+        kind.append(np.ones(len(hi), dtype=np.int64))
+        idx.append(hi)
+        slot.append(ht)
+        cost.append(_marginal(d, weights, np.full(len(hi), d.cpu_energy_j[c]), d.host_sku[hi], ht))
+        room.append(cpu_spare[hi, ht])
+    kind, idx, slot, cost, room = (np.concatenate(x) for x in (kind, idx, slot, cost, room))
+    order = np.argsort(cost, kind="stable")
+    reqs = room[order] * step
+    before = np.concatenate([[0.0], np.cumsum(reqs)[:-1]])
+    take = np.clip(d.volume[c] - before, 0.0, reqs) / step  # requests/s in each candidate
+    on = take > 0
+    for k, target in ((0, gpu), (1, cpu)):
+        sel = on & (kind[order] == k)
+        np.add.at(target[c], (idx[order][sel], slot[order][sel]), take[sel])
+    return max(d.volume[c] - float(reqs.sum()), 0.0)
+
+
+def _online_choice(d: ProvisioningData, score: np.ndarray, rightsize: bool) -> np.ndarray:
+    """(C,) SKU of each class: its best by ``score`` (C, S), or the one best SKU for all."""
+    if rightsize:
+        return np.argmin(score, axis=1)
+    weight = np.where(d.cls_online, d.demand_rps.sum(axis=1), d.volume / (3600.0 * d.slot_h))
+    total = (score * weight[:, None]).sum(axis=0)
+    return np.full(d.C, int(np.argmin(total)))
+
+
+def _fill(inst: ProvisioningInstance, weights: dict[str, float], option: np.ndarray) -> Plan:
+    """``carbon_fill`` for one option per SKU (module docstring)."""
+    d = inst.data
+    have = np.flatnonzero(option >= 0)
+    score = np.full((d.C, d.S), np.inf)
+    score[:, have] = _per_request(d, option[have], weights)
+    sku = _online_choice(d, score, inst.levers.rightsize)
+    gpu = _even_loads(d, np.where(d.cls_online, sku, 0)) * d.cls_online[:, None, None]
+    cpu = np.zeros((d.C, len(d.host_names), d.T))
+    N = _servers_needed(d, gpu)
+    span = d.window.sum(axis=1) * 3600.0 * d.slot_h
+    for c in np.argsort(-d.volume, kind="stable"):
+        if d.cls_online[c] or d.volume[c] <= 0:
+            continue
+        only = None if (d.splittable[c] and inst.levers.rightsize) else int(sku[c])
+        for attempt in range(3):
+            host_n = _host_servers(d, *_fleet(d, N, option))
+            left = _pour(d, c, weights, gpu, cpu, N, host_n, only)
+            if left <= 0 or attempt == 2 or d.rate[c, sku[c]] <= 0:
+                break
+            N[sku[c]] += int(np.ceil(left / (d.rate[c, sku[c]] * span[c]) - 1e-9))
+            gpu[c], cpu[c] = 0.0, 0.0  # poured again, from scratch, onto the larger fleet
+    servers, kept = _fleet(d, N, option)
+    return Plan("carbon_fill", servers, kept, gpu, cpu)
+
+
+def carbon_fill(inst: ProvisioningInstance, objective: str | None = None) -> Plan:
+    """Ours: a shared, peak-sized fleet for online work, offline work poured into its spare
+    capacity cleanest slot first (module docstring); the better of two host policies."""
+    objective = objective or inst.objective
+    weights = _objective_weights(inst, objective)
+    best, best_key = None, None
+    for policy in ("leanest", "reuse"):
+        plan = _fill(inst, weights, _option_per_sku(inst.data, weights, policy))
+        ev = evaluate(inst, plan, objective)
+        key = (not ev.feasible, ev.objective)
+        if best_key is None or key < best_key:
+            best, best_key = plan, key
+    assert best is not None
+    return best
+
+
+HEURISTICS: dict[str, Callable[..., Plan]] = {
+    "performance": performance,
+    "energy": energy_optimised,
+    "cost": cost_optimised,
+    "carbon_greedy": carbon_greedy,
+    "carbon_fill": carbon_fill,
+}

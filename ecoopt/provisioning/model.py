@@ -1,0 +1,355 @@
+"""The provisioning MILP as numpy blocks: one function per constraint family, maths in each
+docstring (index sets in ``arrays``; H = horizon hours, Δ = slot hours).
+
+Variables:
+
+* ``servers[o]`` ∈ ℤ, 0 ≤ N_o ≤ max_servers of its SKU: new servers of option o = (SKU,
+  host variant, lifetime);
+* ``kept[k]`` ∈ ℤ, 0 ≤ K_k ≤ count_k (0 with Recycle off): owned servers kept in service;
+* ``gpu_load[c,s,t]`` ≥ 0: requests/s of class c on the GPUs of SKU s in slot t (only where a
+  profile exists and t is in the class's window);
+* ``cpu_load[c,h,t]`` ≥ 0: requests/s of offline class c on the host CPUs of host variant h
+  (Reuse; only where the model fits the host's DRAM);
+* ``choose[c,s]`` ∈ {0,1}: the one SKU of a class with ``splittable: false``;
+* ``pick[s]`` ∈ {0,1}: the one SKU of the fleet when Rightsize is off.
+
+Objective (``metric_costs``): carbon_kg = Σ_o N_o (idle_kWh_o · mean_t CI_st / 1000 + E_o)
++ Σ_k K_k (…) + Σ_{c,s,t} gpu_load · Δ · e_cs / 1000 · PUE_s · CI_st / 1000 + CPU alike;
+energy_kwh and cost_usd alike (cost: amortised purchase and rental, and energy × $/kWh);
+weighted = Σ weights × metric.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..lp import Labels, LinearProgram
+from .arrays import ProvisioningData
+from .instance import ProvisioningInstance
+
+
+def formulate(inst: ProvisioningInstance, objective: str | None = None) -> LinearProgram:
+    """The MILP of ``inst`` under ``objective`` (default the instance's)."""
+    objective = objective or inst.objective
+    d = inst.data
+    lp = LinearProgram(name=f"provisioning:{inst.name or 'instance'}", sense="min")
+    idx = load_index(d)
+    lp.meta["index"] = idx
+    costs = metric_costs(inst, idx)
+    weights = _objective_weights(inst, objective)
+    cost = {b: sum(w * costs[m][b] for m, w in weights.items()) for b in costs["carbon_kg"]}
+    _add_variables(lp, inst, idx, cost)
+    online_demand(lp, d, idx)
+    offline_volume(lp, d, idx)
+    gpu_capacity(lp, d, idx)
+    cpu_capacity(lp, d, idx)
+    fleet_limit(lp, d)
+    if "choose" in lp.vars:
+        whole_class(lp, d, idx)
+    if "pick" in lp.vars:
+        one_sku(lp, d)
+    lp.meta["metric_costs"] = costs
+    return lp
+
+
+def _objective_weights(inst: ProvisioningInstance, objective: str) -> dict[str, float]:
+    if objective == "weighted":
+        w = inst.weights
+        return {"carbon_kg": w.carbon_kg, "energy_kwh": w.energy_kwh, "cost_usd": w.cost_usd}
+    key = {"carbon": "carbon_kg", "energy": "energy_kwh", "cost": "cost_usd"}[objective]
+    return {key: 1.0}
+
+
+def load_index(d: ProvisioningData) -> dict[str, np.ndarray]:
+    """Where load variables exist: (c, s, t) with a GPU profile in the class's window (and,
+    online, demand > 0); (c, h, t) for offline splittable classes with a CPU rate."""
+    gpu_ok = (d.rate > 0)[:, :, None] & d.window[:, None, :]
+    gpu_ok &= ~d.cls_online[:, None, None] | (d.demand_rps > 0)[:, None, :]
+    gc, gs, gt = np.nonzero(gpu_ok)
+    cpu_ok = (d.cpu_rate > 0)[:, :, None] & d.window[:, None, :]
+    cpu_ok &= (~d.cls_online & d.splittable & (d.volume > 0))[:, None, None]
+    cc, ch, ct = np.nonzero(cpu_ok)
+    whole = np.flatnonzero(~d.splittable)
+    wc, ws = np.nonzero((d.rate > 0) & ~d.splittable[:, None])
+    return dict(gc=gc, gs=gs, gt=gt, cc=cc, ch=ch, ct=ct, whole=whole, wc=wc, ws=ws)
+
+
+def metric_costs(inst: ProvisioningInstance, idx: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Per metric and variable block, the metric's coefficient of each column."""
+    d = inst.data
+    mean_ci_o = d.intensity.mean(axis=1)[d.opt_sku]
+    mean_ci_k = d.intensity.mean(axis=1)[d.own_sku]
+    gpu_kwh = d.slot_h * d.energy_j[idx["gc"], idx["gs"]] / 1000.0 * d.pue[idx["gs"]]
+    cs = d.host_sku[idx["ch"]]
+    cpu_kwh = d.slot_h * d.cpu_energy_j[idx["cc"]] / 1000.0 * d.pue[cs]
+    ci_g = d.intensity[idx["gs"], idx["gt"]]
+    ci_c = d.intensity[cs, idx["ct"]]
+    usd_o, usd_k = d.usd_per_kwh[d.opt_sku], d.usd_per_kwh[d.own_sku]
+    return {
+        "energy_kwh": dict(servers=d.opt_idle_kwh, kept=d.own_idle_kwh, gpu=gpu_kwh, cpu=cpu_kwh),
+        "carbon_kg": dict(
+            servers=d.opt_idle_kwh * mean_ci_o / 1000.0 + d.opt_embodied_kg,
+            kept=d.own_idle_kwh * mean_ci_k / 1000.0 + d.own_embodied_kg,
+            gpu=gpu_kwh * ci_g / 1000.0,
+            cpu=cpu_kwh * ci_c / 1000.0,
+        ),
+        "cost_usd": dict(
+            servers=d.opt_capex_usd + d.opt_idle_kwh * usd_o,
+            kept=d.own_idle_kwh * usd_k,
+            gpu=gpu_kwh * d.usd_per_kwh[idx["gs"]],
+            cpu=cpu_kwh * d.usd_per_kwh[cs],
+        ),
+    }
+
+
+def _add_variables(lp: LinearProgram, inst: ProvisioningInstance, idx: dict, cost: dict) -> None:
+    d = inst.data
+    lp.add_vars(
+        "servers",
+        list(d.opt_names),
+        upper=d.max_new[d.opt_sku],
+        integer=True,
+        cost=cost["servers"],
+        doc="new servers of option o (SKU, host, lifetime)",
+    )
+    lp.add_vars(
+        "kept",
+        list(d.own_names),
+        upper=np.where(d.own_usable, d.own_count, 0),
+        integer=True,
+        cost=cost["kept"],
+        doc="owned servers kept in service",
+    )
+    gc, gs, gt = idx["gc"], idx["gs"], idx["gt"]
+    owned_s = np.bincount(d.own_sku, weights=d.own_count * d.own_usable, minlength=d.S)
+    cap = np.where(
+        d.cls_online[gc], d.demand_rps[gc, gt], d.rate[gc, gs] * (d.max_new[gs] + owned_s[gs])
+    )
+    lp.add_vars(
+        "gpu_load",
+        Labels(len(gc), lambda: _labels(d, gc, d.sku_names, gs, gt)),
+        upper=cap,
+        cost=cost["gpu"],
+        doc="requests/s of class c on SKU s in slot t",
+    )
+    cc, ch, ct = idx["cc"], idx["ch"], idx["ct"]
+    lp.add_vars(
+        "cpu_load",
+        Labels(len(cc), lambda: _labels(d, cc, d.host_names, ch, ct)),
+        cost=cost["cpu"],
+        doc="requests/s of class c on host CPUs of variant h, slot t",
+    )
+    if len(idx["wc"]):
+        lp.add_vars(
+            "choose",
+            [(d.cls_names[c], d.sku_names[s]) for c, s in zip(idx["wc"], idx["ws"])],
+            upper=1.0,
+            integer=True,
+            doc="the one SKU of a class kept whole",
+        )
+    if not inst.levers.rightsize:
+        lp.add_vars(
+            "pick",
+            list(d.sku_names),
+            upper=1.0,
+            integer=True,
+            doc="the one SKU of the fleet (Rightsize off)",
+        )
+
+
+def _labels(d: ProvisioningData, c: np.ndarray, names: list[str], s: np.ndarray, t: np.ndarray):  # noqa: ANN202
+    return [(d.cls_names[i], names[j], int(k)) for i, j, k in zip(c, s, t)]
+
+
+def online_demand(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
+    """Σ_s gpu_load[c,s,t] / λ_ct = 1 for every online class c and slot t with λ_ct > 0
+    (scaled by the demand λ_ct, requests/s)."""
+    need = d.cls_online[:, None] & (d.demand_rps > 0)
+    rc, rt = np.nonzero(need)
+    row_of = -np.ones(need.shape, dtype=np.int64)
+    row_of[rc, rt] = np.arange(len(rc))
+    gc, gt = idx["gc"], idx["gt"]
+    on = d.cls_online[gc]
+    rows = row_of[gc[on], gt[on]]
+    cols = lp.vars["gpu_load"].offset + np.flatnonzero(on)
+    vals = 1.0 / d.demand_rps[gc[on], gt[on]]
+    labels = [(d.cls_names[c], int(t)) for c, t in zip(rc, rt)]
+    lp.add_rows(
+        "online_demand",
+        labels,
+        rows,
+        cols,
+        vals,
+        lower=1.0,
+        upper=1.0,
+        doc="Σ_s gpu_load[c,s,t] = λ_ct (online class c, slot t)",
+    )
+
+
+def offline_volume(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
+    """Σ_{s,t} gpu_load[c,s,t]·3600Δ + Σ_{h,t} cpu_load[c,h,t]·3600Δ ≥ V_c for every offline
+    class with volume V_c > 0, its slots limited to [release, deadline) (scaled by V_c)."""
+    need = np.flatnonzero(~d.cls_online & (d.volume > 0))
+    row_of = -np.ones(d.C, dtype=np.int64)
+    row_of[need] = np.arange(len(need))
+    parts = []
+    for block, c in (("gpu_load", idx["gc"]), ("cpu_load", idx["cc"])):
+        on = np.flatnonzero(row_of[c] >= 0)
+        parts.append(
+            (row_of[c[on]], lp.vars[block].offset + on, 3600.0 * d.slot_h / d.volume[c[on]])
+        )
+    rows, cols, vals = (np.concatenate(x) for x in zip(*parts))
+    lp.add_rows(
+        "offline_volume",
+        [d.cls_names[c] for c in need],
+        rows,
+        cols,
+        vals,
+        lower=1.0,
+        doc="Σ served requests of offline class c within its window ≥ V_c",
+    )
+
+
+def gpu_capacity(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
+    """Σ_c gpu_load[c,s,t] / μ_cs ≤ Σ_{o ∈ s} N_o + Σ_{k ∈ s} K_k for every SKU s and slot t
+    (in servers: μ_cs is one server's SLO-feasible rate)."""
+    gc, gs, gt = idx["gc"], idx["gs"], idx["gt"]
+    T = d.T
+    load = (gs * T + gt, lp.vars["gpu_load"].offset + np.arange(len(gc)), 1.0 / d.rate[gc, gs])
+    rows, cols, vals = _minus_servers(lp, d.opt_sku, d.own_sku, d.S, T, load)
+    labels = Labels(d.S * T, lambda: [(n, t) for n in d.sku_names for t in range(T)])
+    lp.add_rows(
+        "gpu_capacity",
+        labels,
+        rows,
+        cols,
+        vals,
+        upper=0.0,
+        doc="Σ_c gpu_load[c,s,t]/μ_cs ≤ servers of SKU s (new + kept)",
+    )
+
+
+def cpu_capacity(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
+    """Σ_c cpu_load[c,h,t] / ν_ch ≤ Σ_{o ∈ h} N_o + Σ_{k ∈ h} K_k for every host variant h
+    with CPU work and slot t (ν_ch: one server's host-CPU rate, ``cpu_free_share`` of its
+    cores)."""
+    cc, ch, ct = idx["cc"], idx["ch"], idx["ct"]
+    if len(cc) == 0:
+        return
+    T, Hn = d.T, len(d.host_names)
+    load = (ch * T + ct, lp.vars["cpu_load"].offset + np.arange(len(cc)), 1.0 / d.cpu_rate[cc, ch])
+    rows, cols, vals = _minus_servers(lp, d.opt_host, d.own_host, Hn, T, load)
+    labels = Labels(Hn * T, lambda: [(n, t) for n in d.host_names for t in range(T)])
+    lp.add_rows(
+        "cpu_capacity",
+        labels,
+        rows,
+        cols,
+        vals,
+        upper=0.0,
+        doc="Σ_c cpu_load[c,h,t]/ν_ch ≤ servers of host variant h",
+    )
+
+
+def _minus_servers(lp: LinearProgram, opt_group, own_group, groups: int, T: int, load):  # noqa: ANN001, ANN202
+    """Entries of rows (group g, slot t) = load − servers of g − kept of g."""
+    parts = [load]
+    for block, group in (("servers", opt_group), ("kept", own_group)):
+        n = len(group)
+        if n == 0:
+            continue
+        rows = (np.repeat(group, T) * T + np.tile(np.arange(T), n)).astype(np.int64)
+        cols = lp.vars[block].offset + np.repeat(np.arange(n), T)
+        parts.append((rows, cols, -np.ones(n * T)))
+    return tuple(np.concatenate(x) for x in zip(*parts))
+
+
+def fleet_limit(lp: LinearProgram, d: ProvisioningData) -> None:
+    """Σ_{o ∈ s} N_o ≤ max_servers_s for every SKU s with more than one option."""
+    counts = np.bincount(d.opt_sku, minlength=d.S)
+    many = np.flatnonzero(counts > 1)
+    if len(many) == 0:
+        return
+    row_of = -np.ones(d.S, dtype=np.int64)
+    row_of[many] = np.arange(len(many))
+    on = np.flatnonzero(row_of[d.opt_sku] >= 0)
+    lp.add_rows(
+        "fleet_limit",
+        [d.sku_names[s] for s in many],
+        row_of[d.opt_sku[on]],
+        lp.vars["servers"].offset + on,
+        np.ones(len(on)),
+        upper=d.max_new[many],
+        doc="Σ_{o ∈ s} servers[o] ≤ max_servers_s",
+    )
+
+
+def whole_class(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
+    """Σ_s choose[c,s] = 1 for a class kept whole, and gpu_load[c,s,t] ≤ U_cst·choose[c,s]
+    (U: the variable's upper bound, the demand or all servers' rate), scaled by U."""
+    wc, ws = idx["wc"], idx["ws"]
+    rows_of = {c: i for i, c in enumerate(idx["whole"])}
+    ch = lp.vars["choose"]
+    lp.add_rows(
+        "whole_class",
+        [d.cls_names[c] for c in idx["whole"]],
+        np.array([rows_of[c] for c in wc], dtype=np.int64),
+        ch.offset + np.arange(len(wc)),
+        np.ones(len(wc)),
+        lower=1.0,
+        upper=1.0,
+        doc="Σ_s choose[c,s] = 1",
+    )
+    pair = {(int(c), int(s)): j for j, (c, s) in enumerate(zip(wc, ws))}
+    gl = lp.vars["gpu_load"]
+    on = np.flatnonzero(~d.splittable[idx["gc"]] & (gl.upper > 0))
+    j = np.array([pair[(int(idx["gc"][i]), int(idx["gs"][i]))] for i in on], dtype=np.int64)
+    n = len(on)
+    rows = np.concatenate([np.arange(n), np.arange(n)])
+    cols = np.concatenate([gl.offset + on, ch.offset + j])
+    vals = np.concatenate([1.0 / gl.upper[on], -np.ones(n)])
+    lp.add_rows(
+        "class_on_one",
+        [gl.labels[i] for i in on],
+        rows,
+        cols,
+        vals,
+        upper=0.0,
+        doc="gpu_load[c,s,t] ≤ U_cst · choose[c,s]",
+    )
+
+
+def one_sku(lp: LinearProgram, d: ProvisioningData) -> None:
+    """Rightsize off: Σ_s pick[s] = 1, N_o ≤ max_s·pick[s(o)] and K_k ≤ count_k·pick[s(k)]."""
+    pk = lp.vars["pick"]
+    lp.add_rows(
+        "fleet_type",
+        ["one SKU"],
+        np.zeros(d.S, dtype=np.int64),
+        pk.offset + np.arange(d.S),
+        np.ones(d.S),
+        lower=1.0,
+        upper=1.0,
+        doc="Σ_s pick[s] = 1",
+    )
+    parts, labels = [], []
+    for block, sku, ub in (
+        ("servers", d.opt_sku, d.max_new[d.opt_sku]),
+        ("kept", d.own_sku, d.own_count),
+    ):
+        n, base = len(sku), len(labels)
+        labels += list(lp.vars[block].labels)
+        r = base + np.arange(n)
+        parts.append(
+            (
+                np.concatenate([r, r]),
+                np.concatenate([lp.vars[block].offset + np.arange(n), pk.offset + sku]),
+                np.concatenate([np.ones(n), -np.asarray(ub, dtype=float)]),
+            )
+        )
+    rows, cols, vals = (np.concatenate(x) for x in zip(*parts))
+    lp.add_rows(
+        "only_picked", labels, rows, cols, vals, upper=0.0, doc="servers of SKU s only if pick[s]"
+    )
