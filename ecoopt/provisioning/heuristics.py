@@ -85,6 +85,8 @@ def _even_loads(d: ProvisioningData, sku_of_class: np.ndarray) -> np.ndarray:
     gpu = np.zeros((d.C, d.S, d.T))
     span_s = d.window.sum(axis=1) * 3600.0 * d.slot_h
     for c, s in enumerate(sku_of_class):
+        if d.rate[c, s] <= 0:
+            continue  # no SKU for it: left unserved, which the evaluator reports
         if d.cls_online[c]:
             gpu[c, s] = d.demand_rps[c]
         elif d.volume[c] > 0:
