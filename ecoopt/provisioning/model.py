@@ -46,6 +46,7 @@ def formulate(inst: ProvisioningInstance, objective: str | None = None) -> Linea
     gpu_capacity(lp, d, idx)
     cpu_capacity(lp, d, idx)
     fleet_limit(lp, d)
+    load_needs_server(lp, d, idx)
     if "choose" in lp.vars:
         whole_class(lp, d, idx)
     if "pick" in lp.vars:
@@ -264,6 +265,50 @@ def _minus_servers(lp: LinearProgram, opt_group, own_group, groups: int, T: int,
         cols = lp.vars[block].offset + np.repeat(np.arange(n), T)
         parts.append((rows, cols, -np.ones(n * T)))
     return tuple(np.concatenate(x) for x in zip(*parts))
+
+
+def load_needs_server(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
+    """gpu_load[c,s,t] ≤ min(U_cst, μ_cs) · (Σ_{o ∈ s} N_o + Σ_{k ∈ s} K_k), and the same for
+    cpu_load with ν_ch and the servers of host variant h (U: the load's upper bound, the
+    demand or the whole volume in one slot).
+
+    Valid for whole servers (no server: no load; one or more: load ≤ U and ≤ μ × servers),
+    and much tighter than ``gpu_capacity`` in the LP relaxation when a class's demand is small
+    against one server's rate, where the relaxation would buy a sliver of a server of every
+    SKU: the facility-location strengthening x_ij ≤ u_ij · y_i.
+    """
+    parts, labels = [], []
+    span = 3600.0 * d.slot_h
+    for block, c, g, cap, opt_g, own_g in (
+        ("gpu_load", idx["gc"], idx["gs"], d.rate, d.opt_sku, d.own_sku),
+        ("cpu_load", idx["cc"], idx["ch"], d.cpu_rate, d.opt_host, d.own_host),
+    ):
+        var = lp.vars[block]
+        whole = var.upper if block == "gpu_load" else d.volume[c] / span
+        m = np.minimum(whole, cap[c, g])
+        keep = np.flatnonzero(m > 0)
+        base = len(labels)
+        labels += [(block, i) for i in keep.tolist()]
+        rows = [base + np.arange(len(keep))]
+        cols = [var.offset + keep]
+        vals = [np.ones(len(keep))]
+        for other, group in (("servers", opt_g), ("kept", own_g)):
+            for j in range(len(group)):
+                on = keep[g[keep] == group[j]]
+                rows.append(base + np.searchsorted(keep, on))
+                cols.append(np.full(len(on), lp.vars[other].offset + j))
+                vals.append(-m[on])
+        parts.append(tuple(np.concatenate(x) for x in (rows, cols, vals)))
+    rows, cols, vals = (np.concatenate(x) for x in zip(*parts))
+    lp.add_rows(
+        "load_needs_server",
+        labels,
+        rows,
+        cols,
+        vals,
+        upper=0.0,
+        doc="load ≤ min(U, μ) · servers of its SKU (or host variant)",
+    )
 
 
 def fleet_limit(lp: LinearProgram, d: ProvisioningData) -> None:
