@@ -72,7 +72,15 @@ def test_energy_above_idle_clipped_at_zero_and_said() -> None:
 
 
 def test_leftover_gpus_idle() -> None:
-    # 3 GPUs hold 3 one-GPU replicas: nothing left over; a TP2 row would leave one GPU idle.
+    # v3 has Llama-3.1-70B on H100 only at 4 GPUs per replica; the best row within 50 ms is
+    # max_num_seqs 256 (median ITL 39.8 ms, 4915.103550 tok/s, 2354.298370 W for the 4 GPUs).
+    # 6 GPUs hold one replica and leave 2 idle; 3 GPUs hold none.
+    model = "meta-llama/Llama-3.1-70B-Instruct"
+    p = pr.gpu_profile(model, "H100-SXM", 6, **kw())
+    assert p is not None and p.batch == 256 and "1 replica(s)" in p.note
+    assert p.rate_rps == pytest.approx(4915.103550 / 400, rel=1e-9)
+    assert p.power_w == pytest.approx(2354.298370 + 2 * 70.0, rel=1e-9)
+    assert pr.gpu_profile(model, "H100-SXM", 3, **kw(tpot_slo_s=10.0)) is None
     one = pr.gpu_profile(V3_8B, "H100-SXM", 1, **kw())
     three = pr.gpu_profile(V3_8B, "H100-SXM", 3, **kw())
     assert one is not None and three is not None
@@ -161,13 +169,10 @@ def test_mha_kv_rule_of_thumb() -> None:
 def test_roofline_energy_falls_with_batch_until_memory_binds(gpu: str) -> None:
     params, prompt, out = 8.0, 1000.0, 400.0
     dev = pr._device(gpu)
-    kv = pr.mha_kv_bytes_per_token(params)
-    b_mem, b_slo = pr._batch_limits(params, dev, 1, prompt, out, 1.0, 2.0, kv)
+    w = pr._work(params, 2.0, None, prompt, out)
+    b_mem, b_slo = pr._batch_limits(w, dev, 1, 1.0)
     assert 1 < b_mem < b_slo  # memory binds first for an 8B model with an MHA-sized KV cache
-    energy = [
-        pr._replica_at_batch(params, dev, 1, b, prompt, out, 20.0, 2.0).energy_j
-        for b in range(1, b_mem + 1)
-    ]
+    energy = [pr._replica_at_batch(w, dev, 1, b, 20.0).energy_j for b in range(1, b_mem + 1)]
     assert all(b < a for a, b in zip(energy, energy[1:]))
     p = pr.roofline_gpu_profile(params, gpu, 1, **kw(tpot_slo_s=1.0, idle_power_w_per_gpu=20.0))
     assert p is not None and p.batch == b_mem and "memory-bound" in p.note
