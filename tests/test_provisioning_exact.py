@@ -238,3 +238,19 @@ def test_lever_rows_are_never_better_than_the_full_milp(workloads, skus, slots, 
         ev = evaluate(inst, plan)
         assert ev.feasible, (name, ev.violations[:3])
         assert ev.objective >= res.objective * (1 - 1e-7) - 1e-9, name
+
+
+def test_a_longer_lifetime_of_the_same_host_dominates():
+    from ecoopt.provisioning.model import dominated_options
+
+    inst = generate(2, 3, 4, seed=5)
+    d = inst.data
+    dominated = dominated_options(d)
+    for o, name in enumerate(d.opt_names):
+        longer = [
+            j
+            for j in range(len(d.opt_names))
+            if d.opt_host[j] == d.opt_host[o] and d.opt_years[j] > d.opt_years[o]
+        ]
+        if longer:
+            assert dominated[o], name  # same host, more years: less embodied and capex per hour

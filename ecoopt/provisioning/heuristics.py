@@ -270,6 +270,104 @@ def _online_choice(d: ProvisioningData, score: np.ndarray, rightsize: bool) -> n
     return np.full(d.C, int(np.argmin(total)))
 
 
+def _owned_worth_keeping(d: ProvisioningData, weights: dict[str, float], option: np.ndarray):  # noqa: ANN202
+    """(K,) servers of each owned group worth keeping (0 where a new server of the SKU's
+    ``option`` costs less over the horizon: e.g. a full old host idling more than a lean new
+    one), and (K,) each owned server's weighted metrics."""
+    per = {"energy_kwh": d.own_idle_kwh, "cost_usd": d.own_idle_kwh * d.usd_per_kwh[d.own_sku],
+           "carbon_kg": d.own_idle_kwh * d.intensity[d.own_sku].mean(axis=1) / 1000.0
+           + d.own_embodied_kg}  # fmt: skip
+    cost = sum(w * per[m] for m, w in weights.items()) if len(d.own_names) else np.zeros(0)
+    new = np.full(d.S, np.inf)
+    new[option >= 0] = _server_score(d, weights)[option[option >= 0]]
+    worth = d.own_usable & (cost <= new[d.own_sku])
+    return np.where(worth, d.own_count, 0), cost
+
+
+def _fleet_price(d: ProvisioningData, weights: dict[str, float], option: np.ndarray):  # noqa: ANN202
+    """f(n, s): the weighted metrics of n servers of SKU s over the horizon, idle (owned
+    servers worth keeping first, then new ones of ``option``; inf beyond the fleet limit)."""
+    new = np.full(d.S, np.inf)
+    have = option >= 0
+    new[have] = _server_score(d, weights)[option[have]]
+    count, own_cost = _owned_worth_keeping(d, weights, option)
+    K = np.bincount(d.own_sku, weights=count, minlength=d.S)
+    own = np.full(d.S, np.inf)
+    np.minimum.at(own, d.own_sku, own_cost)
+    own = np.where(K > 0, own, 0.0)
+
+    def price(n: np.ndarray, s: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """n servers of each SKU (``s``: of these SKUs only)."""
+        extra = np.maximum(n - K[s], 0)
+        with np.errstate(invalid="ignore"):
+            out = own[s] * np.minimum(n, K[s]) + np.where(extra > 0, new[s] * extra, 0.0)
+        return np.where(extra > d.max_new[s], np.inf, out)
+
+    return price
+
+
+def _class_costs(d: ProvisioningData, weights: dict[str, float], score: np.ndarray):  # noqa: ANN202
+    """(C, S, T) servers each class needs per slot on each SKU (online demand; offline volume
+    at a constant rate over its window) and (C, S) the weighted metrics of its own energy."""
+    span = d.window.sum(axis=1) * 3600.0 * d.slot_h
+    even = np.where(d.window, (d.volume / np.maximum(span, 1e-300))[:, None], 0.0)
+    rate = np.where(d.cls_online[:, None], d.demand_rps, even)  # (C, T) requests/s
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need = np.where(d.rate[:, :, None] > 0, rate[:, None, :] / d.rate[:, :, None], np.inf)
+    kwh = d.slot_h * 3600.0 * d.energy_j / 3.6e6 * d.pue[None, :]  # per req/s for one slot
+    per_t = {"energy_kwh": np.ones((d.S, d.T)), "carbon_kg": d.intensity / 1000.0,
+             "cost_usd": np.repeat(d.usd_per_kwh[:, None], d.T, axis=1)}  # fmt: skip
+    unit = sum(w * per_t[m] for m, w in weights.items())  # (S, T)
+    energy = np.where(np.isfinite(score), kwh * (rate @ unit.T), np.inf)
+    return need, energy
+
+
+def _consolidate(d: ProvisioningData, weights, option, score, sku) -> np.ndarray:  # noqa: ANN001
+    """Classes moved between SKUs while a move lowers the fleet's price plus the classes' own
+    energy, each SKU sized for its summed peak: one class to another SKU, or every class of
+    one SKU to another; the best move per pass, at most 4·C passes, each O(C·S·T + S²·T)."""
+    price = _fleet_price(d, weights, option)
+    need, energy = _class_costs(d, weights, score)
+    load = np.zeros((d.S, d.T))
+    for c in range(d.C):
+        load[sku[c]] += need[c, sku[c]]
+
+    def peaks(x: np.ndarray) -> np.ndarray:
+        return np.ceil(x.max(axis=-1, initial=0.0) - 1e-9)
+
+    for _ in range(4 * d.C):
+        base = price(peaks(load))
+        best, move = -1e-12, None
+        for c in range(d.C):
+            s1 = sku[c]
+            drop = price(peaks(load[s1] - need[c, s1])[None], np.array([s1]))[0] - base[s1]
+            with np.errstate(invalid="ignore"):  # inf − inf: a move from one full SKU to another
+                delta = price(peaks(load + need[c])) - base + drop + energy[c] - energy[c, s1]
+            delta[np.isnan(delta)] = np.inf
+            delta[s1] = np.inf
+            s2 = int(np.argmin(delta))
+            if delta[s2] < best:
+                best, move = float(delta[s2]), ([c], s2)
+        for s1 in np.unique(sku):
+            mine = np.flatnonzero(sku == s1)
+            moved = load + need[mine].sum(axis=0)  # every class of s1 onto each SKU
+            with np.errstate(invalid="ignore"):
+                delta = price(peaks(moved)) - base - base[s1]  # s1 left with no server
+                delta += energy[mine].sum(axis=0) - energy[mine, s1].sum()
+            delta[np.isnan(delta)] = np.inf
+            delta[s1] = np.inf
+            s2 = int(np.argmin(delta))
+            if delta[s2] < best:
+                best, move = float(delta[s2]), (list(mine), s2)
+        if move is None:
+            break
+        for c in move[0]:
+            load[sku[c]] -= need[c, sku[c]]
+            load[move[1]] += need[c, move[1]]
+            sku[c] = move[1]
+    return sku
+
+
 def _fill(inst: ProvisioningInstance, weights: dict[str, float], option: np.ndarray) -> Plan:
     """``carbon_fill`` for one option per SKU (module docstring)."""
     d = inst.data
@@ -277,6 +375,9 @@ def _fill(inst: ProvisioningInstance, weights: dict[str, float], option: np.ndar
     score = np.full((d.C, d.S), np.inf)
     score[:, have] = _per_request(d, option[have], weights)
     sku = _online_choice(d, score, inst.levers.rightsize)
+    if inst.levers.rightsize:
+        sku = _consolidate(d, weights, option, score, sku)
+    keep = _owned_worth_keeping(d, weights, option)[0]
     gpu = _even_loads(d, np.where(d.cls_online, sku, 0)) * d.cls_online[:, None, None]
     cpu = np.zeros((d.C, len(d.host_names), d.T))
     N = _servers_needed(d, gpu)
@@ -286,13 +387,13 @@ def _fill(inst: ProvisioningInstance, weights: dict[str, float], option: np.ndar
             continue
         only = None if (d.splittable[c] and inst.levers.rightsize) else int(sku[c])
         for attempt in range(3):
-            host_n = _host_servers(d, *_fleet(d, N, option))
+            host_n = _host_servers(d, *_fleet(d, N, option, keep.copy()))
             left = _pour(d, c, weights, gpu, cpu, N, host_n, only)
             if left <= 0 or attempt == 2 or d.rate[c, sku[c]] <= 0:
                 break
             N[sku[c]] += int(np.ceil(left / (d.rate[c, sku[c]] * span[c]) - 1e-9))
             gpu[c], cpu[c] = 0.0, 0.0  # poured again, from scratch, onto the larger fleet
-    servers, kept = _fleet(d, N, option)
+    servers, kept = _fleet(d, N, option, keep.copy())
     return Plan("carbon_fill", servers, kept, gpu, cpu)
 
 

@@ -105,12 +105,30 @@ def metric_costs(inst: ProvisioningInstance, idx: dict[str, np.ndarray]) -> dict
     }
 
 
+def dominated_options(d: ProvisioningData) -> np.ndarray:
+    """(O,) bool: options some other option of the same SKU beats or equals on every count —
+    host CPUs that serve at least as much of every class, and no more idle energy, amortised
+    embodied carbon or cost (e.g. the same host bought for a longer lifetime). No optimum
+    needs them, so their ``servers`` are fixed at 0, which removes interchangeable columns."""
+    n_opt = len(d.opt_names)
+    figures = np.stack([d.opt_idle_kwh, d.opt_embodied_kg, d.opt_capex_usd], axis=1)
+    cpu = d.cpu_rate[:, d.opt_host].T  # (O, C)
+    out = np.zeros(n_opt, dtype=bool)
+    for o in range(n_opt):
+        rival = (d.opt_sku == d.opt_sku[o]) & (np.arange(n_opt) != o)
+        rival &= (figures <= figures[o]).all(axis=1) & (cpu >= cpu[o]).all(axis=1)
+        better = (figures < figures[o]).any(axis=1) | (cpu > cpu[o]).any(axis=1)
+        tie = ~better & (np.arange(n_opt) < o)  # identical options: keep the first
+        out[o] = bool((rival & (better | tie) & ~out).any())
+    return out
+
+
 def _add_variables(lp: LinearProgram, inst: ProvisioningInstance, idx: dict, cost: dict) -> None:
     d = inst.data
     lp.add_vars(
         "servers",
         list(d.opt_names),
-        upper=d.max_new[d.opt_sku],
+        upper=np.where(dominated_options(d), 0, d.max_new[d.opt_sku]),
         integer=True,
         cost=cost["servers"],
         doc="new servers of option o (SKU, host, lifetime)",
