@@ -325,46 +325,45 @@ def _class_costs(d: ProvisioningData, weights: dict[str, float], score: np.ndarr
 def _consolidate(d: ProvisioningData, weights, option, score, sku) -> np.ndarray:  # noqa: ANN001
     """Classes moved between SKUs while a move lowers the fleet's price plus the classes' own
     energy, each SKU sized for its summed peak: one class to another SKU, or every class of
-    one SKU to another; the best move per pass, at most 4·C passes, each O(C·S·T + S²·T)."""
+    one SKU to another; the best move per pass, at most 4·C passes of O(C·S·T + S²·T) numpy."""
     price = _fleet_price(d, weights, option)
     need, energy = _class_costs(d, weights, score)
-    load = np.zeros((d.S, d.T))
-    for c in range(d.C):
-        load[sku[c]] += need[c, sku[c]]
+    need = np.where(np.isfinite(need), need, 1e18)  # no profile: more than any fleet holds
+    energy = np.where(np.isfinite(energy), energy, 1e18)  # (finite, so that 0 × it is 0)
+    C, S = d.C, d.S
+    cls = np.arange(C)
+    flat = need.reshape(C, S * d.T)
 
     def peaks(x: np.ndarray) -> np.ndarray:
         return np.ceil(x.max(axis=-1, initial=0.0) - 1e-9)
 
-    for _ in range(4 * d.C):
-        base = price(peaks(load))
-        best, move = -1e-12, None
-        for c in range(d.C):
-            s1 = sku[c]
-            drop = price(peaks(load[s1] - need[c, s1])[None], np.array([s1]))[0] - base[s1]
-            with np.errstate(invalid="ignore"):  # inf − inf: a move from one full SKU to another
-                delta = price(peaks(load + need[c])) - base + drop + energy[c] - energy[c, s1]
-            delta[np.isnan(delta)] = np.inf
-            delta[s1] = np.inf
-            s2 = int(np.argmin(delta))
-            if delta[s2] < best:
-                best, move = float(delta[s2]), ([c], s2)
-        for s1 in np.unique(sku):
-            mine = np.flatnonzero(sku == s1)
-            moved = load + need[mine].sum(axis=0)  # every class of s1 onto each SKU
-            with np.errstate(invalid="ignore"):
-                delta = price(peaks(moved)) - base - base[s1]  # s1 left with no server
-                delta += energy[mine].sum(axis=0) - energy[mine, s1].sum()
-            delta[np.isnan(delta)] = np.inf
-            delta[s1] = np.inf
-            s2 = int(np.argmin(delta))
-            if delta[s2] < best:
-                best, move = float(delta[s2]), (list(mine), s2)
-        if move is None:
-            break
-        for c in move[0]:
-            load[sku[c]] -= need[c, sku[c]]
-            load[move[1]] += need[c, move[1]]
-            sku[c] = move[1]
+    with np.errstate(invalid="ignore"):
+        for _ in range(4 * C):
+            onehot = np.zeros((C, S))
+            onehot[cls, sku] = 1.0
+            # group[s1, s2, t] = Σ_{c on s1} need[c, s2, t]; the load of s is group[s, s]
+            group = (onehot.T @ flat).reshape(S, S, d.T)
+            load = group[np.arange(S), np.arange(S)]
+            base = price(peaks(load))
+            # one class c from sku[c] to s2: (C, S)
+            drop = price(peaks(load[sku] - need[cls, sku]), sku) - base[sku]
+            one = price(peaks(load[None] + need)) - base[None] + drop[:, None]
+            one += energy - energy[cls, sku][:, None]
+            one[cls, sku] = np.inf
+            # every class of s1 onto s2: (S, S)
+            every = price(peaks(load[None] + group)) - base[None] - base[:, None]
+            every += onehot.T @ energy - (onehot * energy).sum(axis=0)[:, None]
+            every[np.arange(S), np.arange(S)] = np.inf
+            every[onehot.sum(axis=0) == 0] = np.inf
+            one[np.isnan(one)], every[np.isnan(every)] = np.inf, np.inf
+            i, j = np.unravel_index(np.argmin(one), one.shape)
+            u, v = np.unravel_index(np.argmin(every), every.shape)
+            if min(one[i, j], every[u, v]) >= -1e-12:
+                break
+            if one[i, j] <= every[u, v]:
+                sku[i] = j
+            else:
+                sku[sku == u] = v
     return sku
 
 

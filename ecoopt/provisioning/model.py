@@ -293,7 +293,8 @@ def load_needs_server(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None
     Valid for whole servers (no server: no load; one or more: load ≤ U and ≤ μ × servers),
     and much tighter than ``gpu_capacity`` in the LP relaxation when a class's demand is small
     against one server's rate, where the relaxation would buy a sliver of a server of every
-    SKU: the facility-location strengthening x_ij ≤ u_ij · y_i.
+    SKU: the facility-location strengthening x_ij ≤ u_ij · y_i. Rows with U ≥ μ are left
+    out: the capacity row already gives load ≤ μ × servers.
     """
     parts, labels = [], []
     span = 3600.0 * d.slot_h
@@ -304,7 +305,7 @@ def load_needs_server(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None
         var = lp.vars[block]
         whole = var.upper if block == "gpu_load" else d.volume[c] / span
         m = np.minimum(whole, cap[c, g])
-        keep = np.flatnonzero(m > 0)
+        keep = np.flatnonzero((m > 0) & (whole < cap[c, g]))  # else implied by the capacity row
         base = len(labels)
         labels += [(block, i) for i in keep.tolist()]
         rows = [base + np.arange(len(keep))]
