@@ -322,10 +322,11 @@ def _class_costs(d: ProvisioningData, weights: dict[str, float], score: np.ndarr
     return need, energy
 
 
-def _consolidate(d: ProvisioningData, weights, option, score, sku) -> np.ndarray:  # noqa: ANN001
+def _consolidate(d: ProvisioningData, weights, option, score, sku) -> tuple[np.ndarray, float]:  # noqa: ANN001
     """Classes moved between SKUs while a move lowers the fleet's price plus the classes' own
     energy, each SKU sized for its summed peak: one class to another SKU, or every class of
-    one SKU to another; the best move per pass, at most 4·C passes of O(C·S·T + S²·T) numpy."""
+    one SKU to another; the best move per pass, at most 4·C passes of O(C·S·T + S²·T) numpy.
+    Returns the assignment and its price (fleet + own energy, inf if a limit is broken)."""
     price = _fleet_price(d, weights, option)
     need, energy = _class_costs(d, weights, score)
     need = np.where(np.isfinite(need), need, 1e18)  # no profile: more than any fleet holds
@@ -359,12 +360,31 @@ def _consolidate(d: ProvisioningData, weights, option, score, sku) -> np.ndarray
             i, j = np.unravel_index(np.argmin(one), one.shape)
             u, v = np.unravel_index(np.argmin(every), every.shape)
             if min(one[i, j], every[u, v]) >= -1e-12:
-                break
+                return sku, float(base.sum() + energy[cls, sku].sum())
             if one[i, j] <= every[u, v]:
                 sku[i] = j
             else:
                 sku[sku == u] = v
-    return sku
+    return sku, float(price(peaks(load)).sum() + energy[cls, sku].sum())
+
+
+#: SKUs (best by mean score per request) that each seed one more start of the consolidation
+STARTS = 3
+
+
+def _best_start(d: ProvisioningData, weights, option, score, sku) -> np.ndarray:  # noqa: ANN001
+    """:func:`_consolidate` from each class's best SKU, and from every class that can run on
+    one of the ``STARTS`` best SKUs put there; the cheapest result."""
+    ok = np.isfinite(score)
+    count = ok.sum(axis=0)
+    rank = np.where(count > 0, np.where(ok, score, 0.0).sum(axis=0) / np.maximum(count, 1), np.inf)
+    starts = [sku.copy()]
+    for s in np.argsort(rank)[:STARTS]:
+        start = sku.copy()
+        start[np.isfinite(score[:, s])] = s
+        starts.append(start)
+    found = [_consolidate(d, weights, option, score, st) for st in starts]
+    return min(found, key=lambda f: f[1])[0]
 
 
 def _fill(inst: ProvisioningInstance, weights: dict[str, float], option: np.ndarray) -> Plan:
@@ -375,7 +395,7 @@ def _fill(inst: ProvisioningInstance, weights: dict[str, float], option: np.ndar
     score[:, have] = _per_request(d, option[have], weights)
     sku = _online_choice(d, score, inst.levers.rightsize)
     if inst.levers.rightsize:
-        sku = _consolidate(d, weights, option, score, sku)
+        sku = _best_start(d, weights, option, score, sku)
     keep = _owned_worth_keeping(d, weights, option)[0]
     gpu = _even_loads(d, np.where(d.cls_online, sku, 0)) * d.cls_online[:, None, None]
     cpu = np.zeros((d.C, len(d.host_names), d.T))
