@@ -64,19 +64,35 @@ def _first_options(d: ProvisioningData) -> np.ndarray:
     return first
 
 
-def _workload_choice(d: ProvisioningData, score: np.ndarray) -> np.ndarray:
-    """(C,) column of ``score`` (C, K) per class: the best for the whole workload (share-
-    weighted sum over its classes, inf if a class cannot run there), per class otherwise."""
+def _workload_choice(
+    d: ProvisioningData, score: np.ndarray, sku_of: np.ndarray | None = None
+) -> np.ndarray:
+    """(C,) column of ``score`` (C, K) per class: for each workload (largest first) the best
+    column for the whole workload (share-weighted sum over its classes) among those whose SKU
+    (``sku_of[k]``, default k) still has room for the workload's peak, counting the servers the
+    workloads before it took; per class when no column serves every class of a workload."""
+    sku_of = np.arange(score.shape[1]) if sku_of is None else sku_of
     share = np.where(d.cls_online, d.demand_rps.sum(axis=1), d.volume)
+    span = d.window.sum(axis=1) * 3600.0 * d.slot_h
+    rate = np.where(d.cls_online[:, None], d.demand_rps,
+                    np.where(d.window, (d.volume / np.maximum(span, 1e-300))[:, None], 0.0))  # fmt: skip
+    room = d.max_new + np.bincount(d.own_sku, weights=d.own_count * d.own_usable, minlength=d.S)
+    room = room.astype(float)
     choice = np.argmin(score, axis=1)
-    for w in np.unique(d.cls_workload):
+    order = sorted(np.unique(d.cls_workload), key=lambda w: -share[d.cls_workload == w].sum())
+    for w in order:
         cls = np.flatnonzero(d.cls_workload == w)
         weight = share[cls] / share[cls].sum() if share[cls].sum() > 0 else np.ones(len(cls))
-        total = (np.where(np.isfinite(score[cls]), score[cls], np.inf) * weight[:, None]).sum(
-            axis=0
-        )
-        if np.isfinite(total.min()):
-            choice[cls] = int(np.argmin(total))
+        total = (np.where(np.isfinite(score[cls]), score[cls], np.inf) * weight[:, None]).sum(0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per = rate[cls][:, None, :] / d.rate[cls][:, sku_of][:, :, None]  # (c, K, T)
+        need = np.ceil(np.nan_to_num(per, nan=0.0, posinf=np.inf).sum(0).max(axis=1) - 1e-9)
+        fits = need <= room[sku_of]
+        pick = np.where(fits & np.isfinite(total), total, np.inf)
+        k = int(np.argmin(pick)) if np.isfinite(pick.min()) else int(np.argmin(total))
+        if np.isfinite(total[k]):
+            choice[cls] = k
+            room[sku_of[k]] -= need[k]
     return choice
 
 
@@ -165,7 +181,7 @@ def carbon_greedy(inst: ProvisioningInstance, objective: str | None = None) -> P
     """Least carbon per request per workload over every option, each workload alone."""
     d = inst.data
     per = _per_request(d, np.arange(len(d.opt_names)), {"carbon_kg": 1.0})  # (C, O)
-    pick = _workload_choice(d, per)  # option per class
+    pick = _workload_choice(d, per, d.opt_sku)  # option per class
     gpu = _even_loads(d, d.opt_sku[pick])
     servers: dict[str, int] = {}
     kept: dict[str, int] = {}
