@@ -74,8 +74,8 @@ def _workload_choice(
     sku_of = np.arange(score.shape[1]) if sku_of is None else sku_of
     share = np.where(d.cls_online, d.demand_rps.sum(axis=1), d.volume)
     span = d.window.sum(axis=1) * 3600.0 * d.slot_h
-    rate = np.where(d.cls_online[:, None], d.demand_rps,
-                    np.where(d.window, (d.volume / np.maximum(span, 1e-300))[:, None], 0.0))  # fmt: skip
+    even = np.where(d.window, (d.volume / np.maximum(span, 1e-300))[:, None], 0.0)
+    rate = np.where(d.cls_online[:, None], d.demand_rps, even)
     room = d.max_new + np.bincount(d.own_sku, weights=d.own_count * d.own_usable, minlength=d.S)
     room = room.astype(float)
     choice = np.argmin(score, axis=1)
