@@ -64,6 +64,13 @@ def _first_options(d: ProvisioningData) -> np.ndarray:
     return first
 
 
+def _class_rates(d: ProvisioningData) -> np.ndarray:
+    """(C, T) requests/s: online demand; offline volume at a constant rate over its window."""
+    span = d.window.sum(axis=1) * 3600.0 * d.slot_h
+    even = np.where(d.window, (d.volume / np.maximum(span, 1e-300))[:, None], 0.0)
+    return np.where(d.cls_online[:, None], d.demand_rps, even)
+
+
 def _workload_choice(
     d: ProvisioningData, score: np.ndarray, sku_of: np.ndarray | None = None
 ) -> np.ndarray:
@@ -73,9 +80,7 @@ def _workload_choice(
     workloads before it took; per class when no column serves every class of a workload."""
     sku_of = np.arange(score.shape[1]) if sku_of is None else sku_of
     share = np.where(d.cls_online, d.demand_rps.sum(axis=1), d.volume)
-    span = d.window.sum(axis=1) * 3600.0 * d.slot_h
-    even = np.where(d.window, (d.volume / np.maximum(span, 1e-300))[:, None], 0.0)
-    rate = np.where(d.cls_online[:, None], d.demand_rps, even)
+    rate = _class_rates(d)
     room = d.max_new + np.bincount(d.own_sku, weights=d.own_count * d.own_usable, minlength=d.S)
     room = room.astype(float)
     choice = np.argmin(score, axis=1)
@@ -325,9 +330,7 @@ def _fleet_price(d: ProvisioningData, weights: dict[str, float], option: np.ndar
 def _class_costs(d: ProvisioningData, weights: dict[str, float], score: np.ndarray):  # noqa: ANN202
     """(C, S, T) servers each class needs per slot on each SKU (online demand; offline volume
     at a constant rate over its window) and (C, S) the weighted metrics of its own energy."""
-    span = d.window.sum(axis=1) * 3600.0 * d.slot_h
-    even = np.where(d.window, (d.volume / np.maximum(span, 1e-300))[:, None], 0.0)
-    rate = np.where(d.cls_online[:, None], d.demand_rps, even)  # (C, T) requests/s
+    rate = _class_rates(d)
     with np.errstate(divide="ignore", invalid="ignore"):
         need = np.where(d.rate[:, :, None] > 0, rate[:, None, :] / d.rate[:, :, None], np.inf)
     kwh = d.slot_h * 3600.0 * d.energy_j / 3.6e6 * d.pue[None, :]  # per req/s for one slot
