@@ -129,21 +129,12 @@ def _warm_start(args: argparse.Namespace, inst: Any) -> Any:
 
 
 def _plan_text(inst: Any, res: Any) -> str:
-    """The plan for people: gpushare's per-agent table, partition's runs of layers per device."""
-    ev = spec_for(inst).evaluate(inst, res.plan, res.objective_name)
-    if hasattr(ev, "per_agent"):
-        return ev.per_agent.to_string(index=False)
-    named = plan_to_dict(inst, res.plan)["layers"]
-    runs: list[list[Any]] = []  # [device, first layer, last layer, count]
-    for layer, device in named.items():
-        if runs and runs[-1][0] == device:
-            runs[-1][2:] = [layer, runs[-1][3] + 1]
-        else:
-            runs.append([device, layer, layer, 1])
-    return "\n".join(
-        f"  {first}{' … ' + last if n > 1 else ''} ({n} layer{'s' * (n > 1)}): {dev}"
-        for dev, first, last, n in runs
-    )
+    """The plan for people: the family's own text (``ProblemSpec.plan_text``), else its named
+    schema as JSON."""
+    spec = spec_for(inst)
+    if spec.plan_text is not None:
+        return spec.plan_text(inst, res.plan)
+    return json.dumps(plan_to_dict(inst, res.plan), indent=2)
 
 
 def cmd_solve(args: argparse.Namespace) -> int:

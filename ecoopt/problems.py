@@ -47,6 +47,9 @@ class ProblemSpec:
     #: constraint family or variable block -> the instance fields that set its numbers, named
     #: by ``ecoopt.conditioning`` when a model is too ill-conditioned to hand to HiGHS
     coefficient_fields: dict[str, str] = field(default_factory=dict)
+    #: (instance, plan) -> the plan for people, as ``ecoopt solve`` prints it (default: the
+    #: named schema of ``plan_to_dict`` as JSON)
+    plan_text: Callable[[Any, Any], str] | None = None
 
     def methods_for(self, instance: Any) -> dict[str, Callable[..., Any]]:
         return self.methods(instance) if self.methods else dict(self.heuristics)

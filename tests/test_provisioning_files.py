@@ -129,3 +129,18 @@ def test_cli_compare_prints_design_points_and_lever_rows(tmp_path):
         "milp_no_recycle",
     ):
         assert name in out.stdout
+
+
+def test_cli_solve_prints_the_fleet_and_where_requests_go(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(GOOD))
+    out = subprocess.run(
+        [sys.executable, "-m", "ecoopt.cli", "solve", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert (
+        "optimal" in out.stdout and "servers:" in out.stdout and "chat/all: A 100.0 %" in out.stdout
+    )

@@ -193,6 +193,11 @@ def precheck(inst: GpuShareInstance) -> list[str]:
     return out
 
 
+def plan_text(inst: GpuShareInstance, plan: Plan) -> str:
+    """The per-agent table of the plan's evaluation, as ``ecoopt solve`` prints it."""
+    return evaluate(inst, plan).per_agent.to_string(index=False)
+
+
 def explain(inst: GpuShareInstance, report: ElasticReport | None) -> str:
     """Turn an elastic re-solve into plain words naming the constraint families to relax."""
     if report is None or not report.by_family:
@@ -241,6 +246,7 @@ SPEC = register(
         default_heuristics=("sqrt_waterfill",),
         plan_to_dict=plan_to_named,
         plan_from_dict=plan_from_named,
+        plan_text=plan_text,
         coefficient_fields={
             "capacity": "gpus[*].share_units and agents[*].min_share/max_share",
             "memory_fit": "agents[*].memory_bytes and gpus[*].memory_bytes",

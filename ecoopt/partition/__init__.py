@@ -73,6 +73,20 @@ def plan_to_x(inst: PartitionInstance, lp: LinearProgram, plan: Plan) -> np.ndar
     return np.concatenate([parts[name] for name in lp.vars])
 
 
+def plan_text(inst: PartitionInstance, plan: Plan) -> str:
+    """Runs of consecutive layers per device, as ``ecoopt solve`` prints them."""
+    runs: list[list] = []  # [device, first layer, last layer, count]
+    for layer, device in plan_to_named(inst, plan)["layers"].items():
+        if runs and runs[-1][0] == device:
+            runs[-1][2:] = [layer, runs[-1][3] + 1]
+        else:
+            runs.append([device, layer, layer, 1])
+    return "\n".join(
+        f"  {first}{' … ' + last if n > 1 else ''} ({n} layer{'s' * (n > 1)}): {dev}"
+        for dev, first, last, n in runs
+    )
+
+
 def _reachable(inst: PartitionInstance) -> np.ndarray:
     """(D,) bool: devices the source reaches over the links (a tensor can only travel there)."""
     data = inst.data
@@ -188,6 +202,7 @@ SPEC = register(
         default_heuristics=("greedy_layer", "pipeline_stages_moves"),
         plan_to_dict=plan_to_named,
         plan_from_dict=plan_from_named,
+        plan_text=plan_text,
         coefficient_fields={
             "memory_fit": "the model's param_bytes and devices[*].memory_bytes",
             "latency_slo": "latency_slo_s, the model's flops, devices[*].flops_per_s or "

@@ -181,6 +181,30 @@ def _loads(table: Any, classes: list[str], where: list[str], T: int, key: str) -
     return out
 
 
+def plan_text(inst: ProvisioningInstance, plan: Plan) -> str:
+    """Servers by option, then where each class's requests go, as ``ecoopt solve`` prints."""
+    d = inst.data
+    lines = ["servers:"]
+    lines += [f"  {n}: {k} new" for n, k in sorted(plan.servers.items())]
+    lines += [f"  {n}: {k} kept" for n, k in sorted(plan.kept.items())]
+    lines.append("requests served, by class:")
+    gpu = plan.gpu_load.sum(axis=2)  # (C, S) request-slots
+    cpu = plan.cpu_load.sum(axis=2)  # (C, H)
+    for c, name in enumerate(d.cls_names):
+        total = gpu[c].sum() + cpu[c].sum()
+        if total <= 0:
+            continue
+        parts = [
+            f"{d.sku_names[s]} {100 * gpu[c, s] / total:.1f} %" for s in np.flatnonzero(gpu[c])
+        ]
+        parts += [
+            f"CPUs of {d.host_names[h]} {100 * cpu[c, h] / total:.1f} %"
+            for h in np.flatnonzero(cpu[c])
+        ]
+        lines.append(f"  {name}: " + ", ".join(parts))
+    return "\n".join(lines)
+
+
 def lever_methods(inst: ProvisioningInstance) -> dict[str, Any]:
     """Every heuristic, and one MILP row per lever that is on, solved with that lever off
     (``milp_no_reuse`` …): what each R saves against the full optimum."""
@@ -222,6 +246,7 @@ SPEC = register(
         plan_to_dict=plan_to_named,
         plan_from_dict=plan_from_named,
         methods=lever_methods,
+        plan_text=plan_text,
         coefficient_fields={
             "online_demand": "workloads[*].rate_rps / rate_slots_rps and classes[*].share",
             "offline_volume": "workloads[*].volume_requests and horizon.slot_h",
