@@ -12,14 +12,15 @@ script twice writes identical files.
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from ecoopt.carbon import GPU_BOARD_KG, MEMORY_KG_PER_GB
-from ecoopt.provisioning.profiles import cpu_profile, gpu_profile
+from ecoopt.carbon import GPU_BOARD_KG, MEMORY_KG_PER_GB, trace_slots
+from ecoopt.provisioning.profiles import cpu_profile, gpu_profile, roofline_gpu_profile
 from ecoopt.provisioning.traces import rate_shape, size_classes
 
 HERE = Path(__file__).resolve().parent
@@ -43,6 +44,9 @@ PRICE_8GPU_USD = {"A100-SXM": 150_000.0, "H100-SXM": 280_000.0, "B200": 450_000.
 # B200 has no bundled board figure: H100 SXM's 103 kg (80 GB HBM3) plus the extra HBM3e of
 # a B200 (180 GB per GPU in the device table) at 0.24 kg/GB (ecoopt.carbon.MEMORY_KG_PER_GB).
 B200_BOARD_KG = round(GPU_BOARD_KG["H100-SXM"] + (180 - 80) * MEMORY_KG_PER_GB["HBM3e"], 2)
+# A10 has no bundled board figure: the A40's 81 kg (the same GA102 die, 48 GB GDDR6) less the
+# 24 GB of GDDR6 the A10 lacks at 0.36 kg/GB.
+A10_BOARD_KG = round(GPU_BOARD_KG["A40"] - (48 - 24) * MEMORY_KG_PER_GB["GDDR6"], 2)
 
 # --- hosts ---------------------------------------------------------------------------------------
 # Full: seeds.md §4's 8xH100 node, 2 TB DRAM and 22.7 TB SSD, two 56-core sockets; idle 450 W
@@ -98,8 +102,8 @@ def sku(name: str, gpu: str, gpus: int, hosts: list[dict], **extra: object) -> d
         "gpus": gpus,
         "gpu_idle_power_w": IDLE_W[gpu],
     }
-    if gpu == "B200":
-        out["gpu_embodied_kg"] = B200_BOARD_KG
+    if gpu in ("B200", "A10"):
+        out["gpu_embodied_kg"] = B200_BOARD_KG if gpu == "B200" else A10_BOARD_KG
     if gpu in PRICE_8GPU_USD:
         out["price_usd"] = PRICE_8GPU_USD[gpu] * gpus / 8
     out.update(extra)
@@ -168,13 +172,21 @@ def offline_volume(rates: list[float], share: float, slot_h: float = 1.0) -> flo
     return float(round(online * share / (1.0 - share)))
 
 
+class _Dumper(yaml.SafeDumper):
+    """Plain YAML: no anchors and aliases for values the builder shares between entries."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
 def write(out: Path, name: str, data: dict) -> None:
     text = "# Written by instances/provisioning/build_instances.py; do not edit by hand.\n"
-    text += yaml.safe_dump(
+    text += yaml.dump(
         {"problem": "provisioning", "schema_version": 1, "name": name, **data},
         sort_keys=False,
         width=100,
         allow_unicode=True,
+        Dumper=_Dumper,
     )
     (out / f"{name}.yaml").write_text(text)
 
@@ -293,10 +305,266 @@ def ecoserve(ci: float) -> dict:
     }
 
 
+# --- 2. time shifting on a duck curve -----------------------------------------------------------
+
+CISO_DAY = "2022-06-21T07:00Z"  # midnight PDT on the summer solstice: a deep solar duck curve
+
+
+def ciso_day() -> dict:
+    slots = 24
+    skus = [
+        sku(
+            f"{g.split('-')[0].lower()}x8",
+            g,
+            8,
+            [FULL, LEAN],
+            lifetimes_years=[4.0, 6.0],
+            max_servers=20,
+            site="ciso",
+        )
+        for g in ("H100-SXM", "B200")
+    ]
+    conv = {
+        "name": "conv",
+        "kind": "online",
+        "rate_slots_rps": shaped("conv", slots, CONV_PEAK_RPS),
+        "tpot_slo_s": ONLINE_TPOT_S,
+        "classes": classes_of("conv"),
+    }
+    mean = size_classes("conv", [])[0]
+    batch = {
+        "name": "batch",
+        "kind": "offline",
+        "volume_requests": offline_volume(conv["rate_slots_rps"], CONV_OFFLINE),
+        "release_slot": 0,
+        "deadline_slot": slots,
+        "tpot_slo_s": OFFLINE_TPOT_S,
+        "classes": [
+            {
+                "name": "conv",
+                "prompt_tokens": r(mean["prompt_tokens"], 1),
+                "output_tokens": r(mean["output_tokens"], 1),
+            }
+        ],
+    }
+    profiles = measured_rows(conv, skus, ECOSERVE_MODELS, ONLINE_TPOT_S)
+    profiles += measured_rows(batch, skus, ECOSERVE_MODELS, OFFLINE_TPOT_S)
+    ci = trace_slots("EIA930-CISO-2022", CISO_DAY, slots, 3600.0)
+    description = (
+        "Time shifting on California's duck curve: 24 hourly slots of the bundled EIA-930 CISO "
+        f"2022 trace from {CISO_DAY} (midnight to midnight PDT on the summer solstice; "
+        f"{ci.min():.0f} to {ci.max():.0f} gCO2e/kWh, cleanest around midday). Online: the Azure "
+        "2023 'conv' trace shape (traces.rate_shape, 24 bins, floored at 0.1 of its mean; one "
+        "hour of burstiness stretched over the day, not a diurnal curve) scaled to a peak of "
+        f"{CONV_PEAK_RPS:g} requests/s (assumption), size classes by prompt tokens at "
+        f"{CODE_PROMPT_EDGES} (traces.size_classes). Offline: a batch of conv-sized requests "
+        f"(the trace's mean request) making {CONV_OFFLINE:.0%} of the service's daily volume "
+        "(EcoServe's larger average offline share), released at slot 0, deadline 24 h. The "
+        "performance design point runs it at a constant rate; the MILP may put it in the "
+        "cleanest slots where the online fleet has room. SKUs, hosts, profiles, idle powers, "
+        "embodied figures (B200 board derived from H100's by HBM capacity), prices, PUE and "
+        "SLOs as in ecoserve_ci261.yaml: Llama-3.1-8B-Instruct measured by ML.ENERGY v3 on "
+        "8-GPU H100-SXM and B200 servers, full (2 TB DRAM, 22.7 TB SSD) and lean (512 GB, "
+        "3.84 TB) hosts, lifetimes 4 and 6 years; host-CPU profile from profiles.cpu_profile."
+    )
+    return {
+        "description": description,
+        "objective": "carbon",
+        "horizon": {"slots": slots, "slot_h": 1.0},
+        "sites": [
+            {
+                "name": "ciso",
+                "intensity_trace": {"name": "EIA930-CISO-2022", "start": CISO_DAY},
+                "pue": PUE,
+                "electricity_usd_per_kwh": USD_PER_KWH,
+            }
+        ],
+        "hardware": skus,
+        "workloads": [conv, batch],
+        "profiles": profiles,
+        "cpu_profiles": cpu_rows(batch, LLAMA_PARAMS_B, LLAMA_KV_B),
+    }
+
+
+# --- 3. Reuse and Reduce -------------------------------------------------------------------------
+
+MANY = {"cpu_cores": 192}  # two 96-core sockets (assumption: a current 2-socket server)
+REUSE_ONLINE_SERVERS = 2.8  # online peak = 2.8 servers' worth: 3 servers, 0.2 spare at peak
+REUSE_CPU_FILL = 0.25  # the offline volume beyond the GPUs' spare room = 25 % of the CPUs' room
+
+
+def reuse_reduce() -> dict:
+    slots, gpus = 24, 4
+    full = {**FULL, **MANY}
+    lean = {**LEAN, **MANY, "dram_gb": 256.0, "ssd_gb": 1920.0, "idle_power_w": 280.0}
+    models = {"A100-SXM": (GEMMA, "mlenergy-v2")}
+    skus = [
+        sku("a100x4", "A100-SXM", gpus, [full, lean], lifetimes_years=[4.0, 6.0], max_servers=10)
+    ]
+    mean = size_classes("conv", [])[0]
+    cls = [
+        {
+            "name": "all",
+            "prompt_tokens": r(mean["prompt_tokens"], 1),
+            "output_tokens": r(mean["output_tokens"], 1),
+        }
+    ]
+    online = {
+        "name": "chat",
+        "kind": "online",
+        "rate_slots_rps": [1.0] * slots,
+        "tpot_slo_s": ONLINE_TPOT_S,
+        "classes": cls,
+    }
+    batch = {
+        "name": "batch",
+        "kind": "offline",
+        "volume_requests": 1.0,
+        "release_slot": 0,
+        "deadline_slot": slots,
+        "tpot_slo_s": OFFLINE_TPOT_S,
+        "classes": cls,
+    }
+    mu_on = measured_rows(online, skus, models, ONLINE_TPOT_S)[0]["rate_rps"]
+    shape = np.maximum(rate_shape("conv", slots), RATE_FLOOR)
+    online["rate_slots_rps"] = [r(v, 3) for v in REUSE_ONLINE_SERVERS * mu_on * shape / shape.max()]
+    profiles = measured_rows(online, skus, models, ONLINE_TPOT_S)
+    profiles += measured_rows(batch, skus, models, OFFLINE_TPOT_S)
+    cpu = cpu_rows(batch, GEMMA_PARAMS_B, GEMMA_KV_B)
+    # The volume: what the GPUs of the online fleet have spare over the day, plus a quarter of
+    # what their host CPUs could serve (90 % of cores free, the library default).
+    n = math.ceil(max(online["rate_slots_rps"]) / mu_on - 1e-9)
+    mu_off = profiles[-1]["rate_rps"]
+    spare = sum(n - x / mu_on for x in online["rate_slots_rps"]) * 3600.0 * mu_off
+    cpu_room = n * 0.9 * full["cpu_cores"] * cpu[0]["rate_rps_per_core"] * 3600.0 * slots
+    batch["volume_requests"] = float(round(spare + REUSE_CPU_FILL * cpu_room))
+    description = (
+        "EcoServe's Reuse and Reduce on a small model: Gemma-2-2B-it (2.61 B parameters, 5.2 GB "
+        "of BF16 weights) measured by ML.ENERGY v2 on A100-SXM4-40GB, served on 4-GPU servers "
+        "whose host has 192 cores (two 96-core sockets, assumption) in a full variant (2 TB "
+        "DRAM, 22.7 TB SSD, idle 450 W) and a lean one (256 GB DRAM, 1.92 TB SSD, idle 280 W; "
+        "assumptions); both hold the CPU serving instance (weights + KV of one request, "
+        f"{cpu[0]['dram_gb']:g} GB, profiles.cpu_profile with Gemma-2-2B's exact KV of 106,496 "
+        "B/token and the library's per-core defaults: 4 GB/s, 50 GFLOP/s, 3 W). Static "
+        "261 gCO2e/kWh (EcoServe's middle intensity), 24 hourly slots, lifetimes 4 and 6 "
+        "years. Online chat: the Azure 2023 'conv' trace shape (traces.rate_shape, floored at "
+        "0.1 of its mean) with conv's mean request size, its peak set to "
+        f"{REUSE_ONLINE_SERVERS:g} servers' worth at the {ONLINE_TPOT_S * 1000:g} ms TPOT rate, "
+        "so 3 servers carry it. Offline batch (deadline 24 h, "
+        f"{OFFLINE_TPOT_S * 1000:g} ms TPOT rate): a volume chosen to exceed what those 3 "
+        "servers' GPUs have spare over the day by a quarter of what their host CPUs can serve "
+        "(our construction, so that Reuse avoids a fourth server). A100 idle 50 W per board, "
+        "price 75k USD per 4-GPU server, PUE 1.2, 0.08 USD/kWh (assumptions); embodied from "
+        "ecoopt.carbon (A100 board 99 kg; hosts 276.5 + 0.29/GB DRAM + 0.110/GB SSD)."
+    )
+    return {
+        "description": description,
+        "objective": "carbon",
+        "horizon": {"slots": slots, "slot_h": 1.0},
+        "sites": [
+            {
+                "name": "dc",
+                "intensity_g_per_kwh": 261.0,
+                "pue": PUE,
+                "electricity_usd_per_kwh": USD_PER_KWH,
+            }
+        ],
+        "hardware": skus,
+        "workloads": [online, batch],
+        "profiles": profiles,
+        "cpu_profiles": cpu,
+    }
+
+
+# --- 4. Mélange: least cost over GPU types, each size class on one type --------------------------
+
+MELANGE_TPOT_S = 0.1  # assumption: a relaxed TPOT SLO, so that the 24 GB boards qualify
+USD_PER_H = {"L4": 0.80, "A10": 1.10, "A100-SXM": 3.20, "H100-SXM": 6.90}  # 1-GPU instances
+MELANGE_PEAK_RPS = {"code": 60.0, "conv": 40.0}  # assumption: a modest service
+
+
+def melange_cost() -> dict:
+    slots = 24
+    vm = [{"name": "vm", "cpu_cores": 16, "dram_gb": 64.0, "ssd_gb": 500.0, "idle_power_w": 40.0}]
+    skus = [
+        sku(g.split("-")[0].lower(), g, 1, vm, price_usd_per_h=USD_PER_H[g], max_servers=50)
+        for g in ("L4", "A10", "A100-SXM", "H100-SXM")
+    ]
+    for s in skus:
+        s.pop("price_usd", None)  # rented by the hour, not bought
+    workloads, profiles = [], []
+    measured = {"A100-SXM": (LLAMA_V2, "mlenergy-v2"), "H100-SXM": (LLAMA_V2, "mlenergy-v2")}
+    for service in ("code", "conv"):
+        w = {
+            "name": service,
+            "kind": "online",
+            "rate_slots_rps": shaped(service, slots, MELANGE_PEAK_RPS[service]),
+            "tpot_slo_s": MELANGE_TPOT_S,
+            "classes": [{**c, "splittable": False} for c in classes_of(service)],
+        }
+        workloads.append(w)
+        profiles += measured_rows(w, skus[2:], measured, MELANGE_TPOT_S)
+        for c in w["classes"]:
+            for s in skus[:2]:
+                p = roofline_gpu_profile(
+                    LLAMA_PARAMS_B,
+                    s["gpu"],
+                    1,
+                    prompt_tokens=c["prompt_tokens"],
+                    output_tokens=c["output_tokens"],
+                    tpot_slo_s=MELANGE_TPOT_S,
+                    idle_power_w_per_gpu=s["gpu_idle_power_w"],
+                    kv_bytes_per_token=LLAMA_KV_B,
+                )
+                if p is not None:
+                    profiles.append(profile_row(w, c, s, p))
+    profiles.sort(key=lambda p: (p["workload"], p["class"], p["hardware"]))
+    description = (
+        "Mélange-style (Griggs et al. 2024): least cost, each request-size class kept whole on "
+        "one GPU type (splittable: false), 1-GPU cloud instances rented by the hour: L4 0.80, "
+        "A10 1.10, A100-SXM4-40GB 3.20, H100-SXM 6.90 USD/h (assumptions, the order of 2024 "
+        "on-demand prices). Llama-3.1-8B-Instruct: A100 and H100 measured by ML.ENERGY v2 (one "
+        "serving stack for both), L4 and A10 by the library's roofline (profiles."
+        "roofline_gpu_profile, exact GQA KV of 131,072 B/token, BF16 weights); measured rows "
+        "are rescaled to each class's output tokens but not its prompt, the roofline accounts "
+        f"for both. TPOT SLO {MELANGE_TPOT_S * 1000:g} ms (assumption: 50 ms would rule the L4 "
+        "out, its weight read alone takes 54 ms). Online services: the Azure 2023 'code' and "
+        "'conv' trace shapes (traces.rate_shape, 24 slots, floored at 0.1 of the mean) scaled "
+        f"to peaks of {MELANGE_PEAK_RPS['code']:g} and {MELANGE_PEAK_RPS['conv']:g} requests/s "
+        f"(assumption), size classes by prompt tokens at {CODE_PROMPT_EDGES}. Host of each "
+        "instance: 16 cores, 64 GB DRAM, 500 GB SSD, 40 W idle; GPU idle L4 16 W, A10 20 W, "
+        f"A100 50 W, H100 70 W (assumptions); electricity {USD_PER_KWH} USD/kWh, PUE {PUE}, a "
+        "static 261 gCO2e/kWh for the carbon column; embodied: L4 31 kg, A100 99 kg, H100 "
+        f"103 kg (ecoopt.carbon), A10 not bundled: {A10_BOARD_KG:g} kg = the A40's 81 kg (same "
+        "GA102 die, 48 GB GDDR6) less 24 GB GDDR6 at 0.36 kg/GB. No offline work and one host "
+        "variant, so the Reduce, Reuse and Recycle levers are off (they have nothing to act on)."
+    )
+    return {
+        "description": description,
+        "objective": "cost",
+        "horizon": {"slots": slots, "slot_h": 1.0},
+        "sites": [
+            {
+                "name": "dc",
+                "intensity_g_per_kwh": 261.0,
+                "pue": PUE,
+                "electricity_usd_per_kwh": USD_PER_KWH,
+            }
+        ],
+        "hardware": skus,
+        "workloads": workloads,
+        "profiles": profiles,
+        "levers": {"reduce": False, "reuse": False, "rightsize": True, "recycle": False},
+    }
+
+
 def main(out: Path = HERE) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for ci in (17, 261, 501):
         write(out, f"ecoserve_ci{ci}", ecoserve(float(ci)))
+    write(out, "ciso_day_time_shift", ciso_day())
+    write(out, "reuse_reduce", reuse_reduce())
+    write(out, "melange_cost", melange_cost())
 
 
 if __name__ == "__main__":
