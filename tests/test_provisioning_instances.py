@@ -106,3 +106,15 @@ def test_melange_each_class_on_one_sku_and_two_skus_used():
     assert (used.sum(axis=1) == 1).all(), used
     assert len({d.opt_sku[d.opt_names.index(n)] for n in plan.servers}) >= 2
     assert used.any(axis=0).sum() >= 2
+
+
+def test_week_two_sites_optimum_uses_both_sites():
+    inst = _load("week_two_sites")
+    d = inst.data
+    assert d.T == 168 and len(inst.sites) == 2
+    plan, best = _milp(inst)
+    sites = {d.sku_site[d.opt_sku[d.opt_names.index(n)]] for n in plan.servers}
+    assert sites == {0, 1}
+    for method in DESIGN_POINTS:
+        ev = evaluate(inst, HEURISTICS[method](inst), "carbon")
+        assert ev.feasible and best.objective <= ev.objective * (1 + 1e-9), method

@@ -558,6 +558,102 @@ def melange_cost() -> dict:
     }
 
 
+# --- 5. a week on two grids ----------------------------------------------------------------------
+
+WEEK_START = "2022-06-20T07:00Z"  # Monday midnight PDT, a summer week
+WEEK_SITES = {"ciso": "EIA930-CISO-2022", "gb": "NESO-GB-2022"}
+WEEK_MAX_SERVERS = {"ciso": 20, "gb": 3}  # assumption: the clean site is a small one
+WEEK_GPUS = {"ciso": ("H100-SXM", "B200"), "gb": ("B200",)}
+WEEK_LABELS = {"ciso": "California (EIA-930 CISO 2022)", "gb": "Great Britain (NESO 2022)"}
+WEEK_PROMPT_EDGES = [1024]  # two size classes: a smaller model than the 24-slot files
+
+
+def week_two_sites() -> dict:
+    slots = 168
+    skus = [
+        sku(
+            f"{g.split('-')[0].lower()}x8_{site}",
+            g,
+            8,
+            [FULL, LEAN],
+            lifetimes_years=[4.0, 6.0],
+            max_servers=WEEK_MAX_SERVERS[site],
+            site=site,
+        )
+        for site, gpus in WEEK_GPUS.items()
+        for g in gpus
+    ]
+    day = np.maximum(rate_shape("conv", 24), RATE_FLOOR)
+    rates = [r(v, 3) for v in np.tile(CONV_PEAK_RPS * day / day.max(), 7)]
+    conv = {
+        "name": "conv",
+        "kind": "online",
+        "rate_slots_rps": rates,
+        "tpot_slo_s": ONLINE_TPOT_S,
+        "classes": classes_of("conv", WEEK_PROMPT_EDGES),
+    }
+    mean = size_classes("conv", [])[0]
+    batch = {
+        "name": "batch",
+        "kind": "offline",
+        "volume_requests": offline_volume(rates, CONV_OFFLINE),
+        "release_slot": 0,
+        "deadline_slot": slots,
+        "tpot_slo_s": OFFLINE_TPOT_S,
+        "classes": [
+            {
+                "name": "conv",
+                "prompt_tokens": r(mean["prompt_tokens"], 1),
+                "output_tokens": r(mean["output_tokens"], 1),
+            }
+        ],
+    }
+    profiles = measured_rows(conv, skus, ECOSERVE_MODELS, ONLINE_TPOT_S)
+    profiles += measured_rows(batch, skus, ECOSERVE_MODELS, OFFLINE_TPOT_S)
+    ci = {k: trace_slots(v, WEEK_START, slots, 3600.0) for k, v in WEEK_SITES.items()}
+    (a, b), (na, nb) = ci.values(), WEEK_LABELS.values()
+    description = (
+        f"A summer week (168 hourly slots from {WEEK_START}, Monday midnight PDT) on two grids: "
+        f"{na} ({a.min():.0f}-{a.max():.0f} gCO2e/kWh) and {nb} ({b.min():.0f}-{b.max():.0f}), "
+        f"the first the cleaner in {int((a < b).sum())} of the 168 slots. Any request may be "
+        "served at either site (no network cost or latency modelled). Online: the Azure 2023 "
+        "'conv' trace shape at 24 bins (traces.rate_shape, floored at 0.1 of its mean) repeated "
+        f"for each of the 7 days (our choice: a daily pattern), peak {CONV_PEAK_RPS:g} "
+        f"requests/s (assumption), size classes by prompt tokens at {WEEK_PROMPT_EDGES} (two, "
+        "to keep the 168-slot model small). Offline: a weekly batch of conv-sized requests "
+        f"making {CONV_OFFLINE:.0%} of the service's volume, released at slot 0, deadline the "
+        "end of the week (our choice; EcoServe's deadline is 24 h, a weekly one lets the batch "
+        "follow the cleaner grid and days). SKUs: 8-GPU H100-SXM and B200 servers in California "
+        f"(at most {WEEK_MAX_SERVERS['ciso']} each) and 8-GPU B200 servers in Great Britain, "
+        f"at most {WEEK_MAX_SERVERS['gb']} (assumption: the cleaner site is a small one, so "
+        "the optimum uses both); full and lean hosts, lifetimes 4 and 6 years; profiles, idle "
+        "powers, embodied figures (B200 derived from H100 by HBM capacity), prices, PUE and "
+        "SLOs as in ecoserve_ci261.yaml (Llama-3.1-8B-Instruct, ML.ENERGY v3). Reuse is off "
+        "and there is no CPU profile (our choice: the 8B model's host-CPU rate, 0.07 requests/s "
+        "per host, never pays in the 24-slot files, and the CPU variables would slow the "
+        "168-slot model). The design points rank SKUs by speed, energy or cost per request and "
+        "do not see sites: between the identical B200 SKUs they take the first, California's."
+    )
+    return {
+        "description": description,
+        "objective": "carbon",
+        "horizon": {"slots": slots, "slot_h": 1.0},
+        "sites": [
+            {
+                "name": k,
+                "intensity_trace": {"name": v, "start": WEEK_START},
+                "pue": PUE,
+                "electricity_usd_per_kwh": USD_PER_KWH,
+            }
+            for k, v in WEEK_SITES.items()
+        ],
+        "hardware": skus,
+        "workloads": [conv, batch],
+        "profiles": profiles,
+        "levers": {"reduce": True, "reuse": False, "rightsize": True, "recycle": True},
+    }
+
+
 def main(out: Path = HERE) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for ci in (17, 261, 501):
@@ -565,6 +661,7 @@ def main(out: Path = HERE) -> None:
     write(out, "ciso_day_time_shift", ciso_day())
     write(out, "reuse_reduce", reuse_reduce())
     write(out, "melange_cost", melange_cost())
+    write(out, "week_two_sites", week_two_sites())
 
 
 if __name__ == "__main__":
