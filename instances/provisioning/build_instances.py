@@ -62,12 +62,12 @@ FULL = {
 LEAN = {"name": "lean", "cpu_cores": 112, "dram_gb": 512.0, "ssd_gb": 3840.0, "idle_power_w": 300.0}
 PUE = 1.2  # assumption: a modern hyperscale-class facility
 USD_PER_KWH = 0.08  # assumption: industrial electricity price
-CODE_PROMPT_EDGES = [1024, 4096]  # size classes of both services by prompt tokens
+PROMPT_EDGES = [1024, 4096]  # size classes of both services by prompt tokens
 RATE_FLOOR = 0.1  # rate_shape floored at 10 % of its mean ("code" has an empty bin at 24 slots)
 
 
 def r(x: float, digits: int = 4) -> float:
-    """``x`` rounded to ``digits`` significant figures beyond the integer part (stable YAML)."""
+    """``x`` rounded to ``digits`` decimal places, as a float (short, stable YAML)."""
     return float(round(float(x), digits))
 
 
@@ -79,7 +79,7 @@ def shaped(service: str, slots: int, peak_rps: float) -> list[float]:
 
 def classes_of(service: str, edges: list[float] | None = None) -> list[dict]:
     """Request classes of a service from the trace; shares rounded, the last takes the rest."""
-    out = size_classes(service, CODE_PROMPT_EDGES if edges is None else edges)
+    out = size_classes(service, PROMPT_EDGES if edges is None else edges)
     shares = [round(c["share"], 6) for c in out]
     shares[-1] = round(1.0 - sum(shares[:-1]), 6)
     return [
@@ -269,7 +269,7 @@ def ecoserve(ci: float) -> dict:
         f"of {CODE_PEAK_RPS:g} (code) and {CONV_PEAK_RPS:g} (conv) requests/s (assumption: "
         "several 8-GPU servers at peak); the shape is one hour of real burstiness stretched "
         "over 24 slots, not a diurnal curve. Size classes: traces.size_classes by prompt "
-        f"tokens at {CODE_PROMPT_EDGES}, mean prompt and output tokens per class. Offline "
+        f"tokens at {PROMPT_EDGES}, mean prompt and output tokens per class. Offline "
         f"batch: the paper's average offline shares, {CODE_OFFLINE:.0%} of the code service's "
         f"daily volume and {CONV_OFFLINE:.0%} of conv's (the assignment of share to service is "
         "ours), as one workload with a code-sized and a conv-sized class (each service's mean "
@@ -357,7 +357,7 @@ def ciso_day() -> dict:
         "2023 'conv' trace shape (traces.rate_shape, 24 bins, floored at 0.1 of its mean; one "
         "hour of burstiness stretched over the day, not a diurnal curve) scaled to a peak of "
         f"{CONV_PEAK_RPS:g} requests/s (assumption), size classes by prompt tokens at "
-        f"{CODE_PROMPT_EDGES} (traces.size_classes). Offline: a batch of conv-sized requests "
+        f"{PROMPT_EDGES} (traces.size_classes). Offline: a batch of conv-sized requests "
         f"(the trace's mean request) making {CONV_OFFLINE:.0%} of the service's daily volume "
         "(EcoServe's larger average offline share), released at slot 0, deadline 24 h. The "
         "performance design point runs it at a constant rate; the MILP may put it in the "
@@ -531,7 +531,7 @@ def melange_cost() -> dict:
         "out, its weight read alone takes 54 ms). Online services: the Azure 2023 'code' and "
         "'conv' trace shapes (traces.rate_shape, 24 slots, floored at 0.1 of the mean) scaled "
         f"to peaks of {MELANGE_PEAK_RPS['code']:g} and {MELANGE_PEAK_RPS['conv']:g} requests/s "
-        f"(assumption), size classes by prompt tokens at {CODE_PROMPT_EDGES}. Host of each "
+        f"(assumption), size classes by prompt tokens at {PROMPT_EDGES}. Host of each "
         "instance: 16 cores, 64 GB DRAM, 500 GB SSD, 40 W idle; GPU idle L4 16 W, A10 20 W, "
         f"A100 50 W, H100 70 W (assumptions); electricity {USD_PER_KWH} USD/kWh, PUE {PUE}, a "
         "static 261 gCO2e/kWh for the carbon column; embodied: L4 31 kg, A100 99 kg, H100 "
