@@ -387,6 +387,23 @@ def _consolidate(d: ProvisioningData, weights, option, score, sku) -> tuple[np.n
     return sku, float(price(peaks(load)).sum() + energy[cls, sku].sum())
 
 
+def _grow(d: ProvisioningData, c: int, left: float, N, limit, score, span, only) -> bool:  # noqa: ANN001
+    """Servers for the ``left`` requests of offline class c that did not fit: on its best SKUs
+    by ``score`` (only ``only`` if given) that are below their ``limit``. False: none."""
+    grown = False
+    for s in np.argsort(score[c]):
+        if not np.isfinite(score[c, s]) or (only is not None and s != only) or N[s] >= limit[s]:
+            continue
+        per_server = d.rate[c, s] * span[c]
+        n = int(min(limit[s] - N[s], np.ceil(left / per_server - 1e-9)))
+        N[s] += n
+        left -= n * per_server
+        grown = True
+        if left <= 0:
+            break
+    return grown
+
+
 #: SKUs (best by mean score per request) that each seed one more start of the consolidation
 STARTS = 3
 
@@ -416,6 +433,7 @@ def _fill(inst: ProvisioningInstance, weights: dict[str, float], option: np.ndar
     if inst.levers.rightsize:
         sku = _best_start(d, weights, option, score, sku)
     keep = _owned_worth_keeping(d, weights, option)[0]
+    limit = d.max_new + np.bincount(d.own_sku, weights=keep, minlength=d.S).astype(np.int64)
     gpu = _even_loads(d, np.where(d.cls_online, sku, 0)) * d.cls_online[:, None, None]
     cpu = np.zeros((d.C, len(d.host_names), d.T))
     N = _servers_needed(d, gpu)
@@ -427,9 +445,8 @@ def _fill(inst: ProvisioningInstance, weights: dict[str, float], option: np.ndar
         for attempt in range(3):
             host_n = _host_servers(d, *_fleet(d, N, option, keep.copy()))
             left = _pour(d, c, weights, gpu, cpu, N, host_n, only)
-            if left <= 0 or attempt == 2 or d.rate[c, sku[c]] <= 0:
+            if left <= 0 or attempt == 2 or not _grow(d, c, left, N, limit, score, span, only):
                 break
-            N[sku[c]] += int(np.ceil(left / (d.rate[c, sku[c]] * span[c]) - 1e-9))
             gpu[c], cpu[c] = 0.0, 0.0  # poured again, from scratch, onto the larger fleet
     servers, kept = _fleet(d, N, option, keep.copy())
     return Plan("carbon_fill", servers, kept, gpu, cpu)
