@@ -47,6 +47,7 @@ def formulate(inst: ProvisioningInstance, objective: str | None = None) -> Linea
     cpu_capacity(lp, d, idx)
     fleet_limit(lp, d)
     load_needs_server(lp, d, idx)
+    volume_needs_server(lp, d, idx)
     if "choose" in lp.vars:
         whole_class(lp, d, idx)
     if "pick" in lp.vars:
@@ -327,6 +328,52 @@ def load_needs_server(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None
         vals,
         upper=0.0,
         doc="load ≤ min(U, μ) · servers of its SKU (or host variant)",
+    )
+
+
+def volume_needs_server(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
+    """Σ_t gpu_load[c,s,t] · 3600Δ / V_c ≤ Σ_{o ∈ s} N_o + Σ_{k ∈ s} K_k for every offline
+    class c and SKU s it can run on, and the same for cpu_load and host variants: the share of
+    a class's volume a SKU serves is at most its number of servers.
+
+    Valid for whole servers (none: nothing; one or more: a share ≤ 1). The per-slot rows of
+    :func:`load_needs_server` do not imply it: without it the LP relaxation serves an offline
+    volume in the cleanest slots on a fraction of a server, where whole servers would idle
+    through the other slots.
+    """
+    span = 3600.0 * d.slot_h
+    parts, labels = [], []
+    for block, c, g, names, opt_g, own_g in (
+        ("gpu_load", idx["gc"], idx["gs"], d.sku_names, d.opt_sku, d.own_sku),
+        ("cpu_load", idx["cc"], idx["ch"], d.host_names, d.opt_host, d.own_host),
+    ):
+        on = np.flatnonzero(~d.cls_online[c] & (d.volume[c] > 0))
+        if len(on) == 0:
+            continue
+        pairs, row = np.unique(c[on] * len(names) + g[on], return_inverse=True)
+        base = len(labels)
+        labels += [(block, d.cls_names[p // len(names)], names[p % len(names)]) for p in pairs]
+        group = pairs % len(names)
+        rows = [base + row]
+        cols = [lp.vars[block].offset + on]
+        vals = [span / d.volume[c[on]]]
+        for other, of in (("servers", opt_g), ("kept", own_g)):
+            r, j = np.nonzero(group[:, None] == of[None, :])  # every server column of its group
+            rows.append(base + r)
+            cols.append(lp.vars[other].offset + j)
+            vals.append(-np.ones(len(r)))
+        parts.append(tuple(np.concatenate(x) for x in (rows, cols, vals)))
+    if not parts:
+        return
+    rows, cols, vals = (np.concatenate(x) for x in zip(*parts))
+    lp.add_rows(
+        "volume_needs_server",
+        labels,
+        rows,
+        cols,
+        vals,
+        upper=0.0,
+        doc="Σ_t served share of an offline class on a SKU ≤ its servers",
     )
 
 
