@@ -458,8 +458,11 @@ def carbon_fill(inst: ProvisioningInstance, objective: str | None = None) -> Pla
     objective = objective or inst.objective
     weights = _objective_weights(inst, objective)
     best, best_key = None, None
-    for policy in ("leanest", "reuse"):
-        plan = _fill(inst, weights, _option_per_sku(inst.data, weights, policy))
+    options = [_option_per_sku(inst.data, weights, p) for p in ("leanest", "reuse")]
+    if np.array_equal(options[0], options[1]):
+        return _fill(inst, weights, options[0])  # one host policy: nothing to choose
+    for option in options:
+        plan = _fill(inst, weights, option)
         ev = evaluate(inst, plan, objective)
         key = (not ev.feasible, ev.objective)
         if best_key is None or key < best_key:
