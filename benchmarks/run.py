@@ -31,6 +31,7 @@ BENCHMARKS = {
     "gpushare_placement_scale": "placement on N/10 identical GPUs: time ÷ sort, work, growth",
     "partition": "partition MILP and heuristics on the bundled models",
     "partition_symmetry": "partition on identical devices: symmetry rows, stage DP, growth",
+    "provisioning_scale": "provisioning MILP by slots × SKUs: time, growth; heuristic gaps, ÷ MILP",
     "validate_scale": "loading and validating instance files of growing size",
 }
 
