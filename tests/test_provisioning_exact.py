@@ -254,3 +254,19 @@ def test_a_longer_lifetime_of_the_same_host_dominates():
         ]
         if longer:
             assert dominated[o], name  # same host, more years: less embodied and capex per hour
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 6), st.integers(0, 10**6))
+def test_lp_round_is_feasible_and_its_bound_holds(workloads, skus, slots, seed):
+    from ecoopt.provisioning import lp_round
+
+    inst = generate(workloads, skus, slots, seed)
+    res = ecoopt.solve(inst, mip_rel_gap=1e-9)
+    if not res.optimal:
+        return
+    plan = lp_round(inst)
+    ev = evaluate(inst, plan)
+    assert ev.feasible, ev.violations[:3]
+    assert ev.objective >= res.objective * (1 - 1e-7) - 1e-9
+    assert plan.bound <= res.objective * (1 + 1e-7) + 1e-9  # the relaxation bounds the optimum

@@ -24,6 +24,7 @@ from .evaluate import Plan, evaluate
 from .heuristics import HEURISTICS
 from .instance import OBJECTIVES, ProvisioningInstance
 from .model import formulate
+from .rounding import lp_round
 
 LEVERS = ("reduce", "reuse", "rightsize", "recycle")
 
@@ -206,9 +207,11 @@ def plan_text(inst: ProvisioningInstance, plan: Plan) -> str:
 
 
 def lever_methods(inst: ProvisioningInstance) -> dict[str, Any]:
-    """Every heuristic, and one MILP row per lever that is on, solved with that lever off
-    (``milp_no_reuse`` …): what each R saves against the full optimum."""
+    """Every heuristic, ``lp_round`` (LP relaxation rounded, with its bound), and one MILP row
+    per lever that is on, solved with that lever off (``milp_no_reuse`` …): what each R saves
+    against the full optimum."""
     out: dict[str, Any] = dict(HEURISTICS)
+    out["lp_round"] = lp_round
     for lever in LEVERS:
         if getattr(inst.levers, lever):
             out[f"milp_no_{lever}"] = _without(lever)
@@ -258,4 +261,4 @@ SPEC = register(
     )
 )
 
-__all__ = ["HEURISTICS", "Plan", "ProvisioningInstance", "evaluate", "formulate"]
+__all__ = ["HEURISTICS", "Plan", "ProvisioningInstance", "evaluate", "formulate", "lp_round"]

@@ -34,6 +34,8 @@ class Plan:
     gpu_load: np.ndarray
     cpu_load: np.ndarray
     notes: list[str] = field(default_factory=list)
+    #: a lower bound on the optimum that the method proved (``lp_round``: its relaxation)
+    bound: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
