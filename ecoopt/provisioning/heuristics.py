@@ -14,7 +14,8 @@ designs; their exact definitions are not published (seeds.md §4), so ecoopt sta
   every class and sized for the summed peak, then offline work poured into the spare GPU and
   host-CPU capacity in order of marginal objective (cleanest slots first: time shifting, Reuse),
   adding servers only for what does not fit; tried with the leanest host of each SKU and with
-  the host that serves most offline work on its CPUs, the better plan kept.
+  the host that serves most offline work on its CPUs (on the first policy's consolidation),
+  the better plan kept.
 
 Offline work in the design points runs at a constant rate over its window. Owned servers
 (Recycle on) replace new servers of the same SKU first. All are O(C·S·T + C·T log T).
@@ -327,12 +328,28 @@ def _fleet_price(d: ProvisioningData, weights: dict[str, float], option: np.ndar
     return price
 
 
+#: slots per class whose rates stand for its peaks in the consolidation's sizing
+PEAK_SLOTS = 4
+
+
+def _peak_slots(rate: np.ndarray) -> np.ndarray:
+    """The union of every class's PEAK_SLOTS busiest slots (and of the summed rate's): the
+    slots where a SKU's summed need peaks, nearly always. The consolidation sizes SKUs on
+    these only, O(C) slots instead of T; the plan itself is sized on every slot."""
+    k = min(PEAK_SLOTS, rate.shape[1])
+    top = np.argpartition(-rate, k - 1, axis=1)[:, :k].ravel()
+    total = np.argpartition(-rate.sum(axis=0), k - 1)[:k]
+    return np.unique(np.concatenate([top, total]))
+
+
 def _class_costs(d: ProvisioningData, weights: dict[str, float], score: np.ndarray):  # noqa: ANN202
-    """(C, S, T) servers each class needs per slot on each SKU (online demand; offline volume
-    at a constant rate over its window) and (C, S) the weighted metrics of its own energy."""
+    """(C, S, P) servers each class needs on each SKU in the peak slots (online demand;
+    offline volume at a constant rate over its window) and (C, S) the weighted metrics of
+    its own energy over every slot."""
     rate = _class_rates(d)
+    slots = _peak_slots(rate)
     with np.errstate(divide="ignore", invalid="ignore"):
-        need = np.where(d.rate[:, :, None] > 0, rate[:, None, :] / d.rate[:, :, None], np.inf)
+        need = np.where(d.rate[:, :, None] > 0, rate[:, None, slots] / d.rate[:, :, None], np.inf)
     kwh = d.slot_h * 3600.0 * d.energy_j / 3.6e6 * d.pue[None, :]  # per req/s for one slot
     per_t = {"energy_kwh": np.ones((d.S, d.T)), "carbon_kg": d.intensity / 1000.0,
              "cost_usd": np.repeat(d.usd_per_kwh[:, None], d.T, axis=1)}  # fmt: skip
@@ -352,7 +369,7 @@ def _consolidate(d: ProvisioningData, weights, option, score, sku) -> tuple[np.n
     energy = np.where(np.isfinite(energy), energy, 1e18)  # (finite, so that 0 × it is 0)
     C, S = d.C, d.S
     cls = np.arange(C)
-    flat = need.reshape(C, S * d.T)
+    flat = need.reshape(C, -1)
 
     def peaks(x: np.ndarray) -> np.ndarray:
         return np.ceil(x.max(axis=-1, initial=0.0) - 1e-9)
@@ -362,7 +379,7 @@ def _consolidate(d: ProvisioningData, weights, option, score, sku) -> tuple[np.n
             onehot = np.zeros((C, S))
             onehot[cls, sku] = 1.0
             # group[s1, s2, t] = Σ_{c on s1} need[c, s2, t]; the load of s is group[s, s]
-            group = (onehot.T @ flat).reshape(S, S, d.T)
+            group = (onehot.T @ flat).reshape(S, S, -1)
             load = group[np.arange(S), np.arange(S)]
             base = price(peaks(load))
             # one class c from sku[c] to s2: (C, S)
@@ -423,15 +440,25 @@ def _best_start(d: ProvisioningData, weights, option, score, sku) -> np.ndarray:
     return min(found, key=lambda f: f[1])[0]
 
 
-def _fill(inst: ProvisioningInstance, weights: dict[str, float], option: np.ndarray) -> Plan:
-    """``carbon_fill`` for one option per SKU (module docstring)."""
+def _fill(
+    inst: ProvisioningInstance,
+    weights: dict[str, float],
+    option: np.ndarray,
+    assignment: np.ndarray | None = None,
+) -> tuple[Plan, np.ndarray]:
+    """``carbon_fill`` for one option per SKU (module docstring), from the classes' SKUs
+    ``assignment`` if given; returns the plan and the assignment."""
     d = inst.data
     have = np.flatnonzero(option >= 0)
     score = np.full((d.C, d.S), np.inf)
     score[:, have] = _per_request(d, option[have], weights)
-    sku = _online_choice(d, score, inst.levers.rightsize)
-    if inst.levers.rightsize:
-        sku = _best_start(d, weights, option, score, sku)
+    if assignment is not None:
+        sku = assignment.copy()
+    else:
+        sku = _online_choice(d, score, inst.levers.rightsize)
+        if inst.levers.rightsize:
+            sku = _best_start(d, weights, option, score, sku)
+    chosen = sku.copy()
     keep = _owned_worth_keeping(d, weights, option)[0]
     limit = d.max_new + np.bincount(d.own_sku, weights=keep, minlength=d.S).astype(np.int64)
     gpu = _even_loads(d, np.where(d.cls_online, sku, 0)) * d.cls_online[:, None, None]
@@ -449,7 +476,7 @@ def _fill(inst: ProvisioningInstance, weights: dict[str, float], option: np.ndar
                 break
             gpu[c], cpu[c] = 0.0, 0.0  # poured again, from scratch, onto the larger fleet
     servers, kept = _fleet(d, N, option, keep.copy())
-    return Plan("carbon_fill", servers, kept, gpu, cpu)
+    return Plan("carbon_fill", servers, kept, gpu, cpu), chosen
 
 
 def carbon_fill(inst: ProvisioningInstance, objective: str | None = None) -> Plan:
@@ -459,10 +486,11 @@ def carbon_fill(inst: ProvisioningInstance, objective: str | None = None) -> Pla
     weights = _objective_weights(inst, objective)
     best, best_key = None, None
     options = [_option_per_sku(inst.data, weights, p) for p in ("leanest", "reuse")]
+    first, assignment = _fill(inst, weights, options[0])
     if np.array_equal(options[0], options[1]):
-        return _fill(inst, weights, options[0])  # one host policy: nothing to choose
-    for option in options:
-        plan = _fill(inst, weights, option)
+        return first  # one host policy: nothing to choose
+    # the most-CPU hosts keep the leanest policy's consolidation (the search costs the most)
+    for plan in (first, _fill(inst, weights, options[1], assignment)[0]):
         ev = evaluate(inst, plan, objective)
         key = (not ev.feasible, ev.objective)
         if best_key is None or key < best_key:
