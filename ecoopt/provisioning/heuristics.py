@@ -14,8 +14,7 @@ designs; their exact definitions are not published (seeds.md §4), so ecoopt sta
   every class and sized for the summed peak, then offline work poured into the spare GPU and
   host-CPU capacity in order of marginal objective (cleanest slots first: time shifting, Reuse),
   adding servers only for what does not fit; tried with the leanest host of each SKU and with
-  the host that serves most offline work on its CPUs (on the first policy's consolidation),
-  the better plan kept.
+  the host that serves most offline work on its CPUs, the better plan kept.
 
 Offline work in the design points runs at a constant rate over its window. Owned servers
 (Recycle on) replace new servers of the same SKU first. All are O(C·S·T + C·T log T).
@@ -486,11 +485,11 @@ def carbon_fill(inst: ProvisioningInstance, objective: str | None = None) -> Pla
     weights = _objective_weights(inst, objective)
     best, best_key = None, None
     options = [_option_per_sku(inst.data, weights, p) for p in ("leanest", "reuse")]
-    first, assignment = _fill(inst, weights, options[0])
+    first = _fill(inst, weights, options[0])[0]
     if np.array_equal(options[0], options[1]):
         return first  # one host policy: nothing to choose
-    # the most-CPU hosts keep the leanest policy's consolidation (the search costs the most)
-    for plan in (first, _fill(inst, weights, options[1], assignment)[0]):
+    # each policy consolidates afresh: reusing the first's classes cost 17 → 44 % median gap
+    for plan in (first, _fill(inst, weights, options[1])[0]):
         ev = evaluate(inst, plan, objective)
         key = (not ev.feasible, ev.objective)
         if best_key is None or key < best_key:
