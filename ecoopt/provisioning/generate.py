@@ -76,6 +76,42 @@ def _workload(rng: np.random.Generator, j: int, slots: int) -> dict[str, Any]:
     }
 
 
+def _profiles(rng: np.random.Generator, skus: list[dict], work: list[dict]) -> tuple[list, list]:
+    """Every class gets a GPU profile on a random subset of SKUs (at least one), faster
+    SKUs drawing more energy per request; offline classes may get a CPU profile."""
+    profiles, cpu = [], []
+    n_skus = len(skus)
+    for w in work:
+        for c in w["classes"]:
+            on = rng.random(n_skus) < 0.6
+            on[int(rng.integers(n_skus))] = True
+            for i in np.flatnonzero(on):
+                speed = skus[i]["gpus"] * rng.uniform(0.5, 2.0)
+                energy = rng.uniform(50, 400) * (0.6 + 0.2 * speed / skus[i]["gpus"])
+                profiles.append({"workload": w["name"], "class": c["name"],
+                                 "hardware": f"sku{i}", "rate_rps": round(float(speed), 4),
+                                 "energy_j_per_request": round(float(energy), 3)})  # fmt: skip
+            if w["kind"] == "offline" and rng.random() < 0.5:
+                cpu.append({"workload": w["name"], "class": c["name"],
+                            "rate_rps_per_core": round(float(rng.uniform(0.002, 0.02)), 5),
+                            "energy_j_per_request": round(float(rng.uniform(300, 1500)), 2),
+                            "dram_gb": float(rng.choice([64, 300, 700]))})  # fmt: skip
+    return profiles, cpu
+
+
+def _sites(rng: np.random.Generator, sites: int, slots: int) -> list[dict]:
+    """Sites with a daily intensity curve around a random mean, a PUE and a power price."""
+    out = []
+    for k in range(sites):
+        base = float(rng.uniform(50, 600))
+        t = np.arange(slots)
+        ci = base * (1.0 + 0.4 * np.sin(2 * np.pi * (t + rng.uniform(0, 24)) / 24.0))
+        out.append({"name": f"site{k}", "pue": round(float(rng.uniform(1.05, 1.5)), 3),
+                    "electricity_usd_per_kwh": round(float(rng.uniform(0.05, 0.2)), 4),
+                    "intensity_slots_g_per_kwh": [round(float(x), 3) for x in ci]})  # fmt: skip
+    return out
+
+
 def generate(
     n_workloads: int = 3,
     n_skus: int = 4,
@@ -91,48 +127,9 @@ def generate(
     rng = np.random.default_rng(seed)
     skus = [_sku(rng, i, sites, owned) for i in range(n_skus)]
     work = [_workload(rng, j, slots) for j in range(n_workloads)]
-    profiles, cpu = [], []
-    for w in work:
-        for c in w["classes"]:
-            on = rng.random(n_skus) < 0.6
-            on[int(rng.integers(n_skus))] = True
-            for i in np.flatnonzero(on):
-                speed = skus[i]["gpus"] * rng.uniform(0.5, 2.0)
-                profiles.append(
-                    {
-                        "workload": w["name"],
-                        "class": c["name"],
-                        "hardware": f"sku{i}",
-                        "rate_rps": round(float(speed), 4),
-                        "energy_j_per_request": round(
-                            float(rng.uniform(50, 400) * (0.6 + 0.2 * speed / skus[i]["gpus"])), 3
-                        ),
-                    }
-                )
-            if w["kind"] == "offline" and rng.random() < 0.5:
-                cpu.append(
-                    {
-                        "workload": w["name"],
-                        "class": c["name"],
-                        "rate_rps_per_core": round(float(rng.uniform(0.002, 0.02)), 5),
-                        "energy_j_per_request": round(float(rng.uniform(300, 1500)), 2),
-                        "dram_gb": float(rng.choice([64, 300, 700])),
-                    }
-                )
+    profiles, cpu = _profiles(rng, skus, work)
     _scale_demand(skus, work, profiles, slots, rng)
-    site_list = []
-    for k in range(sites):
-        base = float(rng.uniform(50, 600))
-        t = np.arange(slots)
-        ci = base * (1.0 + 0.4 * np.sin(2 * np.pi * (t + rng.uniform(0, 24)) / 24.0))
-        site_list.append(
-            {
-                "name": f"site{k}",
-                "pue": round(float(rng.uniform(1.05, 1.5)), 3),
-                "electricity_usd_per_kwh": round(float(rng.uniform(0.05, 0.2)), 4),
-                "intensity_slots_g_per_kwh": [round(float(x), 3) for x in ci],
-            }
-        )
+    site_list = _sites(rng, sites, slots)
     data = {
         "problem": "provisioning",
         "name": f"generated-{n_workloads}w-{n_skus}s-{slots}t-{seed}",

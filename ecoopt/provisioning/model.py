@@ -235,42 +235,30 @@ def offline_volume(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
 def gpu_capacity(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
     """Σ_c gpu_load[c,s,t] / μ_cs ≤ Σ_{o ∈ s} N_o + Σ_{k ∈ s} K_k for every SKU s and slot t
     (in servers: μ_cs is one server's SLO-feasible rate)."""
-    gc, gs, gt = idx["gc"], idx["gs"], idx["gt"]
-    T = d.T
-    load = (gs * T + gt, lp.vars["gpu_load"].offset + np.arange(len(gc)), 1.0 / d.rate[gc, gs])
-    rows, cols, vals = _minus_servers(lp, d.opt_sku, d.own_sku, d.S, T, load)
-    labels = Labels(d.S * T, lambda: [(n, t) for n in d.sku_names for t in range(T)])
-    lp.add_rows(
-        "gpu_capacity",
-        labels,
-        rows,
-        cols,
-        vals,
-        upper=0.0,
-        doc="Σ_c gpu_load[c,s,t]/μ_cs ≤ servers of SKU s (new + kept)",
-    )
+    _capacity(lp, d, "gpu_capacity", "gpu_load", (idx["gc"], idx["gs"], idx["gt"]), d.rate,
+              (d.opt_sku, d.own_sku), d.sku_names,
+              "Σ_c gpu_load[c,s,t]/μ_cs ≤ servers of SKU s (new + kept)")  # fmt: skip
 
 
 def cpu_capacity(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
     """Σ_c cpu_load[c,h,t] / ν_ch ≤ Σ_{o ∈ h} N_o + Σ_{k ∈ h} K_k for every host variant h
     with CPU work and slot t (ν_ch: one server's host-CPU rate, ``cpu_free_share`` of its
     cores)."""
-    cc, ch, ct = idx["cc"], idx["ch"], idx["ct"]
-    if len(cc) == 0:
+    if len(idx["cc"]) == 0:
         return
-    T, Hn = d.T, len(d.host_names)
-    load = (ch * T + ct, lp.vars["cpu_load"].offset + np.arange(len(cc)), 1.0 / d.cpu_rate[cc, ch])
-    rows, cols, vals = _minus_servers(lp, d.opt_host, d.own_host, Hn, T, load)
-    labels = Labels(Hn * T, lambda: [(n, t) for n in d.host_names for t in range(T)])
-    lp.add_rows(
-        "cpu_capacity",
-        labels,
-        rows,
-        cols,
-        vals,
-        upper=0.0,
-        doc="Σ_c cpu_load[c,h,t]/ν_ch ≤ servers of host variant h",
-    )
+    _capacity(lp, d, "cpu_capacity", "cpu_load", (idx["cc"], idx["ch"], idx["ct"]), d.cpu_rate,
+              (d.opt_host, d.own_host), d.host_names,
+              "Σ_c cpu_load[c,h,t]/ν_ch ≤ servers of host variant h")  # fmt: skip
+
+
+def _capacity(lp, d, family, block, where, rate, groups, names, doc) -> None:  # noqa: ANN001
+    """Rows (group g, slot t): Σ load / rate − servers of g − kept of g ≤ 0."""
+    c, g, t = where
+    T = d.T
+    load = (g * T + t, lp.vars[block].offset + np.arange(len(c)), 1.0 / rate[c, g])
+    rows, cols, vals = _minus_servers(lp, groups[0], groups[1], len(names), T, load)
+    labels = Labels(len(names) * T, lambda: [(n, k) for n in names for k in range(T)])
+    lp.add_rows(family, labels, rows, cols, vals, upper=0.0, doc=doc)
 
 
 def _minus_servers(lp: LinearProgram, opt_group, own_group, groups: int, T: int, load):  # noqa: ANN001, ANN202

@@ -73,14 +73,16 @@ def _fix_fleet(lp: LinearProgram, servers: np.ndarray, kept: np.ndarray) -> None
 
 
 def _plan(inst: ProvisioningInstance, lp: LinearProgram, x: np.ndarray, servers, kept) -> Plan:
-    d, idx = inst.data, lp.meta["index"]
-    gpu = np.zeros((d.C, d.S, d.T))
-    gpu[idx["gc"], idx["gs"], idx["gt"]] = np.maximum(lp.values(x, "gpu_load"), 0.0)
-    cpu = np.zeros((d.C, len(d.host_names), d.T))
-    cpu[idx["cc"], idx["ch"], idx["ct"]] = np.maximum(lp.values(x, "cpu_load"), 0.0)
-    new = {d.opt_names[o]: int(v) for o, v in enumerate(servers) if v > 0}
-    own = {d.own_names[k]: int(v) for k, v in enumerate(kept) if v > 0}
-    return Plan("lp_round", new, own, gpu, cpu)
+    """The plan of ``x`` with the fleet ``servers``, ``kept`` (whole counts)."""
+    from . import plan_from_x
+
+    x = x.copy()
+    for name, n in (("servers", servers), ("kept", kept)):
+        block = lp.vars[name]
+        x[block.offset : block.offset + block.size] = n
+    plan = plan_from_x(inst, lp, x)
+    plan.method = "lp_round"
+    return plan
 
 
 def lp_round(
