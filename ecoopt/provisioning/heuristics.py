@@ -17,7 +17,10 @@ designs; their exact definitions are not published (seeds.md §4), so ecoopt sta
   the host that serves most offline work on its CPUs, the better plan kept.
 
 Offline work in the design points runs at a constant rate over its window. Owned servers
-(Recycle on) replace new servers of the same SKU first. All are O(C·S·T + C·T log T).
+(Recycle on) replace new servers of the same SKU first (``carbon_fill``: only where they cost
+less than a new one). The design points are O(C·S·T); ``carbon_fill`` is O(C·S·T·log(S·T))
+for the pour plus, per start and pass of its local search, O((C·S + S²)·P) on P ≤ 5·C peak
+slots; ``benchmarks/provisioning_scale.py`` measures both (README, "Benchmarks").
 """
 
 from __future__ import annotations
