@@ -256,22 +256,24 @@ def _capacity(lp, d, family, block, where, rate, groups, names, doc) -> None:  #
     c, g, t = where
     T = d.T
     load = (g * T + t, lp.vars[block].offset + np.arange(len(c)), 1.0 / rate[c, g])
-    rows, cols, vals = _minus_servers(lp, groups[0], groups[1], len(names), T, load)
+    row_group = np.repeat(np.arange(len(names)), T)  # row g·T + t belongs to group g
+    fleet = _servers_of(lp, row_group, np.ones(len(row_group)), groups)
+    rows, cols, vals = (np.concatenate(x) for x in zip(load, fleet))
     labels = Labels(len(names) * T, lambda: [(n, k) for n in names for k in range(T)])
     lp.add_rows(family, labels, rows, cols, vals, upper=0.0, doc=doc)
 
 
-def _minus_servers(lp: LinearProgram, opt_group, own_group, groups: int, T: int, load):  # noqa: ANN001, ANN202
-    """Entries of rows (group g, slot t) = load − servers of g − kept of g."""
-    parts = [load]
-    for block, group in (("servers", opt_group), ("kept", own_group)):
-        n = len(group)
-        if n == 0:
-            continue
-        rows = (np.repeat(group, T) * T + np.tile(np.arange(T), n)).astype(np.int64)
-        cols = lp.vars[block].offset + np.repeat(np.arange(n), T)
-        parts.append((rows, cols, -np.ones(n * T)))
-    return tuple(np.concatenate(x) for x in zip(*parts))
+def _servers_of(lp: LinearProgram, row_group: np.ndarray, coef: np.ndarray, groups) -> tuple:  # noqa: ANN001
+    """Entries −coef[r] on every ``servers`` and ``kept`` column of group ``row_group[r]``,
+    for rows r = 0 … R−1 (``groups``: the group of each option and of each owned batch): the
+    right-hand "servers of its SKU (or host variant)" of the capacity-like rows."""
+    rows, cols, vals = [], [], []
+    for block, of in zip(("servers", "kept"), groups):
+        r, j = np.nonzero(row_group[:, None] == np.asarray(of)[None, :])
+        rows.append(r)
+        cols.append(lp.vars[block].offset + j)
+        vals.append(-coef[r])
+    return tuple(np.concatenate(x) for x in (rows, cols, vals))
 
 
 def load_needs_server(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
@@ -297,16 +299,10 @@ def load_needs_server(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None
         keep = np.flatnonzero((m > 0) & (whole < cap[c, g]))  # else implied by the capacity row
         base = len(labels)
         labels += [(block, i) for i in keep.tolist()]
-        rows = [base + np.arange(len(keep))]
-        cols = [var.offset + keep]
-        vals = [np.ones(len(keep))]
-        for other, group in (("servers", opt_g), ("kept", own_g)):
-            for j in range(len(group)):
-                on = keep[g[keep] == group[j]]
-                rows.append(base + np.searchsorted(keep, on))
-                cols.append(np.full(len(on), lp.vars[other].offset + j))
-                vals.append(-m[on])
-        parts.append(tuple(np.concatenate(x) for x in (rows, cols, vals)))
+        fr, fc, fv = _servers_of(lp, g[keep], m[keep], (opt_g, own_g))
+        parts.append((np.concatenate([base + np.arange(len(keep)), base + fr]),
+                      np.concatenate([var.offset + keep, fc]),
+                      np.concatenate([np.ones(len(keep)), fv])))  # fmt: skip
     rows, cols, vals = (np.concatenate(x) for x in zip(*parts))
     lp.add_rows(
         "load_needs_server",
@@ -342,15 +338,10 @@ def volume_needs_server(lp: LinearProgram, d: ProvisioningData, idx: dict) -> No
         base = len(labels)
         labels += [(block, d.cls_names[p // len(names)], names[p % len(names)]) for p in pairs]
         group = pairs % len(names)
-        rows = [base + row]
-        cols = [lp.vars[block].offset + on]
-        vals = [span / d.volume[c[on]]]
-        for other, of in (("servers", opt_g), ("kept", own_g)):
-            r, j = np.nonzero(group[:, None] == of[None, :])  # every server column of its group
-            rows.append(base + r)
-            cols.append(lp.vars[other].offset + j)
-            vals.append(-np.ones(len(r)))
-        parts.append(tuple(np.concatenate(x) for x in (rows, cols, vals)))
+        fr, fc, fv = _servers_of(lp, group, np.ones(len(group)), (opt_g, own_g))
+        parts.append((np.concatenate([base + row, base + fr]),
+                      np.concatenate([lp.vars[block].offset + on, fc]),
+                      np.concatenate([span / d.volume[c[on]], fv])))  # fmt: skip
     if not parts:
         return
     rows, cols, vals = (np.concatenate(x) for x in zip(*parts))
