@@ -90,18 +90,23 @@ def _check_workloads(inst: ProvisioningInstance) -> None:
                 )
 
 
+def _require_class(classes: set[tuple[str, str]], row, field: str) -> None:  # noqa: ANN001
+    """A profile row names a workload and one of its classes."""
+    if (row.workload, row.request_class) not in classes:
+        raise FieldProblem(
+            field,
+            f"no class {row.request_class!r} in a workload {row.workload!r}",
+            "name a workload and one of its classes",
+        )
+
+
 def _check_profiles(inst: ProvisioningInstance) -> None:
     classes = {(w.name, c.name) for w in inst.workloads for c in w.classes}
     kinds = {w.name: w.kind for w in inst.workloads}
     skus = {s.name for s in inst.hardware}
     seen: set[tuple[str, str, str]] = set()
     for k, p in enumerate(inst.profiles):
-        if (p.workload, p.request_class) not in classes:
-            raise FieldProblem(
-                f"profiles[{k}]",
-                f"no class {p.request_class!r} in a workload {p.workload!r}",
-                "name a workload and one of its classes",
-            )
+        _require_class(classes, p, f"profiles[{k}]")
         if p.hardware not in skus:
             raise FieldProblem(
                 f"profiles[{k}].hardware",
@@ -116,12 +121,7 @@ def _check_profiles(inst: ProvisioningInstance) -> None:
         seen.add(key)
     cpu_seen: set[tuple[str, str]] = set()
     for k, p in enumerate(inst.cpu_profiles):
-        if (p.workload, p.request_class) not in classes:
-            raise FieldProblem(
-                f"cpu_profiles[{k}]",
-                f"no class {p.request_class!r} in a workload {p.workload!r}",
-                "name a workload and one of its classes",
-            )
+        _require_class(classes, p, f"cpu_profiles[{k}]")
         if kinds[p.workload] != "offline":
             raise FieldProblem(
                 f"cpu_profiles[{k}]",
