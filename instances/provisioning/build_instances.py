@@ -179,6 +179,16 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+def static_site(intensity: float) -> dict:
+    """The one data centre of the single-grid files: a fixed intensity, PUE and power price."""
+    return {
+        "name": "dc",
+        "intensity_g_per_kwh": intensity,
+        "pue": PUE,
+        "electricity_usd_per_kwh": USD_PER_KWH,
+    }
+
+
 def write(out: Path, name: str, data: dict) -> None:
     text = "# Written by instances/provisioning/build_instances.py; do not edit by hand.\n"
     text += yaml.dump(
@@ -290,14 +300,7 @@ def ecoserve(ci: float) -> dict:
         "description": description,
         "objective": "carbon",
         "horizon": {"slots": slots, "slot_h": 1.0},
-        "sites": [
-            {
-                "name": "dc",
-                "intensity_g_per_kwh": ci,
-                "pue": PUE,
-                "electricity_usd_per_kwh": USD_PER_KWH,
-            }
-        ],
+        "sites": [static_site(ci)],
         "hardware": skus,
         "workloads": [code, conv, batch],
         "profiles": profiles,
@@ -461,14 +464,7 @@ def reuse_reduce() -> dict:
         "description": description,
         "objective": "carbon",
         "horizon": {"slots": slots, "slot_h": 1.0},
-        "sites": [
-            {
-                "name": "dc",
-                "intensity_g_per_kwh": 261.0,
-                "pue": PUE,
-                "electricity_usd_per_kwh": USD_PER_KWH,
-            }
-        ],
+        "sites": [static_site(261.0)],
         "hardware": skus,
         "workloads": [online, batch],
         "profiles": profiles,
@@ -543,14 +539,7 @@ def melange_cost() -> dict:
         "description": description,
         "objective": "cost",
         "horizon": {"slots": slots, "slot_h": 1.0},
-        "sites": [
-            {
-                "name": "dc",
-                "intensity_g_per_kwh": 261.0,
-                "pue": PUE,
-                "electricity_usd_per_kwh": USD_PER_KWH,
-            }
-        ],
+        "sites": [static_site(261.0)],
         "hardware": skus,
         "workloads": workloads,
         "profiles": profiles,
