@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 
 import pytest
+from test_io_cli import run
 
 import ecoopt
 from ecoopt.errors import InstanceError
@@ -109,12 +108,7 @@ def test_plans_round_trip_as_named_data():
 def test_cli_compare_prints_design_points_and_lever_rows(tmp_path):
     path = tmp_path / "p.json"
     path.write_text(json.dumps(GOOD))
-    out = subprocess.run(
-        [sys.executable, "-m", "ecoopt.cli", "compare", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = run("compare", str(path))
     assert out.returncode == 0, out.stderr
     for name in (
         "milp",
@@ -134,12 +128,7 @@ def test_cli_compare_prints_design_points_and_lever_rows(tmp_path):
 def test_cli_solve_prints_the_fleet_and_where_requests_go(tmp_path):
     path = tmp_path / "p.json"
     path.write_text(json.dumps(GOOD))
-    out = subprocess.run(
-        [sys.executable, "-m", "ecoopt.cli", "solve", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = run("solve", str(path))
     assert out.returncode == 0, out.stderr
     assert (
         "optimal" in out.stdout and "servers:" in out.stdout and "chat/all: A 100.0 %" in out.stdout
