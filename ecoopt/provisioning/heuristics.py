@@ -32,7 +32,7 @@ import numpy as np
 from .arrays import ProvisioningData
 from .evaluate import Plan, evaluate
 from .instance import ProvisioningInstance
-from .model import _objective_weights
+from .model import _objective_weights, server_costs
 
 OPTION_METRICS = ("carbon_kg", "energy_kwh", "cost_usd")
 
@@ -202,15 +202,11 @@ def carbon_greedy(inst: ProvisioningInstance, objective: str | None = None) -> P
     return Plan("carbon_greedy", servers, kept, gpu, np.zeros((d.C, len(d.host_names), d.T)))
 
 
-def _server_score(d: ProvisioningData, weights: dict[str, float]) -> np.ndarray:
-    """(O,) the weighted metrics of one server of each option over the horizon, idle."""
-    s = d.opt_sku
-    per = {
-        "energy_kwh": d.opt_idle_kwh,
-        "carbon_kg": d.opt_idle_kwh * d.intensity[s].mean(axis=1) / 1000.0 + d.opt_embodied_kg,
-        "cost_usd": d.opt_capex_usd + d.opt_idle_kwh * d.usd_per_kwh[s],
-    }
-    return sum(w * per[m] for m, w in weights.items())
+def _server_score(d: ProvisioningData, weights: dict[str, float], block: str = "servers"):  # noqa: ANN202
+    """(O,) the weighted metrics of one server of each option (``kept``: of each owned
+    batch) over the horizon, idle: the model's own ``server_costs``."""
+    per = server_costs(d)
+    return sum(w * per[m][block] for m, w in weights.items())
 
 
 def _option_per_sku(d: ProvisioningData, weights: dict[str, float], policy: str) -> np.ndarray:
@@ -294,10 +290,7 @@ def _owned_worth_keeping(d: ProvisioningData, weights: dict[str, float], option:
     """(K,) servers of each owned group worth keeping (0 where a new server of the SKU's
     ``option`` costs less over the horizon: e.g. a full old host idling more than a lean new
     one), and (K,) each owned server's weighted metrics."""
-    per = {"energy_kwh": d.own_idle_kwh, "cost_usd": d.own_idle_kwh * d.usd_per_kwh[d.own_sku],
-           "carbon_kg": d.own_idle_kwh * d.intensity[d.own_sku].mean(axis=1) / 1000.0
-           + d.own_embodied_kg}  # fmt: skip
-    cost = sum(w * per[m] for m, w in weights.items()) if len(d.own_names) else np.zeros(0)
+    cost = _server_score(d, weights, "kept") if len(d.own_names) else np.zeros(0)
     new = np.full(d.S, np.inf)
     new[option >= 0] = _server_score(d, weights)[option[option >= 0]]
     worth = d.own_usable & (cost <= new[d.own_sku])

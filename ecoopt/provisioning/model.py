@@ -78,32 +78,41 @@ def load_index(d: ProvisioningData) -> dict[str, np.ndarray]:
     return dict(gc=gc, gs=gs, gt=gt, cc=cc, ch=ch, ct=ct, whole=whole, wc=wc, ws=ws)
 
 
+def server_costs(d: ProvisioningData) -> dict[str, dict[str, np.ndarray]]:
+    """Per metric, the coefficient of one new server of each option (``servers``) and of one
+    kept owned server (``kept``) over the horizon: idle energy (PUE included) at the site's
+    mean intensity plus amortised embodied carbon; idle energy; amortised price plus idle
+    energy at the site's electricity price."""
+    ci = d.intensity.mean(axis=1)
+    return {
+        "energy_kwh": dict(servers=d.opt_idle_kwh, kept=d.own_idle_kwh),
+        "carbon_kg": dict(
+            servers=d.opt_idle_kwh * ci[d.opt_sku] / 1000.0 + d.opt_embodied_kg,
+            kept=d.own_idle_kwh * ci[d.own_sku] / 1000.0 + d.own_embodied_kg,
+        ),
+        "cost_usd": dict(
+            servers=d.opt_capex_usd + d.opt_idle_kwh * d.usd_per_kwh[d.opt_sku],
+            kept=d.own_idle_kwh * d.usd_per_kwh[d.own_sku],
+        ),
+    }
+
+
 def metric_costs(inst: ProvisioningInstance, idx: dict[str, np.ndarray]) -> dict[str, Any]:
     """Per metric and variable block, the metric's coefficient of each column."""
     d = inst.data
-    mean_ci_o = d.intensity.mean(axis=1)[d.opt_sku]
-    mean_ci_k = d.intensity.mean(axis=1)[d.own_sku]
     gpu_kwh = d.slot_h * d.energy_j[idx["gc"], idx["gs"]] / 1000.0 * d.pue[idx["gs"]]
     cs = d.host_sku[idx["ch"]]
     cpu_kwh = d.slot_h * d.cpu_energy_j[idx["cc"]] / 1000.0 * d.pue[cs]
-    ci_g = d.intensity[idx["gs"], idx["gt"]]
-    ci_c = d.intensity[cs, idx["ct"]]
-    usd_o, usd_k = d.usd_per_kwh[d.opt_sku], d.usd_per_kwh[d.own_sku]
-    return {
-        "energy_kwh": dict(servers=d.opt_idle_kwh, kept=d.own_idle_kwh, gpu=gpu_kwh, cpu=cpu_kwh),
+    loads = {
+        "energy_kwh": dict(gpu=gpu_kwh, cpu=cpu_kwh),
         "carbon_kg": dict(
-            servers=d.opt_idle_kwh * mean_ci_o / 1000.0 + d.opt_embodied_kg,
-            kept=d.own_idle_kwh * mean_ci_k / 1000.0 + d.own_embodied_kg,
-            gpu=gpu_kwh * ci_g / 1000.0,
-            cpu=cpu_kwh * ci_c / 1000.0,
+            gpu=gpu_kwh * d.intensity[idx["gs"], idx["gt"]] / 1000.0,
+            cpu=cpu_kwh * d.intensity[cs, idx["ct"]] / 1000.0,
         ),
-        "cost_usd": dict(
-            servers=d.opt_capex_usd + d.opt_idle_kwh * usd_o,
-            kept=d.own_idle_kwh * usd_k,
-            gpu=gpu_kwh * d.usd_per_kwh[idx["gs"]],
-            cpu=cpu_kwh * d.usd_per_kwh[cs],
-        ),
+        "cost_usd": dict(gpu=gpu_kwh * d.usd_per_kwh[idx["gs"]], cpu=cpu_kwh * d.usd_per_kwh[cs]),
     }
+    fleet = server_costs(d)
+    return {m: {**fleet[m], **loads[m]} for m in loads}
 
 
 def dominated_options(d: ProvisioningData) -> np.ndarray:
