@@ -84,6 +84,14 @@ class ProvisioningData:
         return len(self.sku_names)
 
 
+def servers_per_rps(rate: np.ndarray) -> np.ndarray:
+    """1 / rate where rate > 0, else 0: the servers one request/s takes (none where no
+    profile exists; a load there is the evaluator's ``_check_where`` violation)."""
+    out = np.zeros_like(rate, dtype=float)
+    np.divide(1.0, rate, out=out, where=rate > 0)
+    return out
+
+
 def site_intensity(site: Site, slots: int, slot_h: float) -> np.ndarray:
     """gCO2e/kWh of ``site`` in each of ``slots`` slots of ``slot_h`` hours."""
     if site.intensity_g_per_kwh is not None:

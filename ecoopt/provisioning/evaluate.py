@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import listing
 from ..schema import Evaluation
 from ..tolerance import flow_equal, flow_within
-from .arrays import ProvisioningData
+from .arrays import ProvisioningData, servers_per_rps
 from .instance import OBJECTIVES, ProvisioningInstance
 
 
@@ -85,17 +85,18 @@ def _check_fleet(
 
 def _check_where(d: ProvisioningData, gpu: np.ndarray, cpu: np.ndarray, bad: list[str]) -> None:
     """Loads only where a profile exists, inside the class's window, and never negative."""
-    if (gpu < 0).any() or (cpu < 0).any():
+    if min(gpu.min(initial=0.0), cpu.min(initial=0.0)) < 0:
         bad.append("negative load")
     stray = (gpu > 0) & ((d.rate[:, :, None] <= 0) | ~d.window[:, None, :])
-    for c, s, t in zip(*np.nonzero(stray)):
+    for c, s, t in zip(*np.nonzero(stray)) if stray.any() else ():
         bad.append(
             f"{d.cls_names[c]} on {d.sku_names[s]} in slot {t}: no profile or outside its window"
         )
         break
     cpu_ok = (d.cpu_rate > 0)[:, :, None] & d.window[:, None, :]
     cpu_ok &= (~d.cls_online & d.splittable)[:, None, None]
-    for c, h, t in zip(*np.nonzero((cpu > 0) & ~cpu_ok)):
+    cpu_stray = (cpu > 0) & ~cpu_ok
+    for c, h, t in zip(*np.nonzero(cpu_stray)) if cpu_stray.any() else ():
         bad.append(f"{d.cls_names[c]} on the CPUs of {d.host_names[h]} in slot {t}: not allowed")
         break
     for c in np.flatnonzero(~d.splittable):
@@ -121,10 +122,10 @@ def _check_served(d: ProvisioningData, gpu: np.ndarray, cpu: np.ndarray, bad: li
 
 
 def _check_capacity(d: ProvisioningData, gpu, cpu, new, kept, bad: list[str]) -> None:  # noqa: ANN001
-    """GPU load in servers ≤ servers of the SKU; CPU load ≤ servers of the host variant."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gpu_servers = np.where(gpu > 0, gpu / d.rate[:, :, None], 0.0).sum(axis=0)  # (S, T)
-        cpu_servers = np.where(cpu > 0, cpu / d.cpu_rate[:, :, None], 0.0).sum(axis=0)  # (H, T)
+    """GPU load in servers ≤ servers of the SKU; CPU load ≤ servers of the host variant.
+    (A load where no profile exists counts 0 here: ``_check_where`` rejects it.)"""
+    gpu_servers = np.einsum("cst,cs->st", gpu, servers_per_rps(d.rate))  # (S, T)
+    cpu_servers = np.einsum("cht,ch->ht", cpu, servers_per_rps(d.cpu_rate))  # (H, T)
     sku_n = np.bincount(d.opt_sku, weights=new, minlength=d.S)
     sku_n += np.bincount(d.own_sku, weights=kept, minlength=d.S)
     host_n = np.bincount(d.opt_host, weights=new, minlength=len(d.host_names))
@@ -148,16 +149,15 @@ def _metrics(inst: ProvisioningInstance, gpu, cpu, new, kept) -> dict[str, Any]:
     d = inst.data
     idle_w = np.bincount(d.opt_sku, weights=new * d.host_idle_w[d.opt_host], minlength=d.S)
     idle_w += np.bincount(d.own_sku, weights=kept * d.host_idle_w[d.own_host], minlength=d.S)
-    active_j = (gpu * d.energy_j[:, :, None]).sum(axis=0)  # (S, T) J per s
-    cpu_j = (cpu * d.cpu_energy_j[:, None, None]).sum(axis=0)  # (H, T)
-    active_j += np.array(
-        [np.bincount(d.host_sku, weights=cpu_j[:, t], minlength=d.S) for t in range(d.T)]
-    ).T
+    active_j = np.einsum("cst,cs->st", gpu, d.energy_j)  # (S, T) J per s
+    cpu_j = np.einsum("cht,c->ht", cpu, d.cpu_energy_j)  # (H, T)
+    np.add.at(active_j, d.host_sku, cpu_j)  # each host variant's CPUs onto its SKU
     energy_kwh = (idle_w[:, None] + active_j) * 3600.0 * d.slot_h / 3.6e6 * d.pue[:, None]  # (S, T)
     operational_kg = float((energy_kwh * d.intensity).sum() / 1000.0)
     embodied_kg = float(new @ d.opt_embodied_kg + kept @ d.own_embodied_kg)
     cost = float(new @ d.opt_capex_usd + (energy_kwh * d.usd_per_kwh[:, None]).sum())
-    requests = float((gpu.sum(axis=1) + cpu.sum(axis=1)).sum() * 3600.0 * d.slot_h)
+    cpu_total = float(cpu.sum())
+    requests = (float(gpu.sum()) + cpu_total) * 3600.0 * d.slot_h
     gpus = np.array([s.gpus for s in inst.hardware])
     return {
         "carbon_kg": operational_kg + embodied_kg,
@@ -173,7 +173,7 @@ def _metrics(inst: ProvisioningInstance, gpu, cpu, new, kept) -> dict[str, Any]:
         if requests
         else 0.0,
         "cpu_share_of_offline": float(
-            cpu.sum() / max(gpu[~d.cls_online].sum() + cpu.sum(), 1e-300)
+            cpu_total / max(float(gpu.sum(axis=(1, 2)) @ ~d.cls_online) + cpu_total, 1e-300)
         ),
     }
 

@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .arrays import ProvisioningData
+from .arrays import ProvisioningData, servers_per_rps
 from .evaluate import Plan, evaluate
 from .instance import ProvisioningInstance
 from .model import _objective_weights, server_costs
@@ -116,8 +116,7 @@ def _even_loads(d: ProvisioningData, sku_of_class: np.ndarray) -> np.ndarray:
 
 def _servers_needed(d: ProvisioningData, gpu: np.ndarray) -> np.ndarray:
     """(S,) whole servers each SKU needs for its peak slot."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        load = np.where(gpu > 0, gpu / d.rate[:, :, None], 0.0).sum(axis=0)  # (S, T)
+    load = _in_use(gpu, d.rate)  # (S, T)
     return np.ceil(load.max(axis=1, initial=0.0) - 1e-9).astype(np.int64)
 
 
@@ -240,25 +239,28 @@ def _host_servers(d: ProvisioningData, servers: dict, kept: dict) -> np.ndarray:
     return out
 
 
-def _spare(load: np.ndarray, rate: np.ndarray, n: np.ndarray, c: int) -> np.ndarray:
-    """(G, T) requests/s of class c that fit beside ``load`` (C, G, T) on ``n`` servers."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        used = np.where(load > 0, load / rate[:, :, None], 0.0).sum(axis=0)
+def _in_use(load: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """(G, T) servers that ``load`` (C, G, T) takes at ``rate`` (C, G) per server."""
+    return np.einsum("cgt,cg->gt", load, servers_per_rps(rate))
+
+
+def _spare(used: np.ndarray, rate: np.ndarray, n: np.ndarray, c: int) -> np.ndarray:
+    """(G, T) requests/s of class c that fit beside ``used`` (G, T) servers of ``n``."""
     return np.maximum(n[:, None] - used, 0.0) * rate[c][:, None]
 
 
-def _pour(d, c, weights, gpu, cpu, N, host_n, only_sku) -> float:  # noqa: ANN001
-    """Offline class c into the spare capacity, cheapest marginal slot first (one argsort);
-    returns the requests left over."""
+def _pour(d, c, weights, gpu, cpu, N, host_n, only_sku, used) -> float:  # noqa: ANN001
+    """Offline class c into the spare capacity beside ``used`` (GPU and CPU servers in use),
+    cheapest marginal slot first (one argsort); returns the requests left over."""
     step = 3600.0 * d.slot_h
-    spare = _spare(gpu, d.rate, N, c) * d.window[c][None, :]
+    spare = _spare(used[0], d.rate, N, c) * d.window[c][None, :]
     if only_sku is not None:
         spare[np.arange(d.S) != only_sku] = 0.0
     gi, gt = np.nonzero(spare > 0)
     kind, idx, slot = [np.zeros(len(gi), dtype=np.int64)], [gi], [gt]
     cost, room = [_marginal(d, weights, d.energy_j[c, gi], gi, gt)], [spare[gi, gt]]
     if only_sku is None and (d.cpu_rate[c] > 0).any():
-        cpu_spare = _spare(cpu, d.cpu_rate, host_n, c) * d.window[c][None, :]
+        cpu_spare = _spare(used[1], d.cpu_rate, host_n, c) * d.window[c][None, :]
         hi, ht = np.nonzero(cpu_spare > 0)
         kind.append(np.ones(len(hi), dtype=np.int64))
         idx.append(hi)
@@ -308,13 +310,15 @@ def _fleet_price(d: ProvisioningData, weights: dict[str, float], option: np.ndar
     own = np.full(d.S, np.inf)
     np.minimum.at(own, d.own_sku, own_cost)
     own = np.where(K > 0, own, 0.0)
+    cap = np.where(have, d.max_new, 0)  # new servers allowed (none without an option)
+    new = np.where(have, new, 0.0)
 
     def price(n: np.ndarray, s: np.ndarray | slice = slice(None)) -> np.ndarray:
         """n servers of each SKU (``s``: of these SKUs only)."""
         extra = np.maximum(n - K[s], 0)
-        with np.errstate(invalid="ignore"):
-            out = own[s] * np.minimum(n, K[s]) + np.where(extra > 0, new[s] * extra, 0.0)
-        return np.where(extra > d.max_new[s], np.inf, out)
+        out = own[s] * np.minimum(n, K[s]) + new[s] * extra
+        out[extra > cap[s]] = np.inf
+        return out
 
     return price
 
@@ -349,15 +353,23 @@ def _class_costs(d: ProvisioningData, weights: dict[str, float], score: np.ndarr
     return need, energy
 
 
-def _consolidate(d: ProvisioningData, weights, option, score, sku) -> tuple[np.ndarray, float]:  # noqa: ANN001
-    """Classes moved between SKUs while a move lowers the fleet's price plus the classes' own
-    energy, each SKU sized for its summed peak: one class to another SKU, or every class of
-    one SKU to another; the best move per pass, at most 4·C passes of O(C·S·T + S²·T) numpy.
-    Returns the assignment and its price (fleet + own energy, inf if a limit is broken)."""
-    price = _fleet_price(d, weights, option)
-    need, energy = _class_costs(d, weights, score)
-    need = np.where(np.isfinite(need), need, 1e18)  # no profile: more than any fleet holds
-    energy = np.where(np.isfinite(energy), energy, 1e18)  # (finite, so that 0 × it is 0)
+def _consolidate(d: ProvisioningData, price, need, energy, sku, seen) -> tuple[np.ndarray, float]:  # noqa: ANN001
+    """Classes moved between SKUs while a move lowers the fleet's ``price`` plus the classes'
+    own ``energy``, each SKU sized for its summed peak ``need``: one class to another SKU, or
+    every class of one SKU to another; the best move per pass, at most 4·C passes of
+    O((C·S + S²)·P) numpy. Returns the assignment and its price (fleet + own energy, inf if a
+    limit is broken). ``seen`` maps each assignment met on an earlier start to where that
+    start ended: the search is deterministic, so meeting one ends this start there too."""
+    path: list[bytes] = []
+    found, settled = _search(d, price, need, energy, sku, seen, path)
+    if settled:  # (a start cut off by the pass limit proves nothing about where it passed)
+        seen.update(dict.fromkeys(path, found))
+    return found
+
+
+def _search(d: ProvisioningData, price, need, energy, sku, seen, path):  # noqa: ANN001, ANN201
+    """:func:`_consolidate`'s passes, each assignment visited appended to ``path``; returns
+    (assignment, price) and whether no move improves it (False: the pass limit stopped it)."""
     C, S = d.C, d.S
     cls = np.arange(C)
     flat = need.reshape(C, -1)
@@ -367,6 +379,10 @@ def _consolidate(d: ProvisioningData, weights, option, score, sku) -> tuple[np.n
 
     with np.errstate(invalid="ignore"):
         for _ in range(4 * C):
+            key = sku.tobytes()
+            if key in seen:
+                return seen[key], True
+            path.append(key)
             onehot = np.zeros((C, S))
             onehot[cls, sku] = 1.0
             # group[s1, s2, t] = Σ_{c on s1} need[c, s2, t]; the load of s is group[s, s]
@@ -387,12 +403,14 @@ def _consolidate(d: ProvisioningData, weights, option, score, sku) -> tuple[np.n
             i, j = np.unravel_index(np.argmin(one), one.shape)
             u, v = np.unravel_index(np.argmin(every), every.shape)
             if min(one[i, j], every[u, v]) >= -1e-12:
-                return sku, float(base.sum() + energy[cls, sku].sum())
+                return (sku, float(base.sum() + energy[cls, sku].sum())), True
+            sku = sku.copy()
             if one[i, j] <= every[u, v]:
                 sku[i] = j
             else:
                 sku[sku == u] = v
-    return sku, float(price(peaks(load)).sum() + energy[cls, sku].sum())
+    load = np.einsum("cs,csp->sp", np.eye(S)[sku], need)  # of the last move's assignment
+    return (sku, float(price(peaks(load)).sum() + energy[cls, sku].sum())), False
 
 
 def _grow(d: ProvisioningData, c: int, left: float, N, limit, score, span, only) -> bool:  # noqa: ANN001
@@ -427,8 +445,13 @@ def _best_start(d: ProvisioningData, weights, option, score, sku) -> np.ndarray:
         start = sku.copy()
         start[np.isfinite(score[:, s])] = s
         starts.append(start)
-    found = [_consolidate(d, weights, option, score, st) for st in starts]
-    return min(found, key=lambda f: f[1])[0]
+    price = _fleet_price(d, weights, option)
+    need, energy = _class_costs(d, weights, score)
+    need = np.where(np.isfinite(need), need, 1e18)  # no profile: more than any fleet holds
+    energy = np.where(np.isfinite(energy), energy, 1e18)  # (finite, so that 0 × it is 0)
+    seen: dict[bytes, tuple[np.ndarray, float]] = {}
+    found = [_consolidate(d, price, need, energy, st, seen) for st in starts]
+    return min(found, key=lambda f: f[1])[0].copy()
 
 
 def _fill(inst: ProvisioningInstance, weights: dict[str, float], option: np.ndarray) -> Plan:
@@ -446,16 +469,19 @@ def _fill(inst: ProvisioningInstance, weights: dict[str, float], option: np.ndar
     cpu = np.zeros((d.C, len(d.host_names), d.T))
     N = _servers_needed(d, gpu)
     span = d.window.sum(axis=1) * 3600.0 * d.slot_h
+    used = (_in_use(gpu, d.rate), np.zeros((len(d.host_names), d.T)))
     for c in np.argsort(-d.volume, kind="stable"):
         if d.cls_online[c] or d.volume[c] <= 0:
             continue
         only = None if (d.splittable[c] and inst.levers.rightsize) else int(sku[c])
         for attempt in range(3):
             host_n = _host_servers(d, *_fleet(d, N, option, keep.copy()))
-            left = _pour(d, c, weights, gpu, cpu, N, host_n, only)
+            left = _pour(d, c, weights, gpu, cpu, N, host_n, only, used)
             if left <= 0 or attempt == 2 or not _grow(d, c, left, N, limit, score, span, only):
                 break
             gpu[c], cpu[c] = 0.0, 0.0  # poured again, from scratch, onto the larger fleet
+        used[0][:] += _in_use(gpu[c : c + 1], d.rate[c : c + 1])
+        used[1][:] += _in_use(cpu[c : c + 1], d.cpu_rate[c : c + 1])
     servers, kept = _fleet(d, N, option, keep.copy())
     return Plan("carbon_fill", servers, kept, gpu, cpu)
 
