@@ -19,8 +19,9 @@ designs; their exact definitions are not published (seeds.md §4), so ecoopt sta
 Offline work in the design points runs at a constant rate over its window. Owned servers
 (Recycle on) replace new servers of the same SKU first (``carbon_fill``: only where they cost
 less than a new one). The design points are O(C·S·T); ``carbon_fill`` is O(C·S·T·log(S·T))
-for the pour plus, per start and pass of its local search, O((C·S + S²)·P) on P ≤ 5·C peak
-slots; ``benchmarks/provisioning_scale.py`` measures both (README, "Benchmarks").
+for the pour plus its local search (``ecoopt.provisioning.consolidate``: all starts of both
+host policies at once, per pass O(B·((C + S)·P + C·S + S²)) for B starts on P ≤ 5·C peak
+slots); ``benchmarks/provisioning_scale.py`` measures both (README, "Benchmarks").
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .arrays import ProvisioningData, servers_per_rps
+from .consolidate import FleetPrices, consolidate
 from .evaluate import Plan, evaluate
 from .instance import ProvisioningInstance
 from .model import _objective_weights, server_costs
@@ -299,28 +301,19 @@ def _owned_worth_keeping(d: ProvisioningData, weights: dict[str, float], option:
     return np.where(worth, d.own_count, 0), cost
 
 
-def _fleet_price(d: ProvisioningData, weights: dict[str, float], option: np.ndarray):  # noqa: ANN202
-    """f(n, s): the weighted metrics of n servers of SKU s over the horizon, idle (owned
-    servers worth keeping first, then new ones of ``option``; inf beyond the fleet limit)."""
-    new = np.full(d.S, np.inf)
+def _fleet_terms(d: ProvisioningData, weights: dict[str, float], option: np.ndarray):  # noqa: ANN202
+    """(S,) each: the weighted metrics over the horizon, idle, of one owned server worth
+    keeping and how many are, of one new server of ``option`` (0: no option), and how many
+    new servers the fleet limit allows (``consolidate.FleetPrices``' terms)."""
     have = option >= 0
+    new = np.zeros(d.S)
     new[have] = _server_score(d, weights)[option[have]]
     count, own_cost = _owned_worth_keeping(d, weights, option)
     K = np.bincount(d.own_sku, weights=count, minlength=d.S)
     own = np.full(d.S, np.inf)
     np.minimum.at(own, d.own_sku, own_cost)
     own = np.where(K > 0, own, 0.0)
-    cap = np.where(have, d.max_new, 0)  # new servers allowed (none without an option)
-    new = np.where(have, new, 0.0)
-
-    def price(n: np.ndarray, s: np.ndarray | slice = slice(None)) -> np.ndarray:
-        """n servers of each SKU (``s``: of these SKUs only)."""
-        extra = np.maximum(n - K[s], 0)
-        out = own[s] * np.minimum(n, K[s]) + new[s] * extra
-        out[extra > cap[s]] = np.inf
-        return out
-
-    return price
+    return own, K, new, np.where(have, d.max_new, 0)
 
 
 #: slots per class whose rates stand for its peaks in the consolidation's sizing
@@ -353,66 +346,6 @@ def _class_costs(d: ProvisioningData, weights: dict[str, float], score: np.ndarr
     return need, energy
 
 
-def _consolidate(d: ProvisioningData, price, need, energy, sku, seen) -> tuple[np.ndarray, float]:  # noqa: ANN001
-    """Classes moved between SKUs while a move lowers the fleet's ``price`` plus the classes'
-    own ``energy``, each SKU sized for its summed peak ``need``: one class to another SKU, or
-    every class of one SKU to another; the best move per pass, at most 4·C passes of
-    O((C·S + S²)·P) numpy. Returns the assignment and its price (fleet + own energy, inf if a
-    limit is broken). ``seen`` maps each assignment met on an earlier start to where that
-    start ended: the search is deterministic, so meeting one ends this start there too."""
-    path: list[bytes] = []
-    found, settled = _search(d, price, need, energy, sku, seen, path)
-    if settled:  # (a start cut off by the pass limit proves nothing about where it passed)
-        seen.update(dict.fromkeys(path, found))
-    return found
-
-
-def _search(d: ProvisioningData, price, need, energy, sku, seen, path):  # noqa: ANN001, ANN201
-    """:func:`_consolidate`'s passes, each assignment visited appended to ``path``; returns
-    (assignment, price) and whether no move improves it (False: the pass limit stopped it)."""
-    C, S = d.C, d.S
-    cls = np.arange(C)
-    flat = need.reshape(C, -1)
-
-    def peaks(x: np.ndarray) -> np.ndarray:
-        return np.ceil(x.max(axis=-1, initial=0.0) - 1e-9)
-
-    with np.errstate(invalid="ignore"):
-        for _ in range(4 * C):
-            key = sku.tobytes()
-            if key in seen:
-                return seen[key], True
-            path.append(key)
-            onehot = np.zeros((C, S))
-            onehot[cls, sku] = 1.0
-            # group[s1, s2, t] = Σ_{c on s1} need[c, s2, t]; the load of s is group[s, s]
-            group = (onehot.T @ flat).reshape(S, S, -1)
-            load = group[np.arange(S), np.arange(S)]
-            base = price(peaks(load))
-            # one class c from sku[c] to s2: (C, S)
-            drop = price(peaks(load[sku] - need[cls, sku]), sku) - base[sku]
-            one = price(peaks(load[None] + need)) - base[None] + drop[:, None]
-            one += energy - energy[cls, sku][:, None]
-            one[cls, sku] = np.inf
-            # every class of s1 onto s2: (S, S)
-            every = price(peaks(load[None] + group)) - base[None] - base[:, None]
-            every += onehot.T @ energy - (onehot * energy).sum(axis=0)[:, None]
-            every[np.arange(S), np.arange(S)] = np.inf
-            every[onehot.sum(axis=0) == 0] = np.inf
-            one[np.isnan(one)], every[np.isnan(every)] = np.inf, np.inf
-            i, j = np.unravel_index(np.argmin(one), one.shape)
-            u, v = np.unravel_index(np.argmin(every), every.shape)
-            if min(one[i, j], every[u, v]) >= -1e-12:
-                return (sku, float(base.sum() + energy[cls, sku].sum())), True
-            sku = sku.copy()
-            if one[i, j] <= every[u, v]:
-                sku[i] = j
-            else:
-                sku[sku == u] = v
-    load = np.einsum("cs,csp->sp", np.eye(S)[sku], need)  # of the last move's assignment
-    return (sku, float(price(peaks(load)).sum() + energy[cls, sku].sum())), False
-
-
 def _grow(d: ProvisioningData, c: int, left: float, N, limit, score, span, only) -> bool:  # noqa: ANN001
     """Servers for the ``left`` requests of offline class c that did not fit: on its best SKUs
     by ``score`` (only ``only`` if given) that are below their ``limit``. False: none."""
@@ -434,9 +367,9 @@ def _grow(d: ProvisioningData, c: int, left: float, N, limit, score, span, only)
 STARTS = 3
 
 
-def _best_start(d: ProvisioningData, weights, option, score, sku) -> np.ndarray:  # noqa: ANN001
-    """:func:`_consolidate` from each class's best SKU, and from every class that can run on
-    one of the ``STARTS`` best SKUs put there; the cheapest result."""
+def _starts(score: np.ndarray, sku: np.ndarray) -> np.ndarray:
+    """(1 + STARTS, C): each class's best SKU, and every class that can run on one of the
+    ``STARTS`` best SKUs put there."""
     ok = np.isfinite(score)
     count = ok.sum(axis=0)
     rank = np.where(count > 0, np.where(ok, score, 0.0).sum(axis=0) / np.maximum(count, 1), np.inf)
@@ -445,24 +378,37 @@ def _best_start(d: ProvisioningData, weights, option, score, sku) -> np.ndarray:
         start = sku.copy()
         start[np.isfinite(score[:, s])] = s
         starts.append(start)
-    price = _fleet_price(d, weights, option)
-    need, energy = _class_costs(d, weights, score)
-    need = np.where(np.isfinite(need), need, 1e18)  # no profile: more than any fleet holds
-    energy = np.where(np.isfinite(energy), energy, 1e18)  # (finite, so that 0 × it is 0)
-    seen: dict[bytes, tuple[np.ndarray, float]] = {}
-    found = [_consolidate(d, price, need, energy, st, seen) for st in starts]
-    return min(found, key=lambda f: f[1])[0].copy()
+    return np.array(starts)
 
 
-def _fill(inst: ProvisioningInstance, weights: dict[str, float], option: np.ndarray) -> Plan:
-    """``carbon_fill`` for one option per SKU (module docstring)."""
-    d = inst.data
+def _consolidated(d: ProvisioningData, weights, options, scores, skus) -> list[np.ndarray]:  # noqa: ANN001
+    """Per host policy (``options``, with its ``scores`` and first choice ``skus``), the
+    cheapest assignment :func:`consolidate` reaches from :func:`_starts`; every start of
+    every policy in one search."""
+    starts = [_starts(sc, sk) for sc, sk in zip(scores, skus)]
+    policy = np.repeat(np.arange(len(options)), [len(x) for x in starts])
+    terms = [_fleet_terms(d, weights, o) for o in options]
+    price = FleetPrices(*(np.stack([t[k] for t in terms])[policy] for k in range(4)))
+    costs = [_class_costs(d, weights, sc) for sc in scores]
+    need = np.where(np.isfinite(costs[0][0]), costs[0][0], 1e18)  # no profile: beyond any fleet
+    need = np.ascontiguousarray(np.moveaxis(need, -1, 0))  # (P, C, S): peak slots first
+    energy = np.stack([np.where(np.isfinite(c[1]), c[1], 1e18) for c in costs])[policy]
+    found, value = consolidate(price, need, energy, np.concatenate(starts))
+    return [found[policy == k][np.argmin(value[policy == k])].copy() for k in range(len(options))]
+
+
+def _scores(d: ProvisioningData, weights: dict[str, float], option: np.ndarray) -> np.ndarray:
+    """(C, S) weighted metrics per request of each class on each SKU's ``option`` (inf: none)."""
     have = np.flatnonzero(option >= 0)
     score = np.full((d.C, d.S), np.inf)
     score[:, have] = _per_request(d, option[have], weights)
-    sku = _online_choice(d, score, inst.levers.rightsize)
-    if inst.levers.rightsize:
-        sku = _best_start(d, weights, option, score, sku)
+    return score
+
+
+def _fill(inst: ProvisioningInstance, weights, option, score, sku) -> Plan:  # noqa: ANN001
+    """``carbon_fill`` for one option per SKU, its ``score`` and online classes on ``sku``
+    (module docstring)."""
+    d = inst.data
     keep = _owned_worth_keeping(d, weights, option)[0]
     limit = d.max_new + np.bincount(d.own_sku, weights=keep, minlength=d.S).astype(np.int64)
     gpu = _even_loads(d, np.where(d.cls_online, sku, 0)) * d.cls_online[:, None, None]
@@ -491,20 +437,22 @@ def carbon_fill(inst: ProvisioningInstance, objective: str | None = None) -> Pla
     capacity cleanest slot first (module docstring); the better of two host policies."""
     objective = objective or inst.objective
     weights = _objective_weights(inst, objective)
-    best, best_key = None, None
-    options = [_option_per_sku(inst.data, weights, p) for p in ("leanest", "reuse")]
-    first = _fill(inst, weights, options[0])
+    d, rightsize = inst.data, inst.levers.rightsize
+    options = [_option_per_sku(d, weights, p) for p in ("leanest", "reuse")]
     if np.array_equal(options[0], options[1]):
-        return first  # one host policy: nothing to choose
-    # each policy consolidates afresh (reusing the first's classes took the median gap at
-    # 168 × 20 from 17 % to 44 %)
-    for plan in (first, _fill(inst, weights, options[1])):
+        options = options[:1]  # one host policy: nothing to choose
+    scores = [_scores(d, weights, o) for o in options]
+    skus = [_online_choice(d, sc, rightsize) for sc in scores]
+    if rightsize:  # each policy consolidates for its own prices (one search for both)
+        skus = _consolidated(d, weights, options, scores, skus)
+    plans = [_fill(inst, weights, *args) for args in zip(options, scores, skus)]
+    if len(plans) == 1:
+        return plans[0]
+    keys = []
+    for plan in plans:
         ev = evaluate(inst, plan, objective)
-        key = (not ev.feasible, ev.objective)
-        if best_key is None or key < best_key:
-            best, best_key = plan, key
-    assert best is not None
-    return best
+        keys.append((not ev.feasible, ev.objective))
+    return plans[keys.index(min(keys))]
 
 
 HEURISTICS: dict[str, Callable[..., Plan]] = {
