@@ -29,10 +29,8 @@ def problem(workloads: int, skus: int, slots: int, seed: int):  # noqa: ANN201
     policy = np.repeat(np.arange(2), [len(x) for x in starts])
     terms = [H._fleet_terms(d, weights, o) for o in options]
     price = search.FleetPrices(*(np.stack([t[k] for t in terms])[policy] for k in range(4)))
-    costs = [H._class_costs(d, weights, sc) for sc in scores]
-    need = np.moveaxis(np.where(np.isfinite(costs[0][0]), costs[0][0], 1e18), -1, 0)
-    energy = np.stack([np.where(np.isfinite(c[1]), c[1], 1e18) for c in costs])[policy]
-    return price, np.ascontiguousarray(need), energy, np.concatenate(starts)
+    energy = np.stack([H._class_energy(d, weights, sc) for sc in scores])[policy]
+    return price, H._class_need(d), energy, np.concatenate(starts)
 
 
 def price_by_loops(price: search.FleetPrices, need, energy, b: int, sku) -> float:  # noqa: ANN001

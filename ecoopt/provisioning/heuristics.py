@@ -316,34 +316,46 @@ def _fleet_terms(d: ProvisioningData, weights: dict[str, float], option: np.ndar
     return own, K, new, np.where(have, d.max_new, 0)
 
 
-#: slots per class whose rates stand for its peaks in the consolidation's sizing
-PEAK_SLOTS = 4
+#: most slots the consolidation sizes SKUs on (the busiest of the undominated ones)
+PEAK_SLOTS = 64
 
 
 def _peak_slots(rate: np.ndarray) -> np.ndarray:
-    """The union of every class's PEAK_SLOTS busiest slots (and of the summed rate's): the
-    slots where a SKU's summed need peaks, nearly always. The consolidation sizes SKUs on
-    these only, O(C) slots instead of T; the plan itself is sized on every slot."""
-    k = min(PEAK_SLOTS, rate.shape[1])
-    top = np.argpartition(-rate, k - 1, axis=1)[:, :k].ravel()
-    total = np.argpartition(-rate.sum(axis=0), k - 1)[:k]
-    return np.unique(np.concatenate([top, total]))
+    """The slots whose class rates (C, T) no other slot matches or exceeds in every class,
+    busiest first, at most PEAK_SLOTS. Every need is a class's rate over a per-SKU constant,
+    so a SKU's summed need peaks on one of these whatever classes it serves: the
+    consolidation sizes SKUs exactly on these few slots instead of all T (inexactly, on the
+    busiest, when more are undominated); the plan itself is sized on every slot.
+
+    The busiest slot left is undominated; drop every slot it covers, repeat: O(C·T) per slot
+    kept (a slot covering another is at least as busy, and covering is transitive)."""
+    left = np.argsort(-rate.sum(axis=0), kind="stable")
+    kept = []
+    while len(left) and len(kept) < PEAK_SLOTS:
+        kept.append(left[0])
+        left = left[1:][~(rate[:, [left[0]]] >= rate[:, left[1:]]).all(axis=0)]
+    return np.array(kept, dtype=np.int64)
 
 
-def _class_costs(d: ProvisioningData, weights: dict[str, float], score: np.ndarray):  # noqa: ANN202
-    """(C, S, P) servers each class needs on each SKU in the peak slots (online demand;
-    offline volume at a constant rate over its window) and (C, S) the weighted metrics of
-    its own energy over every slot."""
+def _class_need(d: ProvisioningData) -> np.ndarray:
+    """(P, C, S) servers each class needs on each SKU in the peak slots (online demand;
+    offline volume at a constant rate over its window; 1e18, beyond any fleet, where it has
+    no profile), peak slots first for the consolidation."""
     rate = _class_rates(d)
     slots = _peak_slots(rate)
     with np.errstate(divide="ignore", invalid="ignore"):
-        need = np.where(d.rate[:, :, None] > 0, rate[:, None, slots] / d.rate[:, :, None], np.inf)
+        need = np.where(d.rate[None] > 0, rate[:, slots].T[:, :, None] / d.rate[None], 1e18)
+    return np.ascontiguousarray(need)
+
+
+def _class_energy(d: ProvisioningData, weights: dict[str, float], score: np.ndarray):  # noqa: ANN202
+    """(C, S) the weighted metrics of each class's own energy over every slot (1e18 where
+    ``score`` is inf: finite, so that 0 × it is 0)."""
     kwh = d.slot_h * 3600.0 * d.energy_j / 3.6e6 * d.pue[None, :]  # per req/s for one slot
     per_t = {"energy_kwh": np.ones((d.S, d.T)), "carbon_kg": d.intensity / 1000.0,
              "cost_usd": np.repeat(d.usd_per_kwh[:, None], d.T, axis=1)}  # fmt: skip
     unit = sum(w * per_t[m] for m, w in weights.items())  # (S, T)
-    energy = np.where(np.isfinite(score), kwh * (rate @ unit.T), np.inf)
-    return need, energy
+    return np.where(np.isfinite(score), kwh * (_class_rates(d) @ unit.T), 1e18)
 
 
 def _grow(d: ProvisioningData, c: int, left: float, N, limit, score, span, only) -> bool:  # noqa: ANN001
@@ -389,11 +401,8 @@ def _consolidated(d: ProvisioningData, weights, options, scores, skus) -> list[n
     policy = np.repeat(np.arange(len(options)), [len(x) for x in starts])
     terms = [_fleet_terms(d, weights, o) for o in options]
     price = FleetPrices(*(np.stack([t[k] for t in terms])[policy] for k in range(4)))
-    costs = [_class_costs(d, weights, sc) for sc in scores]
-    need = np.where(np.isfinite(costs[0][0]), costs[0][0], 1e18)  # no profile: beyond any fleet
-    need = np.ascontiguousarray(np.moveaxis(need, -1, 0))  # (P, C, S): peak slots first
-    energy = np.stack([np.where(np.isfinite(c[1]), c[1], 1e18) for c in costs])[policy]
-    found, value = consolidate(price, need, energy, np.concatenate(starts))
+    energy = np.stack([_class_energy(d, weights, sc) for sc in scores])[policy]
+    found, value = consolidate(price, _class_need(d), energy, np.concatenate(starts))
     return [found[policy == k][np.argmin(value[policy == k])].copy() for k in range(len(options))]
 
 
@@ -416,18 +425,20 @@ def _fill(inst: ProvisioningInstance, weights, option, score, sku) -> Plan:  # n
     N = _servers_needed(d, gpu)
     span = d.window.sum(axis=1) * 3600.0 * d.slot_h
     used = (_in_use(gpu, d.rate), np.zeros((len(d.host_names), d.T)))
+    per_rps = (servers_per_rps(d.rate), servers_per_rps(d.cpu_rate))
+    host_n = _host_servers(d, *_fleet(d, N, option, keep.copy()))
     for c in np.argsort(-d.volume, kind="stable"):
         if d.cls_online[c] or d.volume[c] <= 0:
             continue
         only = None if (d.splittable[c] and inst.levers.rightsize) else int(sku[c])
         for attempt in range(3):
-            host_n = _host_servers(d, *_fleet(d, N, option, keep.copy()))
             left = _pour(d, c, weights, gpu, cpu, N, host_n, only, used)
             if left <= 0 or attempt == 2 or not _grow(d, c, left, N, limit, score, span, only):
                 break
             gpu[c], cpu[c] = 0.0, 0.0  # poured again, from scratch, onto the larger fleet
-        used[0][:] += _in_use(gpu[c : c + 1], d.rate[c : c + 1])
-        used[1][:] += _in_use(cpu[c : c + 1], d.cpu_rate[c : c + 1])
+            host_n = _host_servers(d, *_fleet(d, N, option, keep.copy()))
+        used[0][:] += gpu[c] * per_rps[0][c][:, None]
+        used[1][:] += cpu[c] * per_rps[1][c][:, None]
     servers, kept = _fleet(d, N, option, keep.copy())
     return Plan("carbon_fill", servers, kept, gpu, cpu)
 
