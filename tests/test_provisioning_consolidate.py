@@ -56,17 +56,14 @@ def same(a: np.ndarray, b: np.ndarray) -> bool:
 def test_prices_kept_move_by_move_equal_prices_from_scratch(workloads, skus, slots, seed):
     price, need, energy, starts = problem(workloads, skus, slots, seed)
     state = search._start(price, need, starts.copy())
-    rows = np.arange(len(starts))
+    active = np.ones(len(starts), dtype=bool)
     for _ in range(4 * starts.shape[1]):
-        moves = search._gains(state, price, need, energy, rows)
+        moves = search._gains(state, price, need, energy)
         k = moves.argmin(axis=1)
-        rows, k = (
-            rows[moves[np.arange(len(rows)), k] < -search.IMPROVES],
-            k[moves.min(axis=1) < -search.IMPROVES],
-        )
-        if not len(rows):
+        active &= moves[np.arange(len(starts)), k] < -search.IMPROVES
+        if not active.any():
             break
-        search._reprice(state, price, need, rows, search._move(state, rows, k))
+        search._reprice(state, price, need, search._move(state, active, k))
         fresh = search._start(price, need, state.sku.copy())
         for name in ("group", "load", "base", "join", "merge"):
             assert same(getattr(state, name), getattr(fresh, name)), name
