@@ -16,6 +16,7 @@ MODULES = {
     "gpushare": "ecoopt.gpushare",
     "partition": "ecoopt.partition",
     "provisioning": "ecoopt.provisioning",
+    "routing": "ecoopt.routing",
 }
 
 

@@ -1,0 +1,176 @@
+"""One discrete-event simulator for every online routing policy.
+
+Requests become visible at the first grid point at or after their arrival; the policy then
+sends each to a node (in arrival order, each decision seeing the queues the previous ones left).
+Each node keeps a queue per request type and runs up to ``concurrency`` batches at once. When a
+lane is free at a grid point, the node starts a batch from the queue whose oldest request came
+first, if the queue holds the policy's target batch size, or if waiting one more grid point
+would break the oldest request's SLO or maximum wait, or if no more requests of that type will
+arrive; the batch takes the queue's oldest requests, up to the largest batch size profiled for
+the node and type, at the smallest profiled size that holds them, and waits while the node's
+memory cannot hold it beside the running batches. The plan that results goes through the same
+evaluator as the MILP's.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .arrays import TIME_EPS, RoutingData
+from .evaluate import Plan
+
+
+@dataclass
+class NodeState:
+    """What a policy may look at: per node, queued requests per type, the lanes' free times
+    (s) and the memory held by running batches (requests in each running batch too)."""
+
+    queues: list[list[deque]]  # [node][type] -> request indices, oldest first
+    free_at: list[list[float]]  # [node] -> each lane's time it becomes free
+    running: list[list[tuple[float, float, int]]]  # [node] -> (end, memory, requests) heap
+    queued: np.ndarray  # (N,) requests queued
+    in_service: np.ndarray  # (N,) requests in running batches
+
+    def outstanding(self) -> np.ndarray:
+        return self.queued + self.in_service
+
+
+@dataclass
+class Tables:
+    """Per (node, type): the profile rows by batch size (sorted), for the batcher."""
+
+    sizes: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    rows: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, d: RoutingData) -> Tables:
+        t = cls()
+        for n, k in set(zip(d.p_node.tolist(), d.p_type.tolist())):
+            mine = np.flatnonzero((d.p_node == n) & (d.p_type == k))
+            mine = mine[np.argsort(d.p_batch[mine])]
+            t.sizes[(n, k)], t.rows[(n, k)] = d.p_batch[mine], mine
+        return t
+
+    def row_for(self, n: int, k: int, m: int) -> int:
+        """The smallest profiled batch of (n, k) holding m requests (m ≤ the largest)."""
+        sizes = self.sizes[(n, k)]
+        return int(self.rows[(n, k)][np.searchsorted(sizes, m)])
+
+
+class Simulation:
+    """The state and the event loop; ``policy`` routes, ``target`` sizes batches."""
+
+    def __init__(self, d: RoutingData, policy) -> None:  # noqa: ANN001 - a policy object
+        self.d, self.policy, self.tab = d, policy, Tables.of(d)
+        N, K = d.N, d.K
+        self.state = NodeState(
+            queues=[[deque() for _ in range(K)] for _ in range(N)],
+            free_at=[[0.0] * int(d.lanes[n]) for n in range(N)],
+            running=[[] for _ in range(N)],
+            queued=np.zeros(N, dtype=np.int64),
+            in_service=np.zeros(N, dtype=np.int64),
+        )
+        self.left_of_type = np.bincount(d.rtype, minlength=K)  # not yet visible
+        self.batch_of = -np.ones(d.R, dtype=np.int64)
+        self.batches: list[tuple[int, int, float]] = []  # node, size, start
+
+    def grid(self, t: float) -> float:
+        """The first grid point at or after t."""
+        return float(np.ceil(t / self.d.slot_s - TIME_EPS) * self.d.slot_s)
+
+    def run(self) -> Plan:
+        d = self.d
+        order = np.argsort(d.arrival_s, kind="stable")
+        visible = np.ceil(d.arrival_s[order] / d.slot_s - TIME_EPS) * d.slot_s
+        wake: list[tuple[float, int]] = []  # (time, node)
+        i = 0
+        while i < len(order) or wake:
+            t = min(visible[i] if i < len(order) else np.inf, wake[0][0] if wake else np.inf)
+            while i < len(order) and visible[i] <= t + TIME_EPS:
+                r = int(order[i])
+                self.left_of_type[d.rtype[r]] -= 1
+                n = int(self.policy.route(self, r, t))
+                self.state.queues[n][d.rtype[r]].append(r)
+                self.state.queued[n] += 1
+                heapq.heappush(wake, (t, n))
+                i += 1
+            while wake and wake[0][0] <= t + TIME_EPS:
+                _, n = heapq.heappop(wake)
+                nxt = self._serve(n, t)
+                if nxt is not None:
+                    heapq.heappush(wake, (nxt, n))
+        return Plan(self.policy.name, self.batch_of, *self._batch_arrays())
+
+    def _batch_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        b = self.batches
+        return (np.array([x[0] for x in b], dtype=np.int64),
+                np.array([x[1] for x in b], dtype=np.int64),
+                np.array([x[2] for x in b], dtype=float))  # fmt: skip
+
+    def _release(self, n: int, t: float) -> None:
+        run = self.state.running[n]
+        while run and run[0][0] <= t + TIME_EPS:
+            self.state.in_service[n] -= heapq.heappop(run)[2]
+
+    def _serve(self, n: int, t: float) -> float | None:
+        """Start every batch node n should start at t; the next time it must look again."""
+        self._release(n, t)
+        while True:
+            k = self._oldest_queue(n)
+            if k is None:
+                return None
+            lane = int(np.argmin(self.state.free_at[n]))
+            if self.state.free_at[n][lane] > t + TIME_EPS:
+                return self.grid(self.state.free_at[n][lane])
+            when = self._start_time(n, k, t)
+            if when > t + TIME_EPS:
+                return when
+            if not self._start(n, k, lane, t):
+                return self.grid(self.state.running[n][0][0])  # memory: after the next end
+
+    def _oldest_queue(self, n: int) -> int | None:
+        best, k_best = np.inf, None
+        for k, q in enumerate(self.state.queues[n]):
+            if q and self.d.arrival_s[q[0]] < best:
+                best, k_best = self.d.arrival_s[q[0]], k
+        return k_best
+
+    def _start_time(self, n: int, k: int, t: float) -> float:
+        """Now if the queue holds the target batch, if waiting would break its oldest request,
+        or if no more of its type will come; else the last grid point it may wait to."""
+        d, q = self.d, self.state.queues[n][k]
+        sizes = self.tab.sizes[(n, k)]
+        m = min(len(q), int(sizes[-1]))
+        if m >= min(self.policy.target(n, k), int(sizes[-1])) or self.left_of_type[k] == 0:
+            return t
+        oldest = q[0]
+        service = d.p_service_s[self.tab.row_for(n, k, m)]
+        latest = min(d.deadline_s[oldest] - service, d.start_by_s[oldest])
+        last = np.floor(latest / d.slot_s + TIME_EPS) * d.slot_s
+        return max(t, float(last))
+
+    def _start(self, n: int, k: int, lane: int, t: float) -> bool:
+        d, q, st = self.d, self.state.queues[n][k], self.state
+        m = min(len(q), int(self.tab.sizes[(n, k)][-1]))
+        row = self.tab.row_for(n, k, m)
+        held = sum(x[1] for x in st.running[n])
+        if st.running[n] and held + d.p_memory_bytes[row] > d.memory_bytes[n] * (1 + 1e-9):
+            return False
+        end = t + float(d.p_service_s[row])
+        reqs = [q.popleft() for _ in range(m)]
+        self.batch_of[reqs] = len(self.batches)
+        self.batches.append((n, int(d.p_batch[row]), t))
+        st.free_at[n][lane] = end
+        heapq.heappush(st.running[n], (end, float(d.p_memory_bytes[row]), m))
+        st.queued[n] -= m
+        st.in_service[n] += m
+        return True
+
+
+def simulate_plan(d: RoutingData, policy) -> Plan:  # noqa: ANN001
+    """The plan ``policy`` makes online on the stream of ``d``."""
+    return Simulation(d, policy).run()
