@@ -1,0 +1,1 @@
+"""Routing and batching of inference requests over heterogeneous edge nodes over time."""
