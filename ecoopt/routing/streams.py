@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,9 +66,23 @@ SHARE_TOL = 1e-9
 # --- checks of untrusted parameters ---------------------------------------------------------
 
 
+_REPR = reprlib.Repr()  # keyword arguments need Python 3.12
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict = 2, 4, 4, 4
+_REPR.maxstring = _REPR.maxother = 40
+
+
 def _show(value: Any) -> str:
-    """A short, printable rendering of a bad value for a one-line message."""
-    text = repr(value)
+    """A short, printable rendering of a bad value for a one-line message.
+
+    Bounded work whatever the value: containers show their first items only, and a huge int
+    (whose decimal form Python may refuse to build) shows its size.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of {value.bit_length()} bits"
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # a foreign object whose repr fails still gets a message
+        text = f"a {type(value).__name__}"
     return printable(text if len(text) <= 60 else text[:57] + "...")
 
 
@@ -96,9 +111,9 @@ def _real(
     return float(value)
 
 
-def _int(value: Any, name: str, lo: int, hi: int) -> int:
+def _int(value: Any, name: str, lo: int, hi: int, *, shown_hi: str = "") -> int:
     """``value`` as an int after checking it is an integer (not a bool) in ``[lo, hi]``."""
-    need = f"an integer in [{lo}, {_g(hi) if hi >= 10**6 else hi}]"
+    need = f"an integer in [{lo}, {shown_hi or (_g(hi) if hi >= 10**6 else hi)}]"
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise ValueError(
             f"{name} must be {need}, got {_show(value)} of type {type(value).__name__}"
@@ -136,7 +151,7 @@ def _expected(count: float, what: str, fix: str) -> None:
 
 
 def _rng(seed: Any) -> np.random.Generator:
-    return np.random.default_rng(_int(seed, "seed", 0, 2**63 - 1))
+    return np.random.default_rng(_int(seed, "seed", 0, 2**63 - 1, shown_hi="2**63 - 1"))
 
 
 # --- type mix -------------------------------------------------------------------------------
@@ -179,7 +194,7 @@ def _type_names(types: Any) -> tuple[tuple[str, ...], list[Any] | None]:
 def _shares(names: tuple[str, ...], raw: list[Any] | None) -> np.ndarray:
     if raw is None:
         return np.full(len(names), 1.0 / len(names))
-    shares = np.array([_real(s, f"the share of type {n!r}", 0.0, 1.0) for n, s in zip(names, raw)])
+    shares = np.array([_real(s, f"types[{n!r}] (a share)", 0.0, 1.0) for n, s in zip(names, raw)])
     if abs(shares.sum() - 1.0) > SHARE_TOL:
         raise ValueError(
             f"the shares in types must sum to 1 within {_g(SHARE_TOL)}, got {float(shares.sum())!r}"
@@ -226,10 +241,13 @@ def _frozen(values: Any, dtype: type, name: str) -> np.ndarray:
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise ValueError(f"Stream.{name} must be one-dimensional, got shape {arr.shape}")
-    if arr.size and dtype is np.int64 and not np.issubdtype(arr.dtype, np.integer):
+    integer, floating = np.issubdtype(arr.dtype, np.integer), np.issubdtype(arr.dtype, np.floating)
+    if arr.size and dtype is np.int64 and not integer:
         raise ValueError(f"Stream.{name} must hold integers, got dtype {arr.dtype}")
-    if arr.size and dtype is np.float64 and not np.issubdtype(arr.dtype, np.number):
-        raise ValueError(f"Stream.{name} must hold numbers, got dtype {arr.dtype}")
+    if arr.size and dtype is np.float64 and not (integer or floating):
+        raise ValueError(f"Stream.{name} must hold real numbers, got dtype {arr.dtype}")
+    if arr.size and integer and arr.dtype.kind == "u" and arr.max() > np.iinfo(np.int64).max:
+        raise ValueError(f"Stream.{name} holds values too large for int64")
     view = arr.astype(dtype, copy=False).view()
     view.flags.writeable = False
     return view
@@ -265,14 +283,14 @@ class Stream:
         fields |= {"prompt_tokens": np.int64, "output_tokens": np.int64}
         for name, dtype in fields.items():
             object.__setattr__(self, name, _frozen(getattr(self, name), dtype, name))
-        types = tuple(self.types) if isinstance(self.types, list | tuple) else None
-        if types is None or not types or len(set(types)) < len(types):
+        if not isinstance(self.types, list | tuple) or not 1 <= len(self.types) <= MAX_TYPES:
             raise ValueError(
-                f"Stream.types must be a non-empty tuple of distinct names, got {_show(self.types)}"
+                f"Stream.types must be a tuple of 1 to {MAX_TYPES} names, got {_show(self.types)}"
             )
-        object.__setattr__(
-            self, "types", tuple(_name(t, "each name in Stream.types") for t in types)
-        )
+        types = tuple(_name(t, "each name in Stream.types") for t in self.types)
+        if len(set(types)) < len(types):
+            raise ValueError(f"Stream.types must name each type once, got {_show(types)}")
+        object.__setattr__(self, "types", types)
         self._check_values()
 
     def _check_values(self) -> None:
@@ -353,7 +371,7 @@ class Stream:
 
     def head(self, n: int) -> Stream:
         """The first ``n`` requests (all of them if there are fewer); ``n`` an int ≥ 0."""
-        return self._take(0, _int(n, "n", 0, 2**63 - 1))
+        return self._take(0, _int(n, "n", 0, 2**63 - 1, shown_hi="2**63 - 1"))
 
     def window(self, start_s: float, end_s: float) -> Stream:
         """The requests arriving in ``[start_s, end_s)``, times shifted so ``start_s`` is 0.
@@ -552,7 +570,7 @@ def diurnal(
         Horizon, s, in (0, 1e7]. ``mean_rate_per_s * (1 + amplitude) * horizon_s`` (expected
         candidates) must be at most 2e6.
     period_s : float
-        Period of the cycle, s, in (0, 1e7]; default one day.
+        Period of the cycle, s, in [0.001, 1e7]; default one day.
     amplitude : float
         Relative amplitude, in [0, 1]: the peak rate is ``mean · (1 + a)``, the trough
         ``mean · (1 − a)``.
@@ -572,7 +590,7 @@ def diurnal(
     """
     mean = _rate(mean_rate_per_s, "mean_rate_per_s")
     horizon = _horizon(horizon_s)
-    period = _real(period_s, "period_s", 0.0, MAX_HORIZON_S, lo_open=True, unit=" s")
+    period = _real(period_s, "period_s", 1e-3, MAX_HORIZON_S, unit=" s")  # t/period stays finite
     a = _real(amplitude, "amplitude", 0.0, 1.0)
     peak = _real(peak_at_s, "peak_at_s", -MAX_HORIZON_S, MAX_HORIZON_S, unit=" s")
     what = "mean_rate_per_s × (1 + amplitude) × horizon_s"
