@@ -1,0 +1,1 @@
+"""Routing and batching of LLM inference requests over heterogeneous edge nodes."""
