@@ -165,6 +165,13 @@ def test_quantised_llama3_on_orin_nx() -> None:
     )
 
 
+def test_quantised_llama2_knee_is_where_memory_stops() -> None:
+    """Llama-2-7B's multi-head KV cache (524,288 B per token) leaves room for 4 prompts."""
+    kw = {"prompt_tokens": 512, "output_tokens": 128, "weight_bits": 4}
+    pr = llm_profiles("orin_nx_8gb", "llama2_7b", POW2, **kw)
+    assert _largest_fitting(pr) == 4 and energy_knee(pr) == 4
+
+
 @pytest.mark.parametrize(
     ("model", "bits", "orin", "rtx"), [("tinyllama_1.1b", 16, 64, 256), ("llama3_8b", 4, 8, 32)]
 )

@@ -34,7 +34,8 @@ A model name is the stem shared by ``{model}_decode1_layers.csv`` and
   (``heads · P² · 2`` B, one layer at a time) are not counted.
 
 **Device** (``ecoopt/data/devices/device_specs_compiled.csv``; :func:`device_names`). Memory
-``M`` (``memory_gb × 1e9``), bandwidth ``B`` (``mem_bw_GBps × 1e9``), dense FP16 peak ``C``
+``M`` (``memory_gb × 1e9``: the table's GB read as 10⁹ B, 7 % below the GiB the modules
+have, on the safe side), bandwidth ``B`` (``mem_bw_GBps × 1e9``), dense FP16 peak ``C``
 (``peak_fp16_dense_tflops × 1e12``, or :data:`DERIVED_FP16_DENSE_TFLOPS` where the table has
 none), active power (``tdp_or_max_w``: the Orin NX 8 GB's 20 W mode, the RTX 2000 Ada's 70 W
 board power) and idle power (:data:`IDLE_W`, else the table's ``idle_w_approx``, else
@@ -72,7 +73,8 @@ the largest batch that fits: each doubling up to there still saves more than 10 
 32 → 64: 17 %; Llama-3-8B 4 → 8: 26 %). A roofline has no per-batch cost but the weight read
 (the one cost a batch shares) and the per-prompt work, so the saving per doubling falls only
 slowly; memory, as the paper says, is what stops large batches. At 8 bits Llama-3-8B does not
-fit the Orin NX at all (8.03 GB of weights).
+fit the Orin NX at all (8.03 GB of weights). Llama-2-7B at 4 bits, whose multi-head KV cache
+is 4× Llama-3-8B's per token, fits batch 4 at most, and that is its knee.
 """
 
 from __future__ import annotations
@@ -450,7 +452,8 @@ def llm_profiles(
         Bits per weight: 16 (FP16), 8 or 4 (weight-only quantisation; KV stays FP16).
     power_w : float, optional
         Active power, W, in (0, 5000]; default the table's ``tdp_or_max_w`` (Orin NX 8 GB:
-        20 W mode; RTX 2000 Ada: 70 W board).
+        20 W mode; RTX 2000 Ada: 70 W board). It scales the energy only: a lower power mode's
+        lower clocks are not modelled, so the service time stays the full-power one.
     idle_w : float, optional
         Idle power, W, from 0 to below ``power_w``; default :data:`IDLE_W` (Orin NX 8 GB 5 W,
         RTX 2000 Ada 8 W), else the table's, else :data:`IDLE_FRACTION_DEFAULT` of active.
