@@ -168,21 +168,25 @@ def cmd_solve(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     check_output(args.csv)
+    check_output(args.requests_csv, "--requests-csv")
     inst = load(args.file, args.allow_path)
-    if inst.problem != "gpushare":
-        raise EcoOptError(f"{args.file}: simulate is available for gpushare instances only")
-    from .gpushare.instance import check_sim_size
-    from .gpushare.simulate import simulate
-
-    if args.steps is not None:
-        try:
-            check_sim_size(args.steps, len(inst.agents), "--steps")
-        except ValueError as exc:
-            raise EcoOptError(f"{args.file}: {exc}") from None
+    spec = spec_for(inst)
+    if spec.simulate is None:
+        raise EcoOptError(f"{args.file}: {inst.problem} has no simulator (simulate is for "
+                          f"{', '.join(n for n in MODULES if get_spec(n).simulate)})")  # fmt: skip
+    if args.requests_csv and spec.request_log is None:
+        raise EcoOptError(f"{args.file}: {inst.problem}'s simulator keeps no per-request log")
     policies = args.policies.split(",") if args.policies else None
-    df = simulate(inst, policies, steps=args.steps, progress=wanted(args.quiet))
+    try:
+        df = spec.simulate(inst, policies, steps=args.steps, progress=wanted(args.quiet))
+        log = spec.request_log(inst, policies) if args.requests_csv else None
+    except ValueError as exc:
+        raise EcoOptError(f"{args.file}: {exc}") from None
     if not args.json:
         print(df.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if log is not None:
+        write_csv(log, args.requests_csv)
+        _say(args, f"wrote {args.requests_csv}")
     _outputs(args, df, {"instance": str(args.file), "rows": records(df)})
     return 0
 
@@ -395,9 +399,9 @@ def _add_others(sub: Any, g: dict) -> None:
     m = sub.add_parser(
         "simulate",
         parents=[g["files"], g["out"]],
-        help="replay every policy over the workload trace (gpushare)",
+        help="replay every policy over the workload trace (gpushare) or stream (routing)",
     )
-    m.add_argument("file", help="gpushare instance file")
+    m.add_argument("file", help="gpushare or routing instance file")
     m.add_argument(
         "--steps",
         type=_steps,
@@ -405,7 +409,12 @@ def _add_others(sub: Any, g: dict) -> None:
         help="control steps (default: the file's simulation.steps, the trace length, or 60)",
     )
     m.add_argument(
-        "--policies", metavar="A,B", help="policies to run (default: milp and every heuristic)"
+        "--policies", metavar="A,B", help="policies to run (default: every one the family has)"
+    )
+    m.add_argument(
+        "--requests-csv",
+        metavar="FILE",
+        help="also write one row per request and policy (routing)",
     )
     m.set_defaults(func=cmd_simulate)
     e = sub.add_parser(

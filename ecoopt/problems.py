@@ -51,6 +51,12 @@ class ProblemSpec:
     #: (instance, plan) -> the plan for people, as ``ecoopt solve`` prints it (default: the
     #: named schema of ``plan_to_dict`` as JSON)
     plan_text: Callable[[Any, Any], str] | None = None
+    #: (instance, policies | None, *, steps, progress) -> DataFrame, one row per policy, as
+    #: ``ecoopt simulate`` prints it (None: the family has no simulator)
+    simulate: Callable[..., Any] | None = None
+    #: (instance, policies | None) -> DataFrame, one row per request and policy, as
+    #: ``ecoopt simulate --requests-csv`` writes it (None: the simulator keeps no such log)
+    request_log: Callable[..., Any] | None = None
 
     def methods_for(self, instance: Any) -> dict[str, Callable[..., Any]]:
         return self.methods(instance) if self.methods else dict(self.heuristics)

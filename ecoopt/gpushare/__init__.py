@@ -230,6 +230,15 @@ def explain(inst: GpuShareInstance, report: ElasticReport | None) -> str:
     )
 
 
+def simulate_checked(inst: GpuShareInstance, policies=None, *, steps=None, progress=False):  # noqa: ANN001, ANN201
+    """:func:`simulate`, with ``steps`` checked against the size bounds first."""
+    from .instance import check_sim_size
+
+    if steps is not None:
+        check_sim_size(steps, len(inst.agents), "--steps")
+    return simulate(inst, policies, steps=steps, progress=progress)
+
+
 SPEC = register(
     ProblemSpec(
         name="gpushare",
@@ -247,6 +256,7 @@ SPEC = register(
         plan_to_dict=plan_to_named,
         plan_from_dict=plan_from_named,
         plan_text=plan_text,
+        simulate=simulate_checked,
         coefficient_fields={
             "capacity": "gpus[*].share_units and agents[*].min_share/max_share",
             "memory_fit": "agents[*].memory_bytes and gpus[*].memory_bytes",

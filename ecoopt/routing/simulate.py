@@ -80,12 +80,12 @@ class Simulation:
 
     def grid(self, t: float) -> float:
         """The first grid point at or after t."""
-        return float(np.ceil(t / self.d.slot_s - TIME_EPS) * self.d.slot_s)
+        return float(np.ceil(t / self.d.slot_s - TIME_EPS) * self.d.slot_s) + 0.0  # not -0.0
 
     def run(self) -> Plan:
         d = self.d
         order = np.argsort(d.arrival_s, kind="stable")
-        visible = np.ceil(d.arrival_s[order] / d.slot_s - TIME_EPS) * d.slot_s
+        visible = np.ceil(d.arrival_s[order] / d.slot_s - TIME_EPS) * d.slot_s + 0.0
         wake: list[tuple[float, int]] = []  # (time, node)
         i = 0
         while i < len(order) or wake:
@@ -174,3 +174,71 @@ class Simulation:
 def simulate_plan(d: RoutingData, policy) -> Plan:  # noqa: ANN001
     """The plan ``policy`` makes online on the stream of ``d``."""
     return Simulation(d, policy).run()
+
+
+#: the per-policy summary's columns (units in the names; carbon and energy over the stream)
+COLUMNS = (
+    "policy", "feasible", "carbon_g", "carbon_g_per_request", "energy_j", "latency_s",
+    "latency_p50_s", "latency_p95_s", "latency_p99_s", "slo_attainment", "throughput_rps",
+    "served", "dropped", "mean_batch", "decide_s",
+)  # fmt: skip
+
+
+def simulate(inst, policies: list[str] | None = None, *, progress: bool = False, **_: object):  # noqa: ANN001, ANN201
+    """Replay the stream under each online policy (default all); one summary row per policy
+    (``COLUMNS``), every plan judged by the evaluator. Returns a pandas DataFrame."""
+    import time
+
+    import pandas as pd
+
+    from ..progress import bar
+    from .evaluate import evaluate
+    from .policies import POLICY_NAMES
+    from .policies import policies as make
+
+    names = list(policies) if policies is not None else list(POLICY_NAMES)
+    unknown = [p for p in names if p not in POLICY_NAMES]
+    if unknown:
+        raise ValueError(f"unknown policy {unknown[0]!r}; choose among {', '.join(POLICY_NAMES)}")
+    rows = []
+    for name in bar(names, "policies", progress):
+        t0 = time.perf_counter()
+        plan = simulate_plan(inst.data, make(inst)[name])
+        took = time.perf_counter() - t0
+        ev = evaluate(inst, plan)
+        rows.append({"policy": name, "feasible": ev.feasible, **ev.metrics, "decide_s": took})
+    return pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+
+
+def request_log(inst, plan: Plan):  # noqa: ANN001, ANN201
+    """One row per request of ``plan``: its node, batch, start, finish, latency, and its share
+    of the batch's energy and carbon (the batch's figures split evenly over its requests)."""
+    import pandas as pd
+
+    from .evaluate import profile_rows
+
+    d = inst.data
+    j = np.maximum(plan.batch_of, 0)
+    served = plan.batch_of >= 0
+    members = np.bincount(plan.batch_of[served], minlength=len(plan.batch_node))
+    row = profile_rows(d, plan.batch_node[j], d.rtype, plan.batch_size[j])
+    ok = served & (row >= 0)
+    start = np.where(ok, plan.batch_start_s[j], np.nan)
+    finish = np.where(ok, start + d.p_service_s[np.maximum(row, 0)], np.nan)
+    share = np.where(ok, 1.0 / np.maximum(members[j], 1), 0.0)
+    carbon = np.where(ok, d.batch_carbon_g(np.maximum(row, 0), np.nan_to_num(start)), 0.0)
+    return pd.DataFrame({
+        "policy": plan.method,
+        "request": np.arange(d.R),
+        "type": np.array(d.type_names)[d.rtype],
+        "arrival_s": d.arrival_s,
+        "node": np.where(ok, np.array(d.node_names)[plan.batch_node[j]], ""),
+        "batch": np.where(served, plan.batch_of, -1),
+        "batch_size": np.where(ok, plan.batch_size[j], 0),
+        "start_s": start,
+        "finish_s": finish,
+        "latency_s": finish - d.arrival_s,
+        "within_slo": (finish - d.arrival_s) <= d.slo_s[d.rtype] + TIME_EPS,
+        "energy_j": np.where(ok, d.p_energy_j[np.maximum(row, 0)], 0.0) * share,
+        "carbon_g": carbon * share,
+    })  # fmt: skip
