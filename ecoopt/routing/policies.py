@@ -59,6 +59,9 @@ class Policy:
             self.service1[n, k] = d.p_service_s[p]
             self.energy1[n, k] = d.p_energy_j[p] / d.p_batch[p]
             self.biggest[n, k] = max(self.biggest[n, k], d.p_batch[p])
+        #: (N,) each node's quickest batch-1 service time over the types it serves
+        quick = np.where(np.isfinite(self.service1), self.service1, np.inf).min(axis=1)
+        self.quickest = np.where(np.isfinite(quick), quick, 0.0)
 
     def target(self, n: int, k: int) -> int:
         return 1
@@ -121,10 +124,11 @@ class CarbonEdge(Policy):
     def scores(self, sim, k: int, t: float) -> np.ndarray:  # noqa: ANN001
         d, st = self.d, sim.state
         load = self.load(sim, k)
-        free = np.array([np.mean(np.asarray(f) <= t + 1e-9) for f in st.free_at])
+        free = (st.free_at <= t + 1e-9).sum(axis=1) / d.lanes
         avg = self.service1[:, k]
         e_est = self.power_w[:, k] * (1000.0 * avg) / 3.6e6
-        s_c = 1.0 / (1.0 + d.intensity(np.arange(d.N), np.full(d.N, t)) * e_est)
+        hour = min(int(t // 3600.0), d.hourly_g_per_kwh.shape[1] - 1)
+        s_c = 1.0 / (1.0 + d.hourly_g_per_kwh[:, hour] * e_est)
         parts = (free, 1.0 - load, 1.0 / (1.0 + avg), 1.0 / (1.0 + 2.0 * st.outstanding()), s_c)
         return sum(w * s for w, s in zip(self.w, parts))
 
@@ -148,11 +152,8 @@ def _finish_estimates(policy: Policy, sim, k: int, t: float) -> np.ndarray:  # n
     free time (or now), plus the queued requests' batch-1 work spread over the lanes, plus its
     own batch-1 service time."""
     d, st = policy.d, sim.state
-    lane_free = np.array([max(min(f), t) for f in st.free_at])
-    ahead = st.queued * np.nanmin(
-        np.where(np.isfinite(policy.service1), policy.service1, np.nan), axis=1
-    )
-    return lane_free + np.nan_to_num(ahead) / d.lanes + policy.service1[:, k]
+    lane_free = np.maximum(st.free_at.min(axis=1), t)
+    return lane_free + st.queued * policy.quickest / d.lanes + policy.service1[:, k]
 
 
 class LatencyAware(Policy):
@@ -215,7 +216,7 @@ class Greedy(Policy):
     def route(self, sim, r: int, t: float) -> int:  # noqa: ANN001
         nodes = self.capable[self.d.rtype[r]]
         for n in nodes:
-            if min(sim.state.free_at[n]) <= t + 1e-9 and sim.state.queued[n] == 0:
+            if sim.state.free_at[n].min() <= t + 1e-9 and sim.state.queued[n] == 0:
                 return int(n)
         return int(nodes[0])
 

@@ -30,7 +30,7 @@ class NodeState:
     (s) and the memory held by running batches (requests in each running batch too)."""
 
     queues: list[list[deque]]  # [node][type] -> request indices, oldest first
-    free_at: list[list[float]]  # [node] -> each lane's time it becomes free
+    free_at: np.ndarray  # (N, most lanes): when each lane becomes free (inf: no such lane)
     running: list[list[tuple[float, float, int]]]  # [node] -> (end, memory, requests) heap
     queued: np.ndarray  # (N,) requests queued
     in_service: np.ndarray  # (N,) requests in running batches
@@ -69,7 +69,7 @@ class Simulation:
         N, K = d.N, d.K
         self.state = NodeState(
             queues=[[deque() for _ in range(K)] for _ in range(N)],
-            free_at=[[0.0] * int(d.lanes[n]) for n in range(N)],
+            free_at=np.where(np.arange(d.lanes.max())[None] < d.lanes[:, None], 0.0, np.inf),
             running=[[] for _ in range(N)],
             queued=np.zeros(N, dtype=np.int64),
             in_service=np.zeros(N, dtype=np.int64),
