@@ -161,19 +161,6 @@ def test_milp_is_never_worse_than_a_feasible_policy(nodes, requests, types, seed
             assert res.objective <= got.objective * (1 + 1e-6) + 1e-12, name
 
 
-@settings(max_examples=10, deadline=None)
-@given(st.integers(1, 2), st.integers(2, 6), st.sampled_from(["carbon", "latency", "weighted"]),
-       st.integers(0, 10**6))  # fmt: skip
-def test_the_left_shift_cut_keeps_the_optimum_with_several_lanes(nodes, requests, objective, seed):
-    """The cut is proven above for one lane by enumeration; with up to two lanes per node (the
-    generator's) the model without it is the reference."""
-    inst = generate(nodes, requests, seed, slot_s=0.2, objective=objective, load=3.0)
-    cut = ecoopt.solve(inst, time_limit=60)
-    plain = ecoopt.solve(inst, time_limit=60, model_options={"left_shift_rows": False})
-    assert cut.optimal and plain.optimal
-    assert cut.objective == pytest.approx(plain.objective, rel=1e-6, abs=1e-12)
-
-
 def _one_batch_plan(inst, start=0.0, size=1, node=1):  # noqa: ANN001, ANN201
     return Plan("hand", np.zeros(inst.data.R, dtype=np.int64), np.array([node]),
                 np.array([size]), np.array([start]))  # fmt: skip

@@ -38,17 +38,14 @@ def _runner(name: str) -> Callable[..., Plan]:
 HEURISTICS: dict[str, Callable[..., Plan]] = {name: _runner(name) for name in POLICY_NAMES}
 
 
-def _formulate(
-    inst: RoutingInstance, objective: str | None = None, *, left_shift_rows: bool = True
-):  # noqa: ANN202
-    """:func:`formulate`, refused (one sentence) above MAX_CELLS cells."""
+def _formulate(inst: RoutingInstance, objective: str | None = None):  # noqa: ANN202
     cells = count_cells(inst.data)
     if cells > MAX_CELLS:
         raise EcoOptError(
             f"the hindsight MILP of this stream has {cells:,} cells (requests × profiles × grid "
             f"points), above {MAX_CELLS:,}: use a longer slot_s, fewer requests, or simulate it"
         )
-    return formulate(inst, objective, left_shift_rows=left_shift_rows)
+    return formulate(inst, objective)
 
 
 def precheck(inst: RoutingInstance) -> list[str]:

@@ -219,66 +219,8 @@ def memory_fit(lp: LinearProgram, d: RoutingData, cells: dict) -> None:
                    "Σ memory of running batches on node n at t ≤ M_n")  # fmt: skip
 
 
-def left_shift(lp: LinearProgram, d: RoutingData, cells: dict, weights: dict) -> None:
-    """batches[p,s] ≤ Σ_{g: first_g = s} serve[g,p,s] + Σ_{running on n at s−1} batches, for
-    every batch column (p, s), s ≥ 1, on a node whose memory cannot bind and where starting
-    one grid point earlier costs no more (always for energy and latency; for carbon, within an
-    hour of one intensity). A symmetry cut, valid for some optimal plan: moving a batch one
-    grid point earlier keeps every SLO and wait and costs no more, and is possible unless a
-    member arrives only at s or every lane is busy at s − 1 (then the running batches number
-    ``lanes`` ≥ batches[p,s]); shifting until no batch can move gives an optimal plan that
-    meets every row. Without it, start times that cost the same make the search long."""
-    bp, bs = cells["bp"], cells["bs"]
-    here = _batch_costs(d, cells, weights)
-    before = _batch_costs(d, {"bp": bp, "bs": bs - 1}, weights)
-    n = d.p_node[bp]
-    free_memory = d.lanes * _most_memory(d) <= d.memory_bytes
-    on = np.flatnonzero((bs >= 1) & (before <= here * (1 + 1e-12) + 1e-15) & free_memory[n])
-    if not len(on):
-        return
-    row_of = -np.ones(len(bp), dtype=np.int64)
-    row_of[on] = np.arange(len(on))
-    fresh = np.flatnonzero(
-        (cells["g_first"][cells["cg"]] == cells["cs"]) & (row_of[cells["cb"]] >= 0)
-    )
-    busy_row, busy_col = _running_before(d, cells, n[on], bs[on])
-    rows = np.concatenate([np.arange(len(on)), row_of[cells["cb"][fresh]], busy_row])
-    vb, vs = lp.vars["batches"].offset, lp.vars["serve"].offset
-    cols = np.concatenate([vb + on, vs + fresh, vb + busy_col])
-    vals = np.concatenate([np.ones(len(on)), -np.ones(len(fresh)), -np.ones(len(busy_col))])
-    labels = [(int(p), int(t)) for p, t in zip(bp[on], bs[on])]
-    lp.add_rows("left_shift", labels, rows, cols, vals, upper=0.0, elastic=False,
-                doc="batches[p,s] ≤ fresh members + batches running at s − 1")  # fmt: skip
-
-
-def _running_before(d: RoutingData, cells: dict, node: np.ndarray, start: np.ndarray):  # noqa: ANN202
-    """(row, batch column) pairs: for each row r, every batch column running on node[r] at
-    grid point start[r] − 1 (a join of the rows with ``_running``'s entries on (node, t))."""
-    rnode, rt, rcol = _running(d, cells)
-    span = int(max(rt.max(initial=0), start.max(initial=0))) + 2
-    entry = rnode * span + rt
-    order = np.argsort(entry, kind="stable")
-    want = node * span + (start - 1)
-    lo = np.searchsorted(entry[order], want, side="left")
-    count = np.searchsorted(entry[order], want, side="right") - lo
-    at = np.repeat(lo, count) + (
-        np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    )
-    return np.repeat(np.arange(len(want)), count), rcol[order][at]
-
-
-def _most_memory(d: RoutingData) -> np.ndarray:
-    """(N,) the largest memory of one batch on each node."""
-    out = np.zeros(d.N)
-    np.maximum.at(out, d.p_node, d.p_memory_bytes)
-    return out
-
-
-def formulate(
-    inst: RoutingInstance, objective: str | None = None, *, left_shift_rows: bool = True
-) -> LinearProgram:
-    """The hindsight MILP of ``inst`` under ``objective`` (default the instance's);
-    ``left_shift_rows=False`` leaves out the symmetry cut ``left_shift`` (same optimum)."""
+def formulate(inst: RoutingInstance, objective: str | None = None) -> LinearProgram:
+    """The hindsight MILP of ``inst`` under ``objective`` (default the instance's)."""
     objective = objective or inst.objective
     d = inst.data
     cells = build_cells(d)
@@ -290,6 +232,4 @@ def formulate(
     serve_in_batch(lp, d, cells)
     lanes(lp, d, cells)
     memory_fit(lp, d, cells)
-    if left_shift_rows:
-        left_shift(lp, d, cells, objective_weights(inst, objective))
     return lp

@@ -52,51 +52,12 @@ def _positions(keys: np.ndarray, want: np.ndarray) -> np.ndarray | None:
     return order[at]
 
 
-def left_shifted(inst: RoutingInstance, lp: LinearProgram, plan: Plan) -> Plan:
-    """``plan`` with each batch the model's ``left_shift`` rows cover moved one grid point
-    earlier while it can (no member arrives only at its start, a lane is free there, and it
-    costs no more), until none can: the same requests, SLOs kept, objective no higher, and a
-    point of the model (whose ``left_shift`` rows a plan that is not so shifted may break)."""
-    d = inst.data
-    if "left_shift" not in lp.families:
-        return plan
-    movable = {tuple(x) for x in lp.families["left_shift"].labels}  # (profile row, grid point)
-    start = np.round(plan.batch_start_s / d.slot_s).astype(np.int64)
-    btype = np.zeros(len(start), dtype=np.int64)
-    btype[plan.batch_of] = d.rtype
-    row = profile_rows(d, plan.batch_node, btype, plan.batch_size)
-    first = np.ceil(d.arrival_s / d.slot_s - 1e-9).astype(np.int64)
-    latest_first = np.zeros(len(start), dtype=np.int64)
-    np.maximum.at(latest_first, plan.batch_of, first)
-    dur = np.maximum(np.ceil(d.p_service_s[row] / d.slot_s - 1e-9).astype(np.int64), 1)
-    span = int((start + dur).max(initial=0)) + 1
-    busy = np.zeros((d.N, span), dtype=np.int64)
-    for j in range(len(start)):
-        busy[plan.batch_node[j], start[j] : start[j] + dur[j]] += 1
-    moved = True
-    while moved:
-        moved = False
-        for j in np.argsort(start, kind="stable"):
-            n, s = plan.batch_node[j], start[j]
-            if (row[j], s) in movable and latest_first[j] < s and busy[n, s - 1] < d.lanes[n]:
-                busy[n, s - 1] += 1
-                busy[n, s + dur[j] - 1] -= 1
-                start[j] -= 1
-                moved = True
-    return Plan(plan.method, plan.batch_of, plan.batch_node, plan.batch_size,
-                start * d.slot_s, plan.notes, plan.bound)  # fmt: skip
-
-
 def plan_to_x(inst: RoutingInstance, lp: LinearProgram, plan: Plan) -> np.ndarray | None:
-    """A MILP start for ``plan``, left-shifted first (None when it leaves a request unserved,
-    starts a batch off the grid or uses a batch column or cell the model does not have)."""
+    """A MILP start for ``plan`` (None when it leaves a request unserved, starts a batch off
+    the grid or uses a batch column or cell the model does not have)."""
     d, cells = inst.data, lp.meta["cells"]
     if not (plan.batch_of >= 0).all():
         return None
-    grid = np.round(plan.batch_start_s / d.slot_s)
-    if np.abs(plan.batch_start_s / d.slot_s - grid).max(initial=0.0) > 1e-6:
-        return None
-    plan = left_shifted(inst, lp, plan)
     grid = np.round(plan.batch_start_s / d.slot_s).astype(np.int64)
     if np.abs(plan.batch_start_s / d.slot_s - grid).max(initial=0.0) > 1e-6:
         return None
