@@ -79,7 +79,8 @@ def plan_to_x(inst: RoutingInstance, lp: LinearProgram, plan: Plan) -> np.ndarra
 
 
 def plan_to_named(inst: RoutingInstance, plan: Plan) -> dict[str, Any]:
-    """Batches keyed by node name, each with its type, size, start and request indices."""
+    """``{"problem", "method", "batches": [{node, type, batch, start_s, requests}],
+    "unserved": [request indices]}``: batches keyed by node name."""
     d = inst.data
     batches = []
     for j in range(len(plan.batch_node)):
@@ -91,7 +92,12 @@ def plan_to_named(inst: RoutingInstance, plan: Plan) -> dict[str, Any]:
             "start_s": float(plan.batch_start_s[j]),
             "requests": reqs.tolist(),
         })  # fmt: skip
-    return {"batches": batches, "unserved": np.flatnonzero(plan.batch_of < 0).tolist()}
+    return {
+        "problem": "routing",
+        "method": plan.method,
+        "batches": batches,
+        "unserved": np.flatnonzero(plan.batch_of < 0).tolist(),
+    }
 
 
 def plan_from_named(inst: RoutingInstance, data: dict[str, Any]) -> Plan:
@@ -110,5 +116,5 @@ def plan_from_named(inst: RoutingInstance, data: dict[str, Any]) -> Plan:
         node.append(nodes[b["node"]])
         size.append(int(b.get("batch", len(reqs))))
         start.append(float(b.get("start_s", 0.0)))
-    return Plan("file", batch_of, np.array(node, dtype=np.int64), np.array(size, dtype=np.int64),
+    return Plan(str(data.get("method", "file")), batch_of, np.array(node, dtype=np.int64), np.array(size, dtype=np.int64),
                 np.array(start, dtype=float))  # fmt: skip

@@ -90,6 +90,9 @@ class Simulation:
         i = 0
         while i < len(order) or wake:
             t = min(visible[i] if i < len(order) else np.inf, wake[0][0] if wake else np.inf)
+            if i < len(order) and visible[i] <= t + TIME_EPS:
+                for n in range(d.N):  # batches ended by now leave the loads policies read
+                    self._release(n, t)
             while i < len(order) and visible[i] <= t + TIME_EPS:
                 r = int(order[i])
                 self.left_of_type[d.rtype[r]] -= 1
