@@ -32,7 +32,7 @@ BENCHMARKS = {
     "partition": "partition MILP and heuristics on the bundled models",
     "partition_symmetry": "partition on identical devices: symmetry rows, stage DP, growth",
     "provisioning_scale": "provisioning MILP by slots × SKUs: time, growth; heuristic gaps, ÷ MILP",
-    "routing_scale": "routing hindsight MILP by grid and stream; simulator µs per request per policy",
+    "routing_scale": "routing hindsight MILP by grid and stream size; simulator µs per request",
     "validate_scale": "loading and validating instance files of growing size",
 }
 

@@ -116,5 +116,6 @@ def plan_from_named(inst: RoutingInstance, data: dict[str, Any]) -> Plan:
         node.append(nodes[b["node"]])
         size.append(int(b.get("batch", len(reqs))))
         start.append(float(b.get("start_s", 0.0)))
-    return Plan(str(data.get("method", "file")), batch_of, np.array(node, dtype=np.int64), np.array(size, dtype=np.int64),
+    method = str(data.get("method", "file"))
+    return Plan(method, batch_of, np.array(node, dtype=np.int64), np.array(size, dtype=np.int64),
                 np.array(start, dtype=float))  # fmt: skip
