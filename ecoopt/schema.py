@@ -231,6 +231,23 @@ def require_unique(what: str, names: list[str]) -> None:
         raise ValueError(f"{what} names must be unique; repeated: {', '.join(dup)}")
 
 
+def one_intensity(model: BaseModel, listed: str) -> None:
+    """Exactly one of ``intensity_g_per_kwh``, ``intensity_trace`` and the list field
+    ``listed`` (a value per slot or hour) is given, and every listed value is within
+    [0, MAX_INTENSITY] gCO2e/kWh (a FieldProblem naming the entry)."""
+    values = getattr(model, listed)
+    given = [model.intensity_g_per_kwh, model.intensity_trace, values]  # type: ignore[attr-defined]
+    if sum(v is not None for v in given) != 1:
+        raise ValueError(f"give exactly one of intensity_g_per_kwh, intensity_trace or {listed}")
+    for k, v in enumerate(values or ()):
+        if not 0 <= v <= MAX_INTENSITY:
+            raise FieldProblem(
+                f"{listed}[{k}]",
+                f"{v:g} is outside [0, {MAX_INTENSITY:g}] gCO2e/kWh",
+                "use a value within it",
+            )
+
+
 class TraceRef(Strict):
     """An hourly carbon-intensity trace bundled with ecoopt, read from ``start`` (UTC)."""
 

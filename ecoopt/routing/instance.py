@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from ..rows import by_columns
-from ..schema import MAX_INTENSITY, FieldProblem, Strict, TraceRef, require_unique
+from ..schema import MAX_INTENSITY, Strict, TraceRef, one_intensity, require_unique
 
 OBJECTIVES = {"carbon": "min", "energy": "min", "latency": "min", "weighted": "min"}
 
@@ -46,23 +46,7 @@ class Node(Strict):
 
     @model_validator(mode="after")
     def _one_intensity(self) -> Node:
-        given = [
-            self.intensity_g_per_kwh is not None,
-            self.intensity_trace is not None,
-            self.intensity_hourly_g_per_kwh is not None,
-        ]
-        if sum(given) != 1:
-            raise ValueError(
-                "give exactly one of intensity_g_per_kwh, intensity_trace or "
-                "intensity_hourly_g_per_kwh"
-            )
-        for k, v in enumerate(self.intensity_hourly_g_per_kwh or ()):
-            if not 0 <= v <= MAX_INTENSITY:
-                raise FieldProblem(
-                    f"intensity_hourly_g_per_kwh[{k}]",
-                    f"{v:g} is outside [0, {MAX_INTENSITY:g}] gCO2e/kWh",
-                    "use a value within it",
-                )
+        one_intensity(self, "intensity_hourly_g_per_kwh")
         return self
 
 
