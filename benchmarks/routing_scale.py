@@ -22,7 +22,7 @@ import ecoopt
 from ecoopt.routing import HEURISTICS, evaluate
 from ecoopt.routing.generate import generate
 from ecoopt.routing.model import count_cells, formulate
-from ecoopt.routing.policies import POLICY_NAMES, policies
+from ecoopt.routing.policies import POLICY_NAMES, make_policy
 from ecoopt.routing.simulate import simulate_plan
 from ecoopt.routing.streams import azure
 
@@ -67,7 +67,7 @@ def simulator_table(requests: int | None) -> None:
     print("|---|---:|---:|---:|")
     for name in POLICY_NAMES:
         t0 = time.perf_counter()
-        plan = simulate_plan(d, policies(inst)[name])
+        plan = simulate_plan(d, make_policy(inst, name))
         took = time.perf_counter() - t0
         ev = evaluate(inst, plan)
         print(f"| {name} | {took:.2f} | {1e6 * took / d.R:.0f} | "

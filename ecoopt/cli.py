@@ -174,12 +174,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if spec.simulate is None:
         raise EcoOptError(f"{args.file}: {inst.problem} has no simulator (simulate is for "
                           f"{', '.join(n for n in MODULES if get_spec(n).simulate)})")  # fmt: skip
-    if args.requests_csv and spec.request_log is None:
+    if args.requests_csv and not spec.simulate_requests:
         raise EcoOptError(f"{args.file}: {inst.problem}'s simulator keeps no per-request log")
     policies = args.policies.split(",") if args.policies else None
+    extra = {"requests": True} if args.requests_csv else {}
     try:
-        df = spec.simulate(inst, policies, steps=args.steps, progress=wanted(args.quiet))
-        log = spec.request_log(inst, policies) if args.requests_csv else None
+        out = spec.simulate(inst, policies, steps=args.steps, progress=wanted(args.quiet), **extra)
+        df, log = out if args.requests_csv else (out, None)
     except ValueError as exc:
         raise EcoOptError(f"{args.file}: {exc}") from None
     if not args.json:

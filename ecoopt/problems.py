@@ -52,11 +52,12 @@ class ProblemSpec:
     #: named schema of ``plan_to_dict`` as JSON)
     plan_text: Callable[[Any, Any], str] | None = None
     #: (instance, policies | None, *, steps, progress) -> DataFrame, one row per policy, as
-    #: ``ecoopt simulate`` prints it (None: the family has no simulator)
+    #: ``ecoopt simulate`` prints it (None: the family has no simulator); a family whose
+    #: simulator keeps a per-request log also takes ``requests=True`` and then returns
+    #: (that DataFrame, one row per request and policy), from the same runs
     simulate: Callable[..., Any] | None = None
-    #: (instance, policies | None) -> DataFrame, one row per request and policy, as
-    #: ``ecoopt simulate --requests-csv`` writes it (None: the simulator keeps no such log)
-    request_log: Callable[..., Any] | None = None
+    #: whether ``simulate`` takes ``requests=True`` (``ecoopt simulate --requests-csv``)
+    simulate_requests: bool = False
 
     def methods_for(self, instance: Any) -> dict[str, Callable[..., Any]]:
         return self.methods(instance) if self.methods else dict(self.heuristics)

@@ -22,13 +22,13 @@ from .evaluate import Plan, evaluate
 from .instance import OBJECTIVES, RoutingInstance
 from .model import MAX_CELLS, build_cells, count_cells, formulate
 from .plans import plan_from_named, plan_from_x, plan_to_named, plan_to_x
-from .policies import POLICY_NAMES, policies
-from .simulate import request_log, simulate, simulate_plan
+from .policies import POLICY_NAMES, make_policy
+from .simulate import simulate, simulate_plan
 
 
 def _runner(name: str) -> Callable[..., Plan]:
     def run(inst: RoutingInstance, objective: str | None = None) -> Plan:
-        return simulate_plan(inst.data, policies(inst)[name])
+        return simulate_plan(inst.data, make_policy(inst, name))
 
     run.__name__ = name
     run.__doc__ = f"The online policy {name} (ecoopt.routing.policies), run by the simulator."
@@ -97,14 +97,6 @@ def plan_text(inst: RoutingInstance, plan: Plan) -> str:
     return "\n".join(lines)
 
 
-def request_logs(inst: RoutingInstance, names: list[str] | None = None):  # noqa: ANN201
-    """Every request under every policy (default all): ``simulate.request_log`` stacked."""
-    import pandas as pd
-
-    chosen = list(names) if names is not None else list(POLICY_NAMES)
-    return pd.concat([request_log(inst, HEURISTICS[n](inst)) for n in chosen], ignore_index=True)
-
-
 SPEC = register(
     ProblemSpec(
         name="routing",
@@ -122,7 +114,7 @@ SPEC = register(
         plan_from_dict=plan_from_named,
         plan_text=plan_text,
         simulate=simulate,
-        request_log=request_logs,
+        simulate_requests=True,
         coefficient_fields={
             "serve_all": "requests",
             "batch_fill": "profiles[*].batch",

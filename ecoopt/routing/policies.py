@@ -28,6 +28,8 @@ its nodes wait for (``target``). Where the papers are silent, ecoopt decides:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .arrays import RoutingData
@@ -221,16 +223,17 @@ class Greedy(Policy):
         return int(nodes[0])
 
 
-def policies(inst: RoutingInstance) -> dict[str, Policy]:
-    """Every policy, fresh (they hold state)."""
-    out: dict[str, Policy] = {f"carbonedge_{m}": CarbonEdge(inst, m) for m in MODES}
-    for cls in (RoundRobin, Random, LeastLoaded, LatencyAware, CarbonAware, Greedy):
-        p = cls(inst)
-        out[p.name] = p
-    return out
+#: each policy's constructor, by name (a policy holds state: make a fresh one per run)
+MAKERS: dict[str, Callable[[RoutingInstance], Policy]] = {
+    **{f"carbonedge_{m}": (lambda inst, m=m: CarbonEdge(inst, m)) for m in MODES},
+    **{
+        cls.name: cls
+        for cls in (RoundRobin, Random, LeastLoaded, LatencyAware, CarbonAware, Greedy)
+    },
+}
+POLICY_NAMES = tuple(MAKERS)
 
 
-POLICY_NAMES = (
-    "carbonedge_performance", "carbonedge_balanced", "carbonedge_green", "round_robin",
-    "random", "least_loaded", "latency_aware", "carbon_aware", "greedy",
-)  # fmt: skip
+def make_policy(inst: RoutingInstance, name: str) -> Policy:
+    """A fresh policy ``name`` (one of ``POLICY_NAMES``) for ``inst``."""
+    return MAKERS[name](inst)

@@ -187,30 +187,34 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def simulate(inst, policies: list[str] | None = None, *, progress: bool = False, **_: object):  # noqa: ANN001, ANN201
+def simulate(inst, policies: list[str] | None = None, *, progress: bool = False,
+             requests: bool = False, **_: object):  # noqa: ANN001, ANN201  # fmt: skip
     """Replay the stream under each online policy (default all); one summary row per policy
-    (``COLUMNS``), every plan judged by the evaluator. Returns a pandas DataFrame."""
+    (``COLUMNS``), every plan judged by the evaluator. Returns a pandas DataFrame, or with
+    ``requests`` (it, the :func:`request_log` of every policy's plan stacked)."""
     import time
 
     import pandas as pd
 
     from ..progress import bar
     from .evaluate import evaluate
-    from .policies import POLICY_NAMES
-    from .policies import policies as make
+    from .policies import POLICY_NAMES, make_policy
 
     names = list(policies) if policies is not None else list(POLICY_NAMES)
     unknown = [p for p in names if p not in POLICY_NAMES]
     if unknown:
         raise ValueError(f"unknown policy {unknown[0]!r}; choose among {', '.join(POLICY_NAMES)}")
-    rows = []
+    rows, logs = [], []
     for name in bar(names, "policies", progress):
         t0 = time.perf_counter()
-        plan = simulate_plan(inst.data, make(inst)[name])
+        plan = simulate_plan(inst.data, make_policy(inst, name))
         took = time.perf_counter() - t0
         ev = evaluate(inst, plan)
         rows.append({"policy": name, "feasible": ev.feasible, **ev.metrics, "decide_s": took})
-    return pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+        if requests:
+            logs.append(request_log(inst, plan))
+    summary = pd.DataFrame(rows).reindex(columns=list(COLUMNS))
+    return (summary, pd.concat(logs, ignore_index=True)) if requests else summary
 
 
 def request_log(inst, plan: Plan):  # noqa: ANN001, ANN201
