@@ -36,9 +36,7 @@ def _type_groups(d: RoutingData, k: int) -> dict[str, np.ndarray]:
     latest_s = np.minimum(
         d.deadline_s[reqs, None] - d.p_service_s[None, prof], d.start_by_s[reqs, None]
     )
-    with np.errstate(invalid="ignore"):
-        last = np.floor(latest_s / d.slot_s + TIME_EPS)
-    last = np.where(np.isfinite(last), last, np.iinfo(np.int64).max // 4).astype(np.int64)
+    last = np.floor(latest_s / d.slot_s + TIME_EPS).astype(np.int64)  # (deadlines are finite)
     key, member, count = np.unique(
         np.column_stack([first, last]), axis=0, return_inverse=True, return_counts=True
     )
