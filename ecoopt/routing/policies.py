@@ -225,15 +225,17 @@ class CarbonEdge(Policy):
             k, b = rt[rs[a]], a + 1
             while b < len(rs) and rt[rs[b]] == k:
                 b += 1
-            nodes = self.nodes_of[k]
-            free = [sum(x <= t + 1e-9 for x in st.free_at[n]) / len(st.free_at[n]) for n in nodes]
+            nodes, tt = self.nodes_of[k], t + 1e-9
+            free = [sum(map(tt.__ge__, st.free_at[n])) / self.lanes_list[n] for n in nodes]
+            every = len(nodes) == d.N  # positions are nodes: read the counts in place
             if b - a >= RUN_MERGE:
                 picks = self._merge(st, k, hour, free, b - a)
             else:
                 picks = None
             for i in range(a, b):
                 if picks is None:
-                    j = decide_one([st.outstanding[n] for n in nodes], free, self.cap_capable[k],
+                    out = st.outstanding if every else [st.outstanding[n] for n in nodes]
+                    j = decide_one(out, free, self.cap_capable[k],
                                    self.const_p_of[k], self._const_c(k, hour), self.w,
                                    self.load_filter, self.eligible_of[k])  # fmt: skip
                 else:
@@ -388,3 +390,51 @@ POLICY_NAMES = tuple(MAKERS)
 def make_policy(inst: RoutingInstance, name: str) -> Policy:
     """A fresh policy ``name`` (one of ``POLICY_NAMES``) for ``inst``."""
     return MAKERS[name](inst)
+
+
+def sweep_weights(w_c: float) -> tuple[float, ...]:
+    """The weights of the sweep at w_C (ours; the paper does not say how the others move):
+    Balanced's w_R, w_L, w_P, w_B scaled to sum to 1 − w_C, i.e. each × (1 − w_C)/0.70, so
+    w_C = 0.30 is Balanced itself and the others keep Balanced's proportions."""
+    rest = MODES["balanced"][:4]
+    scale = (1.0 - w_c) / sum(rest)
+    return (*(w * scale for w in rest), float(w_c))
+
+
+def carbonedge_weight_sweep(inst: RoutingInstance, w_c_values) -> object:  # noqa: ANN001
+    """CarbonEdge (policy ``carbonedge_custom``) at each w_C of ``w_c_values`` with
+    :func:`sweep_weights`: a pandas DataFrame of w_C, the weights used, each node's share of
+    the requests (``share_<node>``), carbon_g_per_request, latency_p95_s and slo_attainment."""
+    import pandas as pd
+
+    from .evaluate import evaluate
+    from .simulate import simulate_plan
+
+    d, rows = inst.data, []
+    for w_c in w_c_values:
+        w = sweep_weights(float(w_c))
+        cfg = type(inst.carbonedge)(**{**inst.carbonedge.model_dump(), "weights": w})
+        variant = inst.model_copy(update={"carbonedge": cfg})
+        plan = simulate_plan(d, make_policy(variant, "carbonedge_custom"))
+        m = evaluate(variant, plan).metrics
+        served = plan.batch_of >= 0
+        node = plan.batch_node[plan.batch_of[served]]
+        share = np.bincount(node, minlength=d.N) / max(len(node), 1)
+        rows.append({
+            "w_C": float(w_c), "weights": tuple(round(x, 6) for x in w),
+            **{f"share_{name}": float(s) for name, s in zip(d.node_names, share)},
+            "carbon_g_per_request": m["carbon_g_per_request"],
+            "latency_p95_s": m["latency_p95_s"], "slo_attainment": m["slo_attainment"],
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def sweep_switch(table, node: str) -> float | None:  # noqa: ANN001
+    """The least w_C of a :func:`carbonedge_weight_sweep` table from which ``node`` takes the
+    largest share of requests at every larger w_C too (None: never)."""
+    share = table[[c for c in table.columns if c.startswith("share_")]]
+    top = (share.idxmax(axis=1) == f"share_{node}").to_numpy()
+    if not top[-1]:
+        return None
+    first = len(top) - int(np.argmin(top[::-1])) if not top.all() else 0
+    return float(table["w_C"].iloc[first])
