@@ -171,12 +171,16 @@ class CarbonEdge(Policy):
         cfg = inst.carbonedge
         lat = np.inf if cfg.latency_threshold_s is None else cfg.latency_threshold_s
         self.load_filter = cfg.load_filter
-        self.eligible_of = [(self.service1[c, k] <= lat).tolist() for k, c in enumerate(self.capable)]
+        self.eligible_of = [
+            (self.service1[c, k] <= lat).tolist() for k, c in enumerate(self.capable)
+        ]
         self.const_p_of = [  # w_P·S_P of the capable nodes, as scores computes it
             (self.w[2] * (1.0 / (1.0 + self.service1[c, k]))).tolist()
             for k, c in enumerate(self.capable)
         ]
-        self.cap_capable = [np.asarray(self.cap_of[k])[c].tolist() for k, c in enumerate(self.capable)]
+        self.cap_capable = [
+            np.asarray(self.cap_of[k])[c].tolist() for k, c in enumerate(self.capable)
+        ]
         self.const_c: dict[tuple[int, int], list[float]] = {}  # (type, hour) -> w_C·S_C
 
     def _const_c(self, k: int, hour: int) -> list[float]:

@@ -41,7 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 #: tasks scored per numpy pass in :func:`decide` (bounds the temporaries' memory)
-CHUNK = 1 << 16
+CHUNK = 1 << 11
 
 
 def e_est(power_w: np.ndarray, avg_s: np.ndarray) -> np.ndarray:
@@ -74,23 +74,47 @@ def decide(
 ) -> np.ndarray:
     """The node (column) Algorithm 1 picks for each of T tasks, each with its own snapshot:
     ``outstanding`` and ``free`` (share of free lanes) (T, N); ``capacity``, ``avg_s``,
-    ``power_w``, ``eligible`` (the static latency filter) (N,); ``intensity`` (N,) or (T, N)."""
+    ``power_w``, ``eligible`` (the static latency filter) (N,); ``intensity`` (N,) or (T, N).
+    The terms that do not depend on the task (w_P·S_P, and w_C·S_C for one intensity per node)
+    are computed once per node; + and × commute exactly in IEEE arithmetic, so the in-place
+    sums below give the policy's floats."""
     outstanding = np.asarray(outstanding)
     T, N = outstanding.shape
-    energy = e_est(np.asarray(power_w, float), np.asarray(avg_s, float))
-    intensity = np.broadcast_to(np.asarray(intensity, float), (T, N))
+    avg_s, intensity = np.asarray(avg_s, float), np.asarray(intensity, float)
     ok = np.ones(N, bool) if eligible is None else np.asarray(eligible, bool)
+    w = weights
+    const_p = w[2] * (1.0 / (1.0 + avg_s))
+    const_c = w[4] * (1.0 / (1.0 + intensity * e_est(np.asarray(power_w, float), avg_s)))
     pick = np.empty(T, dtype=np.int64)
     for a in range(0, T, CHUNK):
-        o = outstanding[a : a + CHUNK]
-        load = o / capacity
-        keep = (load <= load_filter) & ok
-        s = _score(weights, free[a : a + CHUNK], load, avg_s, o, intensity[a : a + CHUNK], energy)
-        p = np.argmax(np.where(keep, s, -np.inf), axis=1)  # argmax: the first of equal scores
-        none = ~keep.any(axis=1)
-        p[none] = np.argmin(load[none], axis=1)
-        pick[a : a + CHUNK] = p
+        b = min(a + CHUNK, T)
+        pick[a:b] = _decide_chunk(outstanding[a:b], free[a:b], capacity, const_p,
+                                  const_c if const_c.ndim == 1 else const_c[a:b], w,
+                                  load_filter, ok)  # fmt: skip
     return pick
+
+
+def _decide_chunk(o, free, capacity, const_p, const_c, w, load_filter, ok):  # noqa: ANN001, ANN202
+    load = np.divide(o, capacity)
+    keep = load <= load_filter
+    keep &= ok
+    s = np.multiply(free, w[0])  # w_R·F
+    part = np.subtract(1.0, load)
+    part *= w[1]
+    s += part  # + w_L·(1 − load)
+    s += const_p  # + w_P·S_P
+    np.multiply(o, 2.0, out=part)
+    part += 1.0
+    np.divide(1.0, part, out=part)
+    part *= w[3]
+    s += part  # + w_B·S_B
+    s += const_c  # + w_C·S_C
+    np.putmask(s, ~keep, -np.inf)
+    p = np.argmax(s, axis=1)  # argmax: the first of equal scores
+    none = ~keep.any(axis=1)
+    if none.any():
+        p[none] = np.argmin(load[none], axis=1)
+    return p
 
 
 def _candidates(o: np.ndarray, upto: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -115,26 +139,42 @@ def decide_run(
 ) -> np.ndarray:
     """The nodes (columns) Algorithm 1 picks, in order, for m same-type tasks decided one after
     the other from the state (N,) arrays given, each adding one to its node's outstanding count
-    (the merge of the module docstring)."""
+    (the merge of the module docstring). The candidates are a grid (node, j) of counts
+    o_n + j, j < min(m, a generous bound floor(lf·cap_n) + 2 − o_n) (the exact filter decides),
+    flattened node by node, so positions order ties by (node, count)."""
     o = np.asarray(outstanding, dtype=np.int64)
     cap = np.asarray(capacity, dtype=np.int64)
-    free, avg_s, intensity = (np.asarray(x, float) for x in (free, avg_s, intensity))
-    ok = np.ones(len(o), bool) if eligible is None else np.asarray(eligible, bool)
-    # eligible counts are a prefix; floor(lf·cap) + 2 bounds it generously, checked exactly below
-    upto = np.where(ok, np.minimum(o + m, np.floor(load_filter * cap).astype(np.int64) + 2), o)
-    node, cnt = _candidates(o, upto)
-    keep = cnt / cap[node] <= load_filter
-    node, cnt = node[keep], cnt[keep]
-    energy = e_est(np.asarray(power_w, float), np.asarray(avg_s, float))
-    s = _score(weights, free[node], cnt / cap[node], avg_s[node], cnt, intensity[node],
-               energy[node])  # fmt: skip
-    order = np.lexsort((cnt, node, -s))[:m]
-    picks = node[order]
-    rest = m - len(picks)
-    if rest:
-        picks = np.concatenate([picks, _least_loaded_run(o + np.bincount(picks, minlength=len(o)),
-                                                         cap, rest)])  # fmt: skip
+    w = weights
+    avg_s, intensity = np.asarray(avg_s, float), np.asarray(intensity, float)
+    width = min(m, int((np.floor(load_filter * cap).astype(np.int64) + 2 - o).max(initial=0)))
+    if width <= 0:
+        return _least_loaded_run(o, cap, m)
+    cnt = o[:, None] + np.arange(width)[None, :]  # (N, width)
+    load = cnt / cap[:, None]
+    valid = load <= load_filter
+    if eligible is not None:
+        valid &= np.asarray(eligible, bool)[:, None]
+    a = (w[0] * np.asarray(free, float))[:, None]  # w_R·F per node
+    c_p = (w[2] * (1.0 / (1.0 + avg_s)))[:, None]
+    c_c = (w[4] * (1.0 / (1.0 + intensity * e_est(np.asarray(power_w, float), avg_s))))[:, None]
+    s = a + w[1] * (1.0 - load) + c_p + w[3] * (1.0 / (1.0 + 2.0 * cnt)) + c_c
+    key = np.where(valid, -s, np.inf).ravel()
+    take = min(m, int(valid.sum()))
+    picks = _first_m(key, take) // width if take else np.zeros(0, dtype=np.int64)
+    if take < m:
+        o_after = o + np.bincount(picks, minlength=len(o))
+        picks = np.concatenate([picks, _least_loaded_run(o_after, cap, m - take)])
     return picks
+
+
+def _first_m(key: np.ndarray, m: int) -> np.ndarray:
+    """Positions of the m least ``key``, ties in position order: candidates come node by node,
+    counts rising, so this is the order by (key, node, count). Only those at most the m-th
+    least (``np.partition``) are sorted, stably."""
+    if len(key) > m:
+        sel = np.flatnonzero(key <= np.partition(key, m - 1)[m - 1])
+        return sel[np.argsort(key[sel], kind="stable")][:m]
+    return np.argsort(key, kind="stable")
 
 
 def _least_loaded_run(o: np.ndarray, cap: np.ndarray, m: int) -> np.ndarray:
@@ -148,7 +188,7 @@ def _least_loaded_run(o: np.ndarray, cap: np.ndarray, m: int) -> np.ndarray:
     load = cnt / cap[node]
     keep = load <= level
     node, cnt, load = node[keep], cnt[keep], load[keep]
-    return node[np.lexsort((cnt, node, load))[:m]]
+    return node[_first_m(load, m)]
 
 
 def decide_one(
