@@ -31,7 +31,7 @@ FIELDS = ("batch_of", "batch_node", "batch_size", "batch_start_s")
 
 
 def _same_plans(inst: ecoopt.routing.RoutingInstance) -> None:
-    for name in POLICY_NAMES:
+    for name in (*POLICY_NAMES, "carbonedge_custom"):
         fast = simulate_plan(inst.data, make_policy(inst, name))
         ref = simulate_plan(inst.data, make_policy(inst, name), reference=True)
         for f in FIELDS:

@@ -14,7 +14,12 @@ its nodes wait for (``target``). Where the papers are silent, ecoopt decides:
   outstanding requests ÷ (concurrency × largest batch); task_count = outstanding requests;
   avg_time_s = the batch-1 service time; P_node = batch-1 energy ÷ service time + idle power;
   S_R = the share of free lanes; every node filtered → the least loaded one. Batches: as they
-  come (target 1).
+  come (target 1). ``carbonedge_custom`` (ours): the same rule with the instance's
+  ``carbonedge.weights`` (w_R, w_L, w_P, w_B, w_C), or Balanced's when it gives none; it is
+  made by name (``make_policy``, ``simulate(..., policies=[...])``) and is not among the
+  default ``POLICY_NAMES``. :func:`carbonedge_weight_sweep` runs it over w_C with the other
+  four weights Balanced's scaled to sum to 1 − w_C (ours: the paper does not say how they
+  move). The per-request arithmetic is vectorised in ``ecoopt.routing.scoring``.
 * ``round_robin``, ``random`` (seeded by the instance's ``seed``), ``least_loaded`` (fewest
   outstanding requests per lane-batch): target 1.
 * The edge-cluster paper's routers (arXiv 2512.04088; their rules are not published, these are
@@ -388,11 +393,14 @@ MAKERS: dict[str, Callable[[RoutingInstance], Policy]] = {
         for cls in (RoundRobin, Random, LeastLoaded, LatencyAware, CarbonAware, Greedy)
     },
 }
-POLICY_NAMES = tuple(MAKERS)
+#: the policies run by default (simulate, compare, the heuristics); ``carbonedge_custom`` is
+#: made by name only (with no ``carbonedge.weights`` it would repeat ``carbonedge_balanced``)
+POLICY_NAMES = tuple(name for name in MAKERS if name != "carbonedge_custom")
 
 
 def make_policy(inst: RoutingInstance, name: str) -> Policy:
-    """A fresh policy ``name`` (one of ``POLICY_NAMES``) for ``inst``."""
+    """A fresh policy ``name`` (one of ``MAKERS``: ``POLICY_NAMES`` or ``carbonedge_custom``)
+    for ``inst``."""
     return MAKERS[name](inst)
 
 

@@ -357,12 +357,12 @@ def simulate(inst, policies: list[str] | None = None, *, progress: bool = False,
 
     from ..progress import bar
     from .evaluate import evaluate
-    from .policies import POLICY_NAMES, make_policy
+    from .policies import MAKERS, POLICY_NAMES, make_policy
 
     names = list(policies) if policies is not None else list(POLICY_NAMES)
-    unknown = [p for p in names if p not in POLICY_NAMES]
+    unknown = [p for p in names if p not in MAKERS]
     if unknown:
-        raise ValueError(f"unknown policy {unknown[0]!r}; choose among {', '.join(POLICY_NAMES)}")
+        raise ValueError(f"unknown policy {unknown[0]!r}; choose among {', '.join(MAKERS)}")
     rows, logs = [], []
     for name in bar(names, "policies", progress):
         t0 = time.perf_counter()
