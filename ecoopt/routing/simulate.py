@@ -10,6 +10,10 @@ arrive; the batch takes the queue's oldest requests, up to the largest batch siz
 the node and type, at the smallest profiled size that holds them, and waits while the node's
 memory cannot hold it beside the running batches. The plan that results goes through the same
 evaluator as the MILP's.
+
+:class:`Simulation` runs it; :class:`ReferenceSimulation` is the straightforward loop it was
+optimised from, kept so that tests and ``benchmarks/routing_scale.py`` check that both give
+the same plan (``simulate_plan(..., reference=True)``).
 """
 
 from __future__ import annotations
