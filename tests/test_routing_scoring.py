@@ -175,6 +175,14 @@ def test_sweep_switches_to_green_below_the_papers_half(name: str, switch: float)
     """Ours, with Balanced's other weights scaled to 1 − w_C, and tasks arriving while nodes
     are busy: Green takes the largest share from w_C = ``switch`` on, below the paper's 0.50."""
     inst = ecoopt.load(DIR / f"{name}.yaml")
-    table = carbonedge_weight_sweep(inst, np.round(np.arange(0.0, 1.0001, 0.05), 2))
+    grid = np.round(np.arange(0.0, 1.0001, 0.05), 2)
+    table = carbonedge_weight_sweep(inst, grid)
     assert sweep_switch(table, "green") == pytest.approx(switch)
     assert table["share_green"].iloc[0] == 0.0  # w_C = 0: never Green
+    # seeds.md's two-term argument with this instance's spreads: Green wins an idle choice when
+    # w_C·ΔS_C > w_P·ΔS_P; with w_P = 0.15·(1 − w_C)/0.70 that is w_C > ρ/(ρ + 0.70/0.15)
+    p = make_policy(inst, "carbonedge_balanced")
+    avg, i = p.service1[:, 0], inst.data.hourly_g_per_kwh[:, 0]
+    s_p, s_c = 1 / (1 + avg), 1 / (1 + i * e_est(p.power_w[:, 0], avg))
+    rho = np.ptp(s_p) / np.ptp(s_c)
+    assert switch == grid[grid > rho / (rho + 0.70 / 0.15)][0]
