@@ -235,7 +235,10 @@ class CarbonEdge(Policy):
             while b < len(rs) and rt[rs[b]] == k:
                 b += 1
             nodes, tt = self.nodes_of[k], t + 1e-9
-            free = [sum(map(tt.__ge__, st.free_at[n])) / self.lanes_list[n] for n in nodes]
+            free = [  # the share of free lanes (all of them, the usual case, at one look)
+                1.0 if max(fa) <= tt else sum(map(tt.__ge__, fa)) / len(fa)
+                for fa in (st.free_at[n] for n in nodes)
+            ]
             every = len(nodes) == d.N  # positions are nodes: read the counts in place
             if b - a >= RUN_MERGE:
                 picks = self._merge(st, k, hour, free, b - a)

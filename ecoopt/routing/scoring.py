@@ -38,6 +38,8 @@ them by those keys (``np.lexsort``) and takes the first m.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 #: tasks scored per numpy pass in :func:`decide` (bounds the temporaries' memory)
@@ -205,17 +207,17 @@ def decide_one(
     ``const_p[n]`` = w_P·1/(1 + a_n) and ``const_c[n]`` = w_C·S_C,n precomputed, ``free``
     the share of free lanes; indices are positions in these lists."""
     w_r, w_l, _, w_b, _ = weights
-    best, pick = -np.inf, -1
-    for n, o in enumerate(outstanding):
-        load = o / capacity[n]
-        if load <= load_filter and eligible[n]:
-            s = w_r * free[n] + w_l * (1.0 - load) + const_p[n] + w_b * (1.0 / (1.0 + 2.0 * o))
-            s += const_c[n]
-            if s > best:
+    best, pick, n = -math.inf, -1, -1
+    for o, c, f, p, q, e in zip(outstanding, capacity, free, const_p, const_c, eligible):
+        n += 1
+        load = o / c
+        if load <= load_filter and e:
+            s = w_r * f + w_l * (1.0 - load) + p + w_b * (1.0 / (1.0 + 2.0 * o)) + q
+            if s > best:  # strict: the first of equal scores
                 best, pick = s, n
-    if pick < 0:
-        least = np.inf
-        for n, o in enumerate(outstanding):
-            if o / capacity[n] < least:
-                least, pick = o / capacity[n], n
+    if pick < 0:  # every node filtered: the least loaded, the first on ties
+        least = math.inf
+        for n, (o, c) in enumerate(zip(outstanding, capacity)):
+            if o / c < least:
+                least, pick = o / c, n
     return pick
