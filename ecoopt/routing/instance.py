@@ -96,6 +96,16 @@ class CarbonEdge(Strict):
     latency_threshold_s: float | None = Field(
         None, gt=0, le=1e6, description="skip a node whose service time is above (unstated)"
     )
+    weights: tuple[float, float, float, float, float] | None = Field(
+        None, description="(w_R, w_L, w_P, w_B, w_C) of policy carbonedge_custom, each in [0, 1]"
+    )
+
+    @model_validator(mode="after")
+    def _weights_in_range(self) -> CarbonEdge:
+        w = self.weights
+        if w is not None and not all(0.0 <= x <= 1.0 for x in w):  # nan fails too
+            raise ValueError(f"carbonedge.weights must each lie in [0, 1], got {list(w)}")
+        return self
 
 
 class RoutingInstance(Strict):

@@ -10,11 +10,17 @@ arrive; the batch takes the queue's oldest requests, up to the largest batch siz
 the node and type, at the smallest profiled size that holds them, and waits while the node's
 memory cannot hold it beside the running batches. The plan that results goes through the same
 evaluator as the MILP's.
+
+:class:`Simulation` runs it; :class:`ReferenceSimulation` is the straightforward loop it was
+optimised from, kept so that tests and ``benchmarks/routing_scale.py`` check that both give
+the same plan (``simulate_plan(..., reference=True)``).
 """
 
 from __future__ import annotations
 
 import heapq
+import math
+from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -61,8 +67,10 @@ class Tables:
         return int(self.rows[(n, k)][np.searchsorted(sizes, m)])
 
 
-class Simulation:
-    """The state and the event loop; ``policy`` routes, ``target`` sizes batches."""
+class ReferenceSimulation:
+    """The straightforward event loop (numpy state, every node released at every arrival grid
+    point), kept as the reference :class:`Simulation` must match plan for plan; its policies
+    decide with ``route``."""
 
     def __init__(self, d: RoutingData, policy) -> None:  # noqa: ANN001 - a policy object
         self.d, self.policy, self.tab = d, policy, Tables.of(d)
@@ -174,9 +182,164 @@ class Simulation:
         return True
 
 
-def simulate_plan(d: RoutingData, policy) -> Plan:  # noqa: ANN001
-    """The plan ``policy`` makes online on the stream of ``d``."""
-    return Simulation(d, policy).run()
+@dataclass
+class FastState:
+    """What a policy may look at in :class:`Simulation`, as plain Python lists (a node's few
+    lanes are cheaper read one by one than through numpy): per node its queues per type, its
+    lanes' free times (real lanes only), its running batches' (end, memory, requests) heap,
+    its queued requests and its outstanding ones (queued + in running batches)."""
+
+    queues: list[list[deque]]
+    free_at: list[list[float]]
+    running: list[list[tuple[float, float, int]]]
+    queued: list[int]
+    outstanding: list[int]
+
+
+class Simulation:
+    """The event loop of :class:`ReferenceSimulation`, the same plan for every policy, with
+    cheaper bookkeeping: Python scalars and lists instead of numpy, a heap of batch ends so
+    that only nodes whose batches ended are released at an arrival grid point (releasing a
+    node with none ended is a no-op), one wake per (time, node) (a second ``_serve`` of a node
+    at the same time repeats the first's answer: nothing of that node changed in between), and
+    the requests visible at a grid point handed to the policy at once (``route_visible``)."""
+
+    def __init__(self, d: RoutingData, policy) -> None:  # noqa: ANN001 - a policy object
+        self.d, self.policy, self.tab = d, policy, Tables.of(d)
+        N, K = d.N, d.K
+        lanes = d.lanes.tolist()
+        self.state = FastState(
+            queues=[[deque() for _ in range(K)] for _ in range(N)],
+            free_at=[[0.0] * lanes[n] for n in range(N)],
+            running=[[] for _ in range(N)],
+            queued=[0] * N,
+            outstanding=[0] * N,
+        )
+        self.left_of_type = np.bincount(d.rtype, minlength=K).tolist()  # not yet visible
+        self.batch_of = [-1] * d.R
+        self.batches: list[tuple[int, int, float]] = []  # node, size, start
+        self.ends: list[tuple[float, int]] = []  # (end, node) of every batch not yet released
+        self.wake: list[tuple[float, int]] = []  # (time, node), each pair once
+        self.pending: set[tuple[float, int]] = set()
+        self.rtype = d.rtype.tolist()
+        self.arrival = d.arrival_s.tolist()
+        self.deadline = d.deadline_s.tolist()
+        self.start_by = d.start_by_s.tolist()
+        self.service = d.p_service_s.tolist()
+        self.p_batch = d.p_batch.tolist()
+        self.p_memory = d.p_memory_bytes.tolist()
+        self.memory = d.memory_bytes.tolist()
+        self.sizes = {nk: v.tolist() for nk, v in self.tab.sizes.items()}
+        self.rows = {nk: v.tolist() for nk, v in self.tab.rows.items()}
+        self.target = [[policy.target(n, k) for k in range(K)] for n in range(N)]
+
+    def grid(self, t: float) -> float:
+        """The first grid point at or after t."""
+        return math.ceil(t / self.d.slot_s - TIME_EPS) * self.d.slot_s + 0.0  # not -0.0
+
+    def admit(self, r: int, n: int, t: float) -> None:
+        """Queue request r, visible at t, on node n (the policy's decision)."""
+        st = self.state
+        st.queues[n][self.rtype[r]].append(r)
+        st.queued[n] += 1
+        st.outstanding[n] += 1
+        self._wake(t, n)
+
+    def _wake(self, t: float, n: int) -> None:
+        if (t, n) not in self.pending:
+            self.pending.add((t, n))
+            heapq.heappush(self.wake, (t, n))
+
+    def run(self) -> Plan:
+        d, wake, ends = self.d, self.wake, self.ends
+        order = np.argsort(d.arrival_s, kind="stable")
+        visible = (np.ceil(d.arrival_s[order] / d.slot_s - TIME_EPS) * d.slot_s + 0.0).tolist()
+        order = order.tolist()
+        R, i = len(order), 0
+        while i < R or wake:
+            t = min(visible[i] if i < R else math.inf, wake[0][0] if wake else math.inf)
+            if i < R and visible[i] <= t + TIME_EPS:
+                while ends and ends[0][0] <= t + TIME_EPS:  # batches ended by now leave
+                    self._release(heapq.heappop(ends)[1], t)  # the loads policies read
+                j = i
+                while j < R and visible[j] <= t + TIME_EPS:
+                    self.left_of_type[self.rtype[order[j]]] -= 1
+                    j += 1
+                self.policy.route_visible(self, order[i:j], t)
+                i = j
+            while wake and wake[0][0] <= t + TIME_EPS:
+                self.pending.discard(wake[0])
+                _, n = heapq.heappop(wake)
+                nxt = self._serve(n, t)
+                if nxt is not None:
+                    self._wake(nxt, n)
+        batch_of = np.array(self.batch_of, dtype=np.int64)
+        return Plan(self.policy.name, batch_of, *ReferenceSimulation._batch_arrays(self))
+
+    def _release(self, n: int, t: float) -> None:
+        run, st = self.state.running[n], self.state
+        while run and run[0][0] <= t + TIME_EPS:
+            st.outstanding[n] -= heapq.heappop(run)[2]
+
+    def _serve(self, n: int, t: float) -> float | None:
+        """Start every batch node n should start at t; the next time it must look again."""
+        self._release(n, t)
+        free = self.state.free_at[n]
+        while True:
+            k = self._oldest_queue(n)
+            if k is None:
+                return None
+            first = min(free)
+            if first > t + TIME_EPS:
+                return self.grid(first)
+            when = self._start_time(n, k, t)
+            if when > t + TIME_EPS:
+                return when
+            if not self._start(n, k, free.index(first), t):
+                return self.grid(self.state.running[n][0][0])  # memory: after the next end
+
+    def _oldest_queue(self, n: int) -> int | None:
+        best, k_best, arrival = math.inf, None, self.arrival
+        for k, q in enumerate(self.state.queues[n]):
+            if q and arrival[q[0]] < best:
+                best, k_best = arrival[q[0]], k
+        return k_best
+
+    def _start_time(self, n: int, k: int, t: float) -> float:
+        """As :meth:`ReferenceSimulation._start_time`."""
+        q, sizes = self.state.queues[n][k], self.sizes[(n, k)]
+        m = min(len(q), sizes[-1])
+        if m >= min(self.target[n][k], sizes[-1]) or self.left_of_type[k] == 0:
+            return t
+        oldest = q[0]
+        service = self.service[self.rows[(n, k)][bisect_left(sizes, m)]]
+        latest = min(self.deadline[oldest] - service, self.start_by[oldest])
+        return max(t, math.floor(latest / self.d.slot_s + TIME_EPS) * self.d.slot_s)
+
+    def _start(self, n: int, k: int, lane: int, t: float) -> bool:
+        st, q = self.state, self.state.queues[n][k]
+        m = min(len(q), self.sizes[(n, k)][-1])
+        row = self.rows[(n, k)][bisect_left(self.sizes[(n, k)], m)]
+        run = st.running[n]
+        mem = self.p_memory[row]
+        if run and sum(x[1] for x in run) + mem > self.memory[n] * (1 + 1e-9):
+            return False
+        end = t + self.service[row]
+        b = len(self.batches)
+        for _ in range(m):
+            self.batch_of[q.popleft()] = b
+        self.batches.append((n, self.p_batch[row], t))
+        st.free_at[n][lane] = end
+        heapq.heappush(run, (end, mem, m))
+        heapq.heappush(self.ends, (end, n))
+        st.queued[n] -= m
+        return True
+
+
+def simulate_plan(d: RoutingData, policy, *, reference: bool = False) -> Plan:  # noqa: ANN001
+    """The plan ``policy`` makes online on the stream of ``d`` (``reference``: by the
+    straightforward :class:`ReferenceSimulation`, the same plan, slower)."""
+    return (ReferenceSimulation if reference else Simulation)(d, policy).run()
 
 
 #: the per-policy summary's columns (units in the names; carbon and energy over the stream)
@@ -198,12 +361,12 @@ def simulate(inst, policies: list[str] | None = None, *, progress: bool = False,
 
     from ..progress import bar
     from .evaluate import evaluate
-    from .policies import POLICY_NAMES, make_policy
+    from .policies import MAKERS, POLICY_NAMES, make_policy
 
     names = list(policies) if policies is not None else list(POLICY_NAMES)
-    unknown = [p for p in names if p not in POLICY_NAMES]
+    unknown = [p for p in names if p not in MAKERS]
     if unknown:
-        raise ValueError(f"unknown policy {unknown[0]!r}; choose among {', '.join(POLICY_NAMES)}")
+        raise ValueError(f"unknown policy {unknown[0]!r}; choose among {', '.join(MAKERS)}")
     rows, logs = [], []
     for name in bar(names, "policies", progress):
         t0 = time.perf_counter()
