@@ -247,11 +247,26 @@ def _untagged(value: Any, handler: Any, info: ValidationInfo) -> Any:
     try:
         return handler(value)
     except ValidationError as exc:
-        moved = []
-        for e in exc.errors():
-            loc = e["loc"][1:] if e["loc"] and e["loc"][0] in STREAM_KINDS else e["loc"]
-            moved.append({k: e[k] for k in ("type", "input", "ctx") if k in e} | {"loc": loc})
-        raise ValidationError.from_exception_data(exc.title, moved) from None
+        raise _moved(exc) from None
+
+
+def _moved(exc: ValidationError) -> Exception:
+    """The stream model's errors without the union's tag; an unknown parameter alone (a
+    misspelt one also makes a required one missing), with the parameters its kind takes."""
+    errors = [
+        e | {"loc": e["loc"][1:] if e["loc"] and e["loc"][0] in STREAM_KINDS else e["loc"]}
+        for e in exc.errors()
+    ]
+    extra = [e for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) == 1]
+    if extra and exc.errors()[0]["loc"][0] in STREAM_KINDS:
+        kind = str(exc.errors()[0]["loc"][0])
+        return FieldProblem(
+            str(extra[0]["loc"][0]),
+            f"unknown key, not a parameter of kind {kind!r}",
+            f"use one of {', '.join(STREAM_KINDS[kind].model_fields)}",
+        )
+    moved = [{k: e[k] for k in ("type", "input", "ctx", "loc") if k in e} for e in errors]
+    return ValidationError.from_exception_data(exc.title, moved)
 
 
 def _kind_of(value: Any) -> Any:
