@@ -154,6 +154,22 @@ BAD = {
         with_stream({"kind": "poisson", "rate_per_s": 1.0, "horizon_s": 5.0, "types": ["vision"]}),
         ["stream.types:", "unknown type 'vision'", "task, chat"],
     ),
+    "a_type_not_a_string": (
+        with_stream({"kind": "poisson", "rate_per_s": 1.0, "horizon_s": 5.0, "types": ["task", 3]}),
+        ["stream.types[1]:", "non-empty string"],
+    ),
+    "a_type_twice": (
+        with_stream(
+            {"kind": "poisson", "rate_per_s": 1.0, "horizon_s": 5.0, "types": ["task"] * 2}
+        ),
+        ["stream.types:", "names type 'task' twice"],
+    ),
+    "too_many_types": (
+        with_stream(
+            {"kind": "poisson", "rate_per_s": 1.0, "horizon_s": 5.0, "types": ["t"] * 1000}
+        ),
+        ["stream.types:", "1 to 200 type names"],
+    ),
     "shares": (
         with_stream(
             {"kind": "poisson", "rate_per_s": 1.0, "horizon_s": 5.0, "types": {"task": 0.5}}

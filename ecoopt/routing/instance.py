@@ -104,16 +104,18 @@ _HORIZON = {"gt": 0, "le": streams.MAX_HORIZON_S, "description": "arrivals in [0
 
 def _type_mix(value: Any) -> Any:
     """A list of type names (equal shares) or a mapping of type name to share, each share in
-    [0, 1] and summing to 1: one message for whatever is wrong."""
-    if not isinstance(value, dict | list | tuple) or not value:
-        raise ValueError("write a list of type names or a mapping of type name to share")
-    names = list(value)
-    bad = [i for i, n in enumerate(names) if not isinstance(n, str) or not n]
-    if bad:
-        raise ValueError(f"type name {names[bad[0]]!r} is not a non-empty string")
-    if len(set(names)) < len(names):
-        dup = next(n for i, n in enumerate(names) if n in names[:i])
-        raise ValueError(f"names type {dup!r} twice (name each type once)")
+    [0, 1] and summing to 1: one message for whatever is wrong (linear time)."""
+    if not isinstance(value, dict | list | tuple) or not 1 <= len(value) <= MAX_TYPES:
+        raise ValueError(
+            f"write a list of 1 to {MAX_TYPES} type names or a mapping of type name to share"
+        )
+    seen: set[str] = set()
+    for i, name in enumerate(value):
+        if not isinstance(name, str) or not name:
+            raise FieldProblem(f"[{i}]", "a type name must be a non-empty string")
+        if name in seen:
+            raise ValueError(f"names type {name!r} twice (name each type once)")
+        seen.add(name)
     if isinstance(value, dict):
         shares = list(value.values())
         if not all(type(x) in (int, float) and 0 <= x <= 1 for x in shares):
@@ -253,20 +255,24 @@ def _untagged(value: Any, handler: Any, info: ValidationInfo) -> Any:
 def _moved(exc: ValidationError) -> Exception:
     """The stream model's errors without the union's tag; an unknown parameter alone (a
     misspelt one also makes a required one missing), with the parameters its kind takes."""
-    errors = [
-        e | {"loc": e["loc"][1:] if e["loc"] and e["loc"][0] in STREAM_KINDS else e["loc"]}
-        for e in exc.errors()
-    ]
+    errors = exc.errors()
+    tag = errors[0]["loc"][0] if errors and errors[0]["loc"] else None
+    if tag not in STREAM_KINDS:
+        return exc
+    errors = [e | {"loc": e["loc"][1:] if e["loc"][:1] == (tag,) else e["loc"]} for e in errors]
     extra = [e for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) == 1]
-    if extra and exc.errors()[0]["loc"][0] in STREAM_KINDS:
-        kind = str(exc.errors()[0]["loc"][0])
+    if extra:
+        fields = list(STREAM_KINDS[str(tag)].model_fields)  # its own first, then types, seed
         return FieldProblem(
             str(extra[0]["loc"][0]),
-            f"unknown key, not a parameter of kind {kind!r}",
-            f"use one of {', '.join(STREAM_KINDS[kind].model_fields)}",
+            f"unknown key, not a parameter of kind {tag!r}",
+            f"use one of {', '.join(sorted(fields, key=_MixStream.model_fields.__contains__))}",
         )
     moved = [{k: e[k] for k in ("type", "input", "ctx", "loc") if k in e} for e in errors]
-    return ValidationError.from_exception_data(exc.title, moved)
+    try:
+        return ValidationError.from_exception_data(exc.title, moved)
+    except (KeyError, TypeError, ValueError):  # an error type it cannot remake: as it was
+        return exc
 
 
 def _kind_of(value: Any) -> Any:
