@@ -401,7 +401,7 @@ def main(out: Path = HERE) -> None:
         "edge_llm_cluster_llama3",
         llm_cluster("llama3_8b", "llama3_8b_w4", 4, 8, 1.0, 1, (512, 128), (1, 2, 4, 8, 16), 1.0),
     )
-    write(out, "edge_llm_azure_conv", llm_azure("tinyllama_1.1b", "tinyllama_1.1b", "conv", 600, 3))
+    write(out, "edge_llm_azure_conv", llm_azure("tinyllama_1.1b", "tinyllama_1.1b", "conv", 600, 2))
 
 
 if __name__ == "__main__":
