@@ -47,6 +47,7 @@ def test_the_expected_files_are_bundled():
         "carbonedge_capacity",
         "carbonedge_efficientnet_b0",
         "carbonedge_mobilenet_v2",
+        "edge_llm_azure_conv",
         "edge_llm_cluster",
         "edge_llm_cluster_llama3",
     ]

@@ -6,8 +6,10 @@ import math
 from typing import TYPE_CHECKING
 
 from ..errors import listing
+from ..rows import Columns, build
 from ..schema import FieldProblem
-from .instance import MAX_SLOTS
+from .instance import MAX_REQUESTS, MAX_SLOTS, Request
+from .streams import generate_stream
 
 if TYPE_CHECKING:
     from .instance import RoutingInstance
@@ -98,3 +100,43 @@ def _check_horizon(inst: RoutingInstance) -> None:
                 f"{len(given)} hours do not cover the {span:g} s horizon ({hours} hours)",
                 "give one value per hour of the horizon",
             )
+
+
+def stream_requests(inst: RoutingInstance) -> tuple[Request, ...]:
+    """The requests ``inst.stream`` generates (``ecoopt.routing.streams.generate_stream``, the
+    same ones for the same parameters), in arrival order; its type names must be declared
+    types, and it must give 1 to MAX_REQUESTS requests."""
+    spec = inst.stream
+    assert spec is not None
+    _check_stream_types(inst)
+    try:
+        s = generate_stream(spec.kind, **spec.model_dump(exclude={"kind"}))
+    except ValueError as exc:  # a bound only the data states (the trace's last arrival)
+        head, _, rest = str(exc).partition(" ")
+        if head in type(spec).model_fields:
+            raise FieldProblem(f"stream.{head}", rest) from None
+        raise FieldProblem("stream", str(exc)) from None
+    n = len(s)
+    if not 1 <= n <= MAX_REQUESTS:
+        raise FieldProblem(
+            "stream",
+            f"generates {n:,} requests (at least 1, at most {MAX_REQUESTS:,})",
+            "change its rate, horizon or window",
+        )
+    names = [s.types[k] for k in s.type_index.tolist()]
+    values = {"arrival_s": s.arrival_s.tolist(), "type": names}
+    return build(Request, Columns(n, values=values), [{"arrival_s", "type"}] * n)
+
+
+def _check_stream_types(inst: RoutingInstance) -> None:
+    spec = inst.stream
+    assert spec is not None
+    declared = [t.name for t in inst.types]
+    unknown = [n for n in spec.type_names() if n not in declared]
+    if not unknown:
+        return
+    fix = f"use one of {listing(declared)}, or declare it in types"
+    if spec.kind != "azure":
+        raise FieldProblem("stream.types", f"unknown type {unknown[0]!r}", fix)
+    given = "" if spec.type_name else f" (the default for service {spec.service!r})"
+    raise FieldProblem("stream.type_name", f"unknown type {unknown[0]!r}{given}", fix)

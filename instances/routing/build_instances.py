@@ -17,13 +17,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 import ecoopt
 from ecoopt.carbon import trace_slots
 from ecoopt.provisioning.profiles import MEMORY_USABLE
 from ecoopt.routing.profiles import OS_RESERVED_BYTES, energy_knee, llm_profiles
-from ecoopt.routing.streams import poisson
+from ecoopt.routing.streams import azure, poisson
 
 HERE = Path(__file__).resolve().parent
 PARTITION = HERE.parent / "partition"
@@ -203,19 +204,12 @@ def usable_bytes(device: str) -> float:
     return MEMORY_USABLE * (DEVICE_MEMORY_B[device] - reserved)
 
 
-def llm_cluster(
-    model: str,
-    label: str,
-    weight_bits: int,
-    n: int,
-    rate: float,
-    seed: int,
-    tokens: tuple[int, int] = (LLM_PROMPT_TOKENS, LLM_OUTPUT_TOKENS),
-    batches: tuple[int, ...] = LLM_BATCHES,
-    slot_s: float = LLM_SLOT_S,
-) -> dict:
+def llm_nodes(
+    model: str, kind: str, weight_bits: int, tokens: tuple[int, int], batches: tuple[int, ...]
+) -> tuple[list[dict], list[dict], list[str], float]:
+    """The cluster's nodes on their grids, the fitting roofline profiles of ``model`` for
+    request type ``kind``, a note per node for the description, and the SLO."""
     prompt_tokens, output_tokens = tokens
-    kind = f"{label}_p{prompt_tokens}_o{output_tokens}"
     nodes, rows, notes, slo_base = [], [], [], None
     for name, device, trace in LLM_CLUSTER:
         prof = llm_profiles(
@@ -229,21 +223,7 @@ def llm_cluster(
         if device == "orin_nx_8gb" and slo_base is None:
             slo_base = prof[0].service_time_s
         fitting = [p for p in prof if p.fits]
-        for p in fitting:
-            rows.append(
-                {
-                    "node": name,
-                    "type": kind,
-                    "batch": p.batch,
-                    "service_time_s": r(p.service_time_s),
-                    "energy_j": r(p.energy_j, 4),
-                    "memory_bytes": float(round(p.memory_bytes)),
-                    "source": (
-                        f"ecoopt.routing.profiles.llm_profiles({device!r}, {model!r}, "
-                        f"weight_bits={weight_bits}), {p.bound}-bound"
-                    ),
-                }
-            )
+        rows += [llm_profile_row(name, kind, device, model, weight_bits, p) for p in fitting]
         ci = trace_slots(trace, LLM_TRACE_START, 2, 3600.0)
         nodes.append(
             {
@@ -266,15 +246,32 @@ def llm_cluster(
             f"batch {energy_knee(fitting)}"
         )
     assert slo_base is not None
-    slo = r(LLM_SLO_FACTOR * slo_base, 3)
-    reqs = requests(rate, 4 * n / rate, seed, kind, LLM_SHIFT_S)[:n]
-    desc = (
-        f"A heterogeneous edge LLM cluster in the spirit of arXiv 2512.04088 (seeds.md §3): two "
-        f"Jetson Orin NX 8 GB and one RTX 2000 Ada 16 GB host on three grids, serving {len(reqs)} "
-        f"{label} prompts of {prompt_tokens} prompt and {output_tokens} output tokens "
-        f"(assumption), Poisson at {rate:g}/s (ecoopt.routing.streams."
-        f"poisson, seed {seed}, the first {n} arrivals, to the ms), starting {LLM_SHIFT_S:g} s "
-        f"after the traces' start {LLM_TRACE_START} (so the stream crosses 14:00 UTC). Profiles: "
+    return nodes, rows, notes, r(LLM_SLO_FACTOR * slo_base, 3)
+
+
+def llm_profile_row(name: str, kind: str, device: str, model: str, bits: int, p: object) -> dict:
+    return {
+        "node": name,
+        "type": kind,
+        "batch": p.batch,
+        "service_time_s": r(p.service_time_s),
+        "energy_j": r(p.energy_j, 4),
+        "memory_bytes": float(round(p.memory_bytes)),
+        "source": (
+            f"ecoopt.routing.profiles.llm_profiles({device!r}, {model!r}, "
+            f"weight_bits={bits}), {p.bound}-bound"
+        ),
+    }
+
+
+def llm_setting(
+    batches: tuple[int, ...], slo: float, slot_s: float, notes: list[str], hours: bool = True
+) -> str:
+    """What every edge LLM cluster file shares, for its description (``hours``: the stream
+    crosses 14:00 UTC, where the intensities change)."""
+    held = ", and may hold a batch for the cleaner hour;" if hours else ";"
+    return (
+        "Profiles: "
         f"the roofline of ecoopt.routing.profiles.llm_profiles at batches "
         f"{', '.join(map(str, batches))} (only those that fit are listed; defaults: 80 % of "
         "datasheet bandwidth, 50 % of dense FP16 peak, the device at its full active power, "
@@ -286,8 +283,33 @@ def llm_cluster(
         "RTX); PUE 1.0; no embodied carbon. Per node: " + "; ".join(notes) + ". Energy per "
         "prompt falls with batch (decode is memory-bound: a step reads the weights once), so "
         "the hindsight optimum batches as far as the SLO and memory allow, on the cleanest node "
-        "that can, and may hold a batch for the cleaner hour; the online policies see only the "
-        "arrivals so far."
+        f"that can{held} the online policies see only the arrivals so far."
+    )
+
+
+def llm_cluster(
+    model: str,
+    label: str,
+    weight_bits: int,
+    n: int,
+    rate: float,
+    seed: int,
+    tokens: tuple[int, int] = (LLM_PROMPT_TOKENS, LLM_OUTPUT_TOKENS),
+    batches: tuple[int, ...] = LLM_BATCHES,
+    slot_s: float = LLM_SLOT_S,
+) -> dict:
+    prompt_tokens, output_tokens = tokens
+    kind = f"{label}_p{prompt_tokens}_o{output_tokens}"
+    nodes, rows, notes, slo = llm_nodes(model, kind, weight_bits, tokens, batches)
+    reqs = requests(rate, 4 * n / rate, seed, kind, LLM_SHIFT_S)[:n]
+    desc = (
+        f"A heterogeneous edge LLM cluster in the spirit of arXiv 2512.04088 (seeds.md §3): two "
+        f"Jetson Orin NX 8 GB and one RTX 2000 Ada 16 GB host on three grids, serving {len(reqs)} "
+        f"{label} prompts of {prompt_tokens} prompt and {output_tokens} output tokens "
+        f"(assumption), Poisson at {rate:g}/s (ecoopt.routing.streams."
+        f"poisson, seed {seed}, the first {n} arrivals, to the ms), starting {LLM_SHIFT_S:g} s "
+        f"after the traces' start {LLM_TRACE_START} (so the stream crosses 14:00 UTC). "
+        + llm_setting(batches, slo, slot_s, notes)
     )
     return {
         "description": desc,
@@ -304,6 +326,46 @@ def llm_cluster(
         ],
         "profiles": rows,
         "requests": reqs,
+    }
+
+
+def llm_azure(model: str, label: str, service: str, start_s: float, duration_s: float) -> dict:
+    """The edge LLM cluster serving a window of a bundled Azure LLM trace, as a ``stream:``
+    (the file lists no request): one request type whose tokens are the window's medians."""
+    window = azure(service, start_s=start_s, duration_s=duration_s)
+    tokens = (int(np.median(window.prompt_tokens)), int(np.median(window.output_tokens)))
+    kind = f"{label}_{service}"
+    nodes, rows, notes, slo = llm_nodes(model, kind, 16, tokens, LLM_BATCHES)
+    desc = (
+        f"The edge LLM cluster of edge_llm_cluster.yaml (two Jetson Orin NX 8 GB and one RTX "
+        f"2000 Ada 16 GB host on three grids, arXiv 2512.04088, seeds.md §3) serving real "
+        f"arrivals: the {len(window)} requests of the bundled Azure LLM {service!r} trace (2023) "
+        f"arriving in [{start_s:g}, {start_s + duration_s:g}) s of trace time, replayed at real "
+        f"speed from t = 0 (stream: kind azure; ecoopt.routing.streams.azure), all of type "
+        f"{kind} ({model}, FP16). Routing has one profile per (node, type, batch), so the "
+        f"window's per-request token counts are not used: the type takes their medians, "
+        f"{tokens[0]} prompt and {tokens[1]} output tokens (the window's requests range over "
+        f"{window.prompt_tokens.min()}-{window.prompt_tokens.max()} and "
+        f"{window.output_tokens.min()}-{window.output_tokens.max()}). The stream starts at the "
+        f"traces' start {LLM_TRACE_START} and ends within that hour. "
+        + llm_setting(LLM_BATCHES, slo, LLM_SLOT_S, notes, hours=False)
+    )
+    return {
+        "description": desc,
+        "objective": "carbon",
+        "slot_s": LLM_SLOT_S,
+        "nodes": nodes,
+        "types": [
+            {"name": kind, "slo_s": slo, "prompt_tokens": tokens[0], "output_tokens": tokens[1]}
+        ],
+        "profiles": rows,
+        "stream": {
+            "kind": "azure",
+            "service": service,
+            "start_s": float(start_s),
+            "duration_s": float(duration_s),
+            "type_name": kind,
+        },
     }
 
 
@@ -339,6 +401,7 @@ def main(out: Path = HERE) -> None:
         "edge_llm_cluster_llama3",
         llm_cluster("llama3_8b", "llama3_8b_w4", 4, 8, 1.0, 1, (512, 128), (1, 2, 4, 8, 16), 1.0),
     )
+    write(out, "edge_llm_azure_conv", llm_azure("tinyllama_1.1b", "tinyllama_1.1b", "conv", 600, 2))
 
 
 if __name__ == "__main__":
