@@ -5,7 +5,8 @@ scoring, the edge-cluster paper's routers, round robin, least loaded, random), a
 hindsight, by the MILP every policy is measured against.
 
 Parts: ``instance`` (+ ``checks``), ``arrays``, ``model`` (the hindsight MILP), ``policies``
-and ``simulate`` (the online policies and their one simulator), ``evaluate`` (plan and
+and ``simulate`` (the online policies and their one simulator), ``rolling`` (the MILP window by
+window, and ``online_milp``, our online policy built on it), ``evaluate`` (plan and
 evaluator), ``plans`` (plans to and from the MILP and files), ``generate`` (seeded instances).
 """
 
@@ -23,6 +24,8 @@ from .instance import OBJECTIVES, RoutingInstance
 from .model import MAX_CELLS, build_cells, count_cells, formulate
 from .plans import plan_from_named, plan_from_x, plan_to_named, plan_to_x
 from .policies import POLICY_NAMES, make_policy
+from .rolling import online_milp as rolling_online_milp
+from .rolling import solve_rolling
 from .simulate import simulate, simulate_plan
 
 
@@ -35,7 +38,23 @@ def _runner(name: str) -> Callable[..., Plan]:
     return run
 
 
-HEURISTICS: dict[str, Callable[..., Plan]] = {name: _runner(name) for name in POLICY_NAMES}
+def rolling_horizon(inst: RoutingInstance, objective: str | None = None) -> Plan:
+    """The hindsight MILP window by window (``ecoopt.routing.rolling.solve_rolling``, windows
+    of twice the longest SLO): for streams too long for the whole MILP."""
+    return solve_rolling(inst, objective=objective).plan
+
+
+def online_milp(inst: RoutingInstance, objective: str | None = None) -> Plan:
+    """Our online policy: the MILP re-solved at each decision epoch over the requests seen so
+    far, committing the batches that start now (``ecoopt.routing.rolling.online_milp``)."""
+    return rolling_online_milp(inst, objective=objective).plan
+
+
+HEURISTICS: dict[str, Callable[..., Plan]] = {
+    **{name: _runner(name) for name in POLICY_NAMES},
+    "online_milp": online_milp,
+    "rolling_horizon": rolling_horizon,
+}
 
 
 def _formulate(inst: RoutingInstance, objective: str | None = None):  # noqa: ANN202
@@ -43,7 +62,9 @@ def _formulate(inst: RoutingInstance, objective: str | None = None):  # noqa: AN
     if cells > MAX_CELLS:
         raise EcoOptError(
             f"the hindsight MILP of this stream has {cells:,} cells (requests × profiles × grid "
-            f"points), above {MAX_CELLS:,}: use a longer slot_s, fewer requests, or simulate it"
+            f"points), above {MAX_CELLS:,}: use a longer slot_s or fewer requests, run the "
+            "heuristic rolling_horizon (ecoopt compare FILE --methods rolling_horizon), or "
+            "simulate it"
         )
     return formulate(inst, objective)
 

@@ -71,7 +71,8 @@ def _batches(d: RoutingData, plan: Plan, bad: list[str]) -> tuple[np.ndarray, np
     members = np.bincount(plan.batch_of[served], minlength=B)
     btype = np.full(B, -1)
     btype[plan.batch_of[served]] = d.rtype[served]
-    mixed = served & (btype[np.maximum(plan.batch_of, 0)] != d.rtype)
+    mixed = np.zeros(len(served), dtype=bool)  # (a plan may have no batch at all)
+    mixed[served] = btype[plan.batch_of[served]] != d.rtype[served]
     if mixed.any():
         bad.append(f"batch {int(plan.batch_of[np.argmax(mixed)])} mixes request types")
     row = profile_rows(d, plan.batch_node, np.maximum(btype, 0), plan.batch_size)
@@ -96,9 +97,11 @@ def _requests(d: RoutingData, plan: Plan, row: np.ndarray, bad: list[str]) -> np
             f"request {i} ({d.type_names[d.rtype[i]]}, arrives {d.arrival_s[i]:.6g} s) is not "
             f"served ({int((~served).sum())} requests in all)"
         )
-    j = np.maximum(plan.batch_of, 0)
-    start = plan.batch_start_s[j]
-    latency = np.where(served & (row[j] >= 0), start + d.p_service_s[row[j]] - d.arrival_s, np.nan)
+    start = np.full(d.R, np.nan)  # (a plan may have no batch at all)
+    start[served] = plan.batch_start_s[plan.batch_of[served]]
+    mine = np.full(d.R, -1)
+    mine[served] = row[plan.batch_of[served]]
+    latency = np.where(mine >= 0, start + d.p_service_s[np.maximum(mine, 0)] - d.arrival_s, np.nan)
     checks = (
         (start < d.arrival_s - TIME_EPS, "starts before it arrives"),
         (start > d.start_by_s + TIME_EPS, "waits longer than its type's max_wait_s"),

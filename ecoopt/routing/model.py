@@ -27,16 +27,21 @@ from .instance import RoutingInstance
 MAX_CELLS = 2_000_000
 
 
-def _type_groups(d: RoutingData, k: int) -> dict[str, np.ndarray]:
+def _type_groups(
+    d: RoutingData, k: int, earliest: int = 0, until: int | None = None
+) -> dict[str, np.ndarray]:
     """Groups of type k: first grid point (G,), last per profile of the type (G, P_k), size,
-    and each request's group."""
+    and each request's group. Batches start from grid point ``earliest`` to ``until``."""
     reqs = np.flatnonzero(d.rtype == k)
     prof = np.flatnonzero(d.p_type == k)
     first = np.ceil(d.arrival_s[reqs] / d.slot_s - TIME_EPS).astype(np.int64)
+    first = np.maximum(first, earliest)
     latest_s = np.minimum(
         d.deadline_s[reqs, None] - d.p_service_s[None, prof], d.start_by_s[reqs, None]
     )
     last = np.floor(latest_s / d.slot_s + TIME_EPS).astype(np.int64)  # (deadlines are finite)
+    if until is not None:
+        last = np.minimum(last, until)
     key, member, count = np.unique(
         np.column_stack([first, last]), axis=0, return_inverse=True, return_counts=True
     )
@@ -44,17 +49,20 @@ def _type_groups(d: RoutingData, k: int) -> dict[str, np.ndarray]:
             "count": count, "member": member.ravel()}  # fmt: skip
 
 
-def build_cells(d: RoutingData) -> dict[str, np.ndarray]:
+def build_cells(
+    d: RoutingData, earliest: int = 0, until: int | None = None
+) -> dict[str, np.ndarray]:
     """Every group and cell: ``group_of`` (R,) each request's group, ``g_type``, ``g_count``,
-    ``g_first``; cells ``cg``, ``cp``, ``cs`` (group, profile row, grid point); batch columns
-    ``bp``, ``bs`` and each cell's batch column ``cb``."""
+    ``g_first``; cells ``cg``, ``cp``, ``cs`` (group, profile row, grid point from ``earliest``
+    to ``until``);
+    batch columns ``bp``, ``bs`` and each cell's batch column ``cb``."""
     group_of = np.zeros(d.R, dtype=np.int64)
     g_type, g_count, g_first, cg, cp, cs = [], [], [], [], [], []
     offset = 0
     for k in range(d.K):
         if not (d.rtype == k).any():
             continue
-        t = _type_groups(d, k)
+        t = _type_groups(d, k, earliest, until)
         G = len(t["count"])
         group_of[t["reqs"]] = offset + t["member"]
         g_type.append(np.full(G, k))
@@ -75,12 +83,12 @@ def build_cells(d: RoutingData) -> dict[str, np.ndarray]:
     return {**cat, "group_of": group_of, "bp": pairs[:, 0], "bs": pairs[:, 1], "cb": cb.ravel()}
 
 
-def count_cells(d: RoutingData) -> int:
+def count_cells(d: RoutingData, earliest: int = 0) -> int:
     """Cells the hindsight MILP of ``d`` has, counted without building them."""
     total = 0
     for k in range(d.K):
         if (d.rtype == k).any():
-            t = _type_groups(d, k)
+            t = _type_groups(d, k, earliest)
             total += int(np.maximum(t["last"] - t["first"][:, None] + 1, 0).sum())
     return total
 
@@ -128,15 +136,30 @@ def _add_variables(lp: LinearProgram, d: RoutingData, cells: dict, weights: dict
     lp.objective_offset = -weights.get("latency_s", 0.0) * float(d.arrival_s.mean())
 
 
+def _add_unserved(lp: LinearProgram, cells: dict) -> None:
+    """``unserved[g]`` ∈ ℤ≥0 (soft models only): requests of group g left for later, each
+    priced above any plan's whole cost, so a solution leaves one only when it must."""
+    costs = np.concatenate([b.cost for b in lp.vars.values()])
+    penalty = 10.0 * float(np.abs(costs).sum()) + 1.0
+    G = len(cells["g_count"])
+    lp.add_vars("unserved", list(range(G)), upper=cells["g_count"], integer=True,
+                cost=penalty, doc="requests of group g not served (soft models)")  # fmt: skip
+
+
 def serve_all(lp: LinearProgram, cells: dict) -> None:
-    """Σ_{p,s} serve[g,p,s] = R_g for every group g (scaled by R_g: every request served)."""
-    cg = cells["cg"]
+    """Σ_{p,s} serve[g,p,s] (+ unserved[g] in a soft model) = R_g for every group g (scaled by
+    R_g): every request served."""
+    cg, G = cells["cg"], len(cells["g_count"])
+    rows, cols = cg, lp.vars["serve"].offset + np.arange(len(cg))
+    if "unserved" in lp.vars:
+        rows = np.concatenate([rows, np.arange(G)])
+        cols = np.concatenate([cols, lp.vars["unserved"].offset + np.arange(G)])
     lp.add_rows(
         "serve_all",
-        list(range(len(cells["g_count"]))),
-        cg,
-        lp.vars["serve"].offset + np.arange(len(cg)),
-        1.0 / cells["g_count"][cg],
+        list(range(G)),
+        rows,
+        cols,
+        1.0 / cells["g_count"][rows],
         lower=1.0,
         upper=1.0,
         doc="Σ_{p,s} serve[g,p,s] = R_g",
@@ -180,54 +203,77 @@ def _running(d: RoutingData, cells: dict) -> tuple[np.ndarray, np.ndarray, np.nd
     return d.p_node[bp][col], t, col
 
 
-def _per_node_slot(lp, d, cells, name, weight, cap, doc) -> None:  # noqa: ANN001
-    """Σ_{running batch columns} weight · batches ≤ cap_n per (node, grid point), keeping only
-    rows that the columns' upper bounds could break."""
+def _per_node_slot(lp, d, cells, name, weight, cap, doc, held=None) -> None:  # noqa: ANN001
+    """Σ_{running batch columns} weight · batches ≤ cap_n − held[n, t] per (node, grid point),
+    ``held`` (N, T) what committed batches outside the model already take (None: nothing);
+    only rows that the columns' upper bounds could break are kept."""
     node, t, col = _running(d, cells)
     key, row = np.unique(np.column_stack([node, t]), axis=0, return_inverse=True)
     row = row.ravel()
     w = weight[cells["bp"][col]]
+    room = cap[key[:, 0]].astype(float)
+    if held is not None:
+        room = room - held[key[:, 0], np.minimum(key[:, 1], held.shape[1] - 1)]
     most = np.bincount(row, weights=w * lp.vars["batches"].upper[col], minlength=len(key))
-    keep = most > cap[key[:, 0]] * (1 + 1e-12)
+    keep = most > room * (1 + 1e-12) + 1e-12
     new = -np.ones(len(key), dtype=np.int64)
     new[keep] = np.arange(keep.sum())
     on = keep[row]
+    scale = cap[key[:, 0]]
     lp.add_rows(
         name,
         [(d.node_names[n], int(s)) for n, s in key[keep]],
         new[row[on]],
         lp.vars["batches"].offset + col[on],
-        w[on] / cap[key[row[on], 0]],
-        upper=1.0,
+        w[on] / scale[row[on]],
+        upper=np.maximum(room[keep], 0.0) / scale[keep],
         doc=doc,
     )
 
 
-def lanes(lp: LinearProgram, d: RoutingData, cells: dict) -> None:
+def lanes(lp: LinearProgram, d: RoutingData, cells: dict, held=None) -> None:  # noqa: ANN001
     """Σ_{p on n} Σ_{s ≤ t < s + ⌈τ_p/Δ⌉} batches[p,s] ≤ lanes_n for every node n and grid
     point t (scaled by lanes_n): at most ``concurrency`` batches run at once."""
     _per_node_slot(lp, d, cells, "lanes", np.ones(len(d.p_node)), d.lanes.astype(float),
-                   "Σ running batches on node n at t ≤ lanes_n")  # fmt: skip
+                   "Σ running batches on node n at t ≤ lanes_n", held)  # fmt: skip
 
 
-def memory_fit(lp: LinearProgram, d: RoutingData, cells: dict) -> None:
+def memory_fit(lp: LinearProgram, d: RoutingData, cells: dict, held=None) -> None:  # noqa: ANN001
     """Σ_{p on n} Σ_{s ≤ t < s + ⌈τ_p/Δ⌉} m_p · batches[p,s] ≤ M_n for every node n and grid
     point t (scaled by M_n): the batches running at once fit the node's memory (bytes)."""
     _per_node_slot(lp, d, cells, "memory_fit", d.p_memory_bytes, d.memory_bytes,
-                   "Σ memory of running batches on node n at t ≤ M_n")  # fmt: skip
+                   "Σ memory of running batches on node n at t ≤ M_n", held)  # fmt: skip
+
+
+def formulate_data(
+    d: RoutingData,
+    weights: dict[str, float],
+    *,
+    name: str = "routing",
+    earliest: int = 0,
+    until: int | None = None,
+    held: tuple[np.ndarray, np.ndarray] | None = None,
+    soft: bool = False,
+) -> LinearProgram:
+    """The MILP of the stream ``d``: batches start from grid point ``earliest`` to ``until``,
+    ``held`` = (lanes, memory), each (N, T), is what batches outside the model take per node
+    and grid point, and a ``soft`` model may leave requests unserved at a penalty (the
+    rolling-horizon and online solves of ``ecoopt.routing.rolling``)."""
+    cells = build_cells(d, earliest, until)
+    lp = LinearProgram(name=name, sense="min")
+    lp.meta["cells"] = cells
+    _add_variables(lp, d, cells, weights)
+    if soft:
+        _add_unserved(lp, cells)
+    serve_all(lp, cells)
+    batch_fill(lp, d, cells)
+    serve_in_batch(lp, d, cells)
+    lanes(lp, d, cells, None if held is None else held[0])
+    memory_fit(lp, d, cells, None if held is None else held[1])
+    return lp
 
 
 def formulate(inst: RoutingInstance, objective: str | None = None) -> LinearProgram:
     """The hindsight MILP of ``inst`` under ``objective`` (default the instance's)."""
-    objective = objective or inst.objective
-    d = inst.data
-    cells = build_cells(d)
-    lp = LinearProgram(name=f"routing:{inst.name or 'instance'}", sense="min")
-    lp.meta["cells"] = cells
-    _add_variables(lp, d, cells, objective_weights(inst, objective))
-    serve_all(lp, cells)
-    batch_fill(lp, d, cells)
-    serve_in_batch(lp, d, cells)
-    lanes(lp, d, cells)
-    memory_fit(lp, d, cells)
-    return lp
+    weights = objective_weights(inst, objective or inst.objective)
+    return formulate_data(inst.data, weights, name=f"routing:{inst.name or 'instance'}")

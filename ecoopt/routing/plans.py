@@ -9,6 +9,7 @@ import numpy as np
 from ..lp import LinearProgram
 from ..plans import PlanError
 from ..results import MILP
+from .arrays import RoutingData
 from .evaluate import Plan, profile_rows
 from .instance import RoutingInstance
 
@@ -16,7 +17,13 @@ from .instance import RoutingInstance
 def plan_from_x(inst: RoutingInstance, lp: LinearProgram, x: np.ndarray) -> Plan:
     """The plan a MILP solution encodes: each batch column's whole batches, filled with the
     requests its cells serve (each group's requests in arrival order)."""
-    d, cells = inst.data, lp.meta["cells"]
+    return plan_from_data(inst.data, lp, x)
+
+
+def plan_from_data(d: RoutingData, lp: LinearProgram, x: np.ndarray, method: str = MILP) -> Plan:
+    """:func:`plan_from_x` for the stream ``d`` the model was built on (requests of a soft
+    model's ``unserved`` stay -1)."""
+    cells = lp.meta["cells"]
     count = np.round(lp.values(x, "batches")).astype(np.int64)
     serve = np.round(lp.values(x, "serve")).astype(np.int64)
     order = np.argsort(d.arrival_s, kind="stable")
@@ -39,8 +46,8 @@ def plan_from_x(inst: RoutingInstance, lp: LinearProgram, x: np.ndarray) -> Plan
                 node.append(d.p_node[p])
                 size.append(d.p_batch[p])
                 start.append(cells["bs"][b] * d.slot_s)
-    return Plan(MILP, batch_of, np.array(node, dtype=np.int64), np.array(size, dtype=np.int64),
-                np.array(start, dtype=float))  # fmt: skip
+    return Plan(method, batch_of, np.array(node, dtype=np.int64),
+                np.array(size, dtype=np.int64), np.array(start, dtype=float))  # fmt: skip
 
 
 def _positions(keys: np.ndarray, want: np.ndarray) -> np.ndarray | None:
