@@ -60,6 +60,39 @@ def test_least_mean_latency_by_hand():
     assert res.objective == pytest.approx((0.2 + 0.4 + 0.5) / 3, rel=1e-9)
 
 
+def test_least_largest_latency_differs_from_least_mean_by_hand():
+    """Three tasks at 0 s on one node: singles take 0.1 s, a batch of 3 takes 0.25 s. One
+    after another: latencies 0.1, 0.2, 0.3 s (mean 0.2, largest 0.3); one batch: all 0.25 s
+    (mean 0.25). So ``latency`` runs singles and ``latency_max`` the batch."""
+    profiles = [
+        {"node": "green", "type": "task", "batch": 1, "service_time_s": 0.1, "energy_j": 30},
+        {"node": "green", "type": "task", "batch": 3, "service_time_s": 0.25, "energy_j": 40},
+    ]
+    mean = instance(TWO_NODES[1:], profiles, [0.0, 0.0, 0.0], objective="latency")
+    tail = instance(TWO_NODES[1:], profiles, [0.0, 0.0, 0.0], objective="latency_max")
+    res_mean, res_tail = ecoopt.solve(mean), ecoopt.solve(tail)
+    assert res_mean.optimal and res_tail.optimal
+    assert res_mean.objective == pytest.approx(0.2, rel=1e-9)
+    assert res_tail.objective == pytest.approx(0.25, rel=1e-9)
+    ev = evaluate(tail, res_tail.plan)
+    assert ev.feasible and ev.metrics["latency_max_s"] == pytest.approx(0.25, rel=1e-9)
+    assert evaluate(mean, res_mean.plan).metrics["latency_max_s"] == pytest.approx(0.3)
+
+
+def test_largest_latency_serves_the_earlier_arrival_first_by_hand():
+    """Tasks at 0.06 and 0.09 s share the first grid point 0.1 s and the last (1.1 s); one
+    lane, 0.1 s each. Earlier one first: latencies 0.14 and 0.21 s, the largest 0.21 s (the
+    other order gives 0.24 s). A model that grouped the two would price both cells at the
+    earlier arrival's latency and claim 0.24 s."""
+    profiles = [
+        {"node": "green", "type": "task", "batch": 1, "service_time_s": 0.1, "energy_j": 30}
+    ]
+    inst = instance(TWO_NODES[1:], profiles, [0.06, 0.09], objective="latency_max")
+    res = ecoopt.solve(inst)
+    assert res.optimal, res.notes
+    assert res.objective == pytest.approx(0.21, rel=1e-9)
+
+
 def test_a_batch_of_two_beats_two_singles_by_hand():
     """One node, batch 2 takes 0.3 s and 40 J against 2 × 30 J: both tasks in one batch."""
     profiles = [
@@ -118,10 +151,10 @@ def _every_plan(inst, grid_points: int):  # noqa: ANN001, ANN202
             )
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(
-    st.lists(st.integers(0, 2), min_size=1, max_size=3),
-    st.sampled_from(["carbon", "latency"]),
+    st.lists(st.integers(0, 4), min_size=1, max_size=3),
+    st.sampled_from(["carbon", "latency", "latency_max"]),
     st.integers(0, 10**6),
 )
 def test_milp_equals_enumeration_on_tiny_streams(slots, objective, seed):
@@ -136,7 +169,8 @@ def test_milp_equals_enumeration_on_tiny_streams(slots, objective, seed):
          "energy_j": round(float(rng.uniform(10, 50)) * b**0.7, 3)}
         for i in range(2) for b in (1, 2)
     ]  # fmt: skip
-    inst = instance(nodes, profiles, [0.1 * s for s in slots], slo_s=0.6, objective=objective)
+    # arrivals on and between grid points (0.05 and 0.1 s share the first grid point 0.1 s)
+    inst = instance(nodes, profiles, [0.05 * s for s in slots], slo_s=0.6, objective=objective)
     grid = 9  # starts beyond 0.8 s miss every SLO
     best = math.inf
     for plan in _every_plan(inst, grid):

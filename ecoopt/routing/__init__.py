@@ -58,7 +58,7 @@ HEURISTICS: dict[str, Callable[..., Plan]] = {
 
 
 def _formulate(inst: RoutingInstance, objective: str | None = None):  # noqa: ANN202
-    cells = count_cells(inst.data)
+    cells = count_cells(inst.data, split=(objective or inst.objective) == "latency_max")
     if cells > MAX_CELLS:
         raise EcoOptError(
             f"the hindsight MILP of this stream has {cells:,} cells (requests × profiles × grid "

@@ -192,6 +192,7 @@ def evaluate(inst: RoutingInstance, plan: Plan, objective: str | None = None) ->
         "carbon": "carbon_g",
         "energy": "energy_j",
         "latency": "latency_s",
+        "latency_max": "latency_max_s",
         "weighted": "weighted",
     }
     return Evaluation(m[key[objective]], not bad, bad, m)

@@ -33,7 +33,13 @@ from ..rows import by_columns
 from ..schema import MAX_INTENSITY, FieldProblem, Strict, TraceRef, one_intensity, require_unique
 from . import streams
 
-OBJECTIVES = {"carbon": "min", "energy": "min", "latency": "min", "weighted": "min"}
+OBJECTIVES = {
+    "carbon": "min",
+    "energy": "min",
+    "latency": "min",
+    "latency_max": "min",
+    "weighted": "min",
+}
 
 MAX_NODES = 1_000
 MAX_TYPES = 200
@@ -321,7 +327,7 @@ class RoutingInstance(Strict):
     schema_version: Literal[1] = 1
     name: str = ""
     description: str = ""
-    objective: Literal["carbon", "energy", "latency", "weighted"] = "carbon"
+    objective: Literal["carbon", "energy", "latency", "latency_max", "weighted"] = "carbon"
     weights: Weights = Weights()
     slot_s: float = Field(gt=0, le=3_600, description="batches start on this grid")
     horizon_s: float | None = Field(

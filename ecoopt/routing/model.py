@@ -1,6 +1,7 @@
 """The hindsight MILP of routing: with the whole stream known, which node serves each request in
-which batch, starting at which grid point, so that carbon (or energy, mean latency, a weighted
-sum) is least while every SLO, batch size, node concurrency and node memory holds.
+which batch, starting at which grid point, so that carbon (or energy, mean latency, the largest
+latency, a weighted sum) is least while every SLO, batch size, node concurrency and node
+memory holds.
 
 Time-expanded on the grid of ``slot_s``: batches start at grid points s·Δ. Requests that are
 interchangeable — the same type, the same first grid point at or after their arrival, and for
@@ -28,10 +29,12 @@ MAX_CELLS = 2_000_000
 
 
 def _type_groups(
-    d: RoutingData, k: int, earliest: int = 0, until: int | None = None
+    d: RoutingData, k: int, earliest: int = 0, until: int | None = None, split: bool = False
 ) -> dict[str, np.ndarray]:
     """Groups of type k: first grid point (G,), last per profile of the type (G, P_k), size,
-    and each request's group. Batches start from grid point ``earliest`` to ``until``."""
+    and each request's group. Batches start from grid point ``earliest`` to ``until``. With
+    ``split``, requests arriving at different times are never grouped (the tail objective
+    needs each cell's latency exactly)."""
     reqs = np.flatnonzero(d.rtype == k)
     prof = np.flatnonzero(d.p_type == k)
     first = np.ceil(d.arrival_s[reqs] / d.slot_s - TIME_EPS).astype(np.int64)
@@ -42,19 +45,23 @@ def _type_groups(
     last = np.floor(latest_s / d.slot_s + TIME_EPS).astype(np.int64)  # (deadlines are finite)
     if until is not None:
         last = np.minimum(last, until)
+    columns = [first, last]
+    if split:
+        columns.append(np.unique(d.arrival_s[reqs], return_inverse=True)[1].ravel())
     key, member, count = np.unique(
-        np.column_stack([first, last]), axis=0, return_inverse=True, return_counts=True
+        np.column_stack(columns), axis=0, return_inverse=True, return_counts=True
     )
-    return {"reqs": reqs, "prof": prof, "first": key[:, 0], "last": key[:, 1:],
+    last = key[:, 1 : 1 + len(prof)]
+    return {"reqs": reqs, "prof": prof, "first": key[:, 0], "last": last,
             "count": count, "member": member.ravel()}  # fmt: skip
 
 
 def build_cells(
-    d: RoutingData, earliest: int = 0, until: int | None = None
+    d: RoutingData, earliest: int = 0, until: int | None = None, split: bool = False
 ) -> dict[str, np.ndarray]:
     """Every group and cell: ``group_of`` (R,) each request's group, ``g_type``, ``g_count``,
     ``g_first``; cells ``cg``, ``cp``, ``cs`` (group, profile row, grid point from ``earliest``
-    to ``until``);
+    to ``until``; ``split``: see ``_type_groups``);
     batch columns ``bp``, ``bs`` and each cell's batch column ``cb``."""
     group_of = np.zeros(d.R, dtype=np.int64)
     g_type, g_count, g_first, cg, cp, cs = [], [], [], [], [], []
@@ -62,7 +69,7 @@ def build_cells(
     for k in range(d.K):
         if not (d.rtype == k).any():
             continue
-        t = _type_groups(d, k, earliest, until)
+        t = _type_groups(d, k, earliest, until, split)
         G = len(t["count"])
         group_of[t["reqs"]] = offset + t["member"]
         g_type.append(np.full(G, k))
@@ -83,12 +90,12 @@ def build_cells(
     return {**cat, "group_of": group_of, "bp": pairs[:, 0], "bs": pairs[:, 1], "cb": cb.ravel()}
 
 
-def count_cells(d: RoutingData, earliest: int = 0) -> int:
+def count_cells(d: RoutingData, earliest: int = 0, split: bool = False) -> int:
     """Cells the hindsight MILP of ``d`` has, counted without building them."""
     total = 0
     for k in range(d.K):
         if (d.rtype == k).any():
-            t = _type_groups(d, k, earliest)
+            t = _type_groups(d, k, earliest, split=split)
             total += int(np.maximum(t["last"] - t["first"][:, None] + 1, 0).sum())
     return total
 
@@ -110,7 +117,41 @@ def objective_weights(inst: RoutingInstance, objective: str) -> dict[str, float]
     if objective == "weighted":
         w = inst.weights
         return {"carbon_g": w.carbon_g, "energy_j": w.energy_j, "latency_s": w.latency_s}
-    return {{"carbon": "carbon_g", "energy": "energy_j", "latency": "latency_s"}[objective]: 1.0}
+    names = {"carbon": "carbon_g", "energy": "energy_j", "latency": "latency_s",
+             "latency_max": "latency_max_s"}  # fmt: skip
+    return {names[objective]: 1.0}
+
+
+def cell_latency(d: RoutingData, cells: dict) -> np.ndarray:
+    """L_c: the latency (s) of the earliest-arriving request of cell c's group if it is served
+    there, s·Δ + τ_p − min arrival of the group."""
+    first_arrival = np.full(len(cells["g_count"]), np.inf)
+    np.minimum.at(first_arrival, cells["group_of"], d.arrival_s)
+    return cells["cs"] * d.slot_s + d.p_service_s[cells["cp"]] - first_arrival[cells["cg"]]
+
+
+def worst_latency(lp: LinearProgram, d: RoutingData, cells: dict, weight: float) -> None:
+    """The tail objective (``latency_max``): a binary ``used[c]`` per cell and ``worst`` ≥ 0 (s,
+    cost ``weight``), with rows serve[g,p,s] − cap_c · used[c] ≤ 0 (``used_cell``: a cell
+    serves only when used, cap_c its serve column's upper bound) and L_c · used[c] − worst ≤ 0
+    (``worst_latency``, :func:`cell_latency`): worst is at least every served request's
+    latency, and at the optimum equal to the largest."""
+    C = len(cells["cg"])
+    lp.add_vars("used", list(range(C)), upper=1.0, integer=True, doc="cell c serves requests")
+    lp.add_vars("worst", ["worst"], cost=weight, doc="the largest latency, s")
+    serve, used = lp.vars["serve"], lp.vars["used"]
+    cap = np.maximum(serve.upper, 1.0)
+    rows = np.concatenate([np.arange(C), np.arange(C)])
+    cols = np.concatenate([serve.offset + np.arange(C), used.offset + np.arange(C)])
+    lp.add_rows("used_cell", list(range(C)), rows, cols,
+                np.concatenate([1.0 / cap, -np.ones(C)]), upper=0.0,
+                doc="serve[g,p,s] ≤ cap_c · used[c]")  # fmt: skip
+    lat = cell_latency(d, cells)
+    scale = max(float(d.slo_s.max()), 1e-9)
+    lp.add_rows("worst_latency", list(range(C)), np.concatenate([np.arange(C), np.arange(C)]),
+                np.concatenate([used.offset + np.arange(C), np.full(C, lp.vars["worst"].offset)]),
+                np.concatenate([lat / scale, np.full(C, -1.0 / scale)]), upper=0.0,
+                doc="L_c · used[c] ≤ worst")  # fmt: skip
 
 
 def _add_variables(lp: LinearProgram, d: RoutingData, cells: dict, weights: dict) -> None:
@@ -259,7 +300,7 @@ def formulate_data(
     ``held`` = (lanes, memory), each (N, T), is what batches outside the model take per node
     and grid point, and a ``soft`` model may leave requests unserved at a penalty (the
     rolling-horizon and online solves of ``ecoopt.routing.rolling``)."""
-    cells = build_cells(d, earliest, until)
+    cells = build_cells(d, earliest, until, split=weights.get("latency_max_s", 0.0) > 0)
     lp = LinearProgram(name=name, sense="min")
     lp.meta["cells"] = cells
     _add_variables(lp, d, cells, weights)
@@ -270,6 +311,8 @@ def formulate_data(
     serve_in_batch(lp, d, cells)
     lanes(lp, d, cells, None if held is None else held[0])
     memory_fit(lp, d, cells, None if held is None else held[1])
+    if weights.get("latency_max_s", 0.0) > 0:
+        worst_latency(lp, d, cells, weights["latency_max_s"])
     return lp
 
 

@@ -12,6 +12,7 @@ from ..results import MILP
 from .arrays import RoutingData
 from .evaluate import Plan, profile_rows
 from .instance import RoutingInstance
+from .model import cell_latency
 
 
 def plan_from_x(inst: RoutingInstance, lp: LinearProgram, x: np.ndarray) -> Plan:
@@ -82,7 +83,13 @@ def plan_to_x(inst: RoutingInstance, lp: LinearProgram, plan: Plan) -> np.ndarra
     if col is None or cell is None:
         return None
     batches = np.bincount(col, minlength=len(cells["bp"])).astype(float)
-    return np.concatenate([batches, np.bincount(cell, minlength=len(cell_key)).astype(float)])
+    serve = np.bincount(cell, minlength=len(cell_key)).astype(float)
+    parts = [batches, serve]
+    if "used" in lp.vars:  # the tail objective's columns (model.worst_latency)
+        used = serve > 0
+        worst = float(cell_latency(d, cells)[used].max(initial=0.0))
+        parts += [used.astype(float), np.array([worst])]
+    return np.concatenate(parts)
 
 
 def plan_to_named(inst: RoutingInstance, plan: Plan) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import NotApplicable
 from ..highs import solve_lp
 from ..lp import LinearProgram, objective_scale
 from ..results import SolverOptions
@@ -247,6 +248,14 @@ class RollingResult:
         return pd.DataFrame(self.windows)
 
 
+def _applies(objective: str) -> None:
+    if objective == "latency_max":
+        raise NotApplicable(
+            "the rolling horizon and online_milp minimise sums (carbon, energy, mean latency, "
+            "weighted), not the largest latency"
+        )
+
+
 def solve_rolling(
     inst: RoutingInstance,
     window_s: float | None = None,
@@ -257,6 +266,7 @@ def solve_rolling(
     """Rolling horizon (module docstring): windows of ``window_s`` (default twice the longest
     SLO, at least 10 grid points), each solved to proven optimality or ``time_limit_s``."""
     d = inst.data
+    _applies(objective or inst.objective)
     weights = objective_weights(inst, objective or inst.objective)
     eps = tie_weight(d, weights)
     window = window_s if window_s is not None else max(2.0 * d.slo_s.max(), 10 * d.slot_s)
@@ -334,6 +344,7 @@ def online_milp(
     per epoch (each to proven optimality or ``time_limit_s``); requests whose SLO can no
     longer be met are dropped (left unserved)."""
     d = inst.data
+    _applies(objective or inst.objective)
     if lookahead is None:
         lookahead = max(10, int(np.ceil(2.0 * d.p_service_s.max() / d.slot_s)))
     weights = objective_weights(inst, objective or inst.objective)
