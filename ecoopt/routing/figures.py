@@ -120,7 +120,6 @@ def carbon_vs_p95_panels(
     grid has none. The instance panels are ``fig.axes[:len(tables)]``, in order.
     """
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
 
     if not tables:
         raise ValueError("no tables to plot")
@@ -136,7 +135,27 @@ def carbon_vs_p95_panels(
         ax = fig.add_subplot(grid[k // ncols, k % ncols])
         carbon_vs_p95(tables[name], ax, numbers=numbers, title=name)
 
-    milp = {str(df["method"].iloc[0]) for df in tables.values()}
+    handles = _legend_handles(numbers, {str(df["method"].iloc[0]) for df in tables.values()})
+    if spare:
+        legend_ax = fig.add_subplot(grid[nrows - 1, len(names) % ncols :])
+    else:
+        legend_ax = fig.add_subplot(grid[rows - 1, :])
+    legend_ax.axis("off")
+    legend_ax.legend(
+        handles=handles,
+        loc="center",
+        fontsize=8,
+        frameon=False,
+        ncols=(1 if len(handles) <= 12 else 2) if spare else min(4, len(handles)),
+    )
+    fig.tight_layout()
+    return fig
+
+
+def _legend_handles(numbers: Mapping[str, int], milp: set[str]) -> list[Any]:
+    """One legend entry per method (its number, marker and colour), and one for hollow."""
+    from matplotlib.lines import Line2D
+
     handles = []
     for method, n in numbers.items():
         style = dict(MILP_STYLE) if method in milp else _style(n)
@@ -164,17 +183,4 @@ def carbon_vs_p95_panels(
             label="hollow: infeasible plan",
         )
     )
-    if spare:
-        legend_ax = fig.add_subplot(grid[nrows - 1, len(names) % ncols :])
-    else:
-        legend_ax = fig.add_subplot(grid[rows - 1, :])
-    legend_ax.axis("off")
-    legend_ax.legend(
-        handles=handles,
-        loc="center",
-        fontsize=8,
-        frameon=False,
-        ncols=(1 if len(handles) <= 12 else 2) if spare else min(4, len(handles)),
-    )
-    fig.tight_layout()
-    return fig
+    return handles
