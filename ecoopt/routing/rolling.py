@@ -101,18 +101,15 @@ class Assembly:
     size: list[int] = field(default_factory=list)
     start: list[float] = field(default_factory=list)
 
-    def add(self, idx: np.ndarray, part: Plan, keep: np.ndarray | None = None) -> np.ndarray:
-        """Add the batches of ``part`` (over requests ``idx``) that ``keep`` selects (all by
-        default); returns the requests of ``idx`` now in a batch (a mask)."""
-        keep = np.ones(len(part.batch_node), dtype=bool) if keep is None else keep
-        new = -np.ones(len(keep), dtype=np.int64)
-        new[keep] = len(self.node) + np.arange(keep.sum())
-        self.node += part.batch_node[keep].tolist()
-        self.size += part.batch_size[keep].tolist()
-        self.start += part.batch_start_s[keep].tolist()
+    def add(self, idx: np.ndarray, part: Plan) -> np.ndarray:
+        """Add the batches of ``part`` (a plan over requests ``idx``); returns the requests of
+        ``idx`` now in a batch (a mask)."""
+        offset = len(self.node)
+        self.node += part.batch_node.tolist()
+        self.size += part.batch_size.tolist()
+        self.start += part.batch_start_s.tolist()
         placed = part.batch_of >= 0
-        placed[placed] = keep[part.batch_of[placed]]
-        self.batch_of[idx[placed]] = new[part.batch_of[placed]]
+        self.batch_of[idx[placed]] = offset + part.batch_of[placed]
         return placed
 
     def plan(self, method: str) -> Plan:
@@ -300,15 +297,8 @@ def _epoch(
     part, rec = _solve_part(d, waiting, weights, t, occ, time_limit_s, eps, t + lookahead)
     grid = np.round(part.batch_start_s / d.slot_s).astype(np.int64)
     now = grid == t
-    placed = out.add(waiting, part, now)
-    kept = Plan(
-        "part",
-        np.where(placed, part.batch_of, -1),
-        part.batch_node,
-        part.batch_size,
-        part.batch_start_s,
-    )
-    kept = _only(kept, now)
+    kept = _only(part, now)
+    placed = out.add(waiting, kept)
     occ.commit(sub_stream(d, waiting), kept)
     later = grid[~now]
     return placed, int(later.min()) if len(later) else np.iinfo(np.int64).max, rec
