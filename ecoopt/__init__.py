@@ -9,6 +9,7 @@ from .errors import EcoOptError, InfeasibleError, InstanceError, NotOptimalError
 from .export import export_model
 from .io import dump, from_dict, load
 from .solve import Result, solve
+from .study import sweep
 
 __version__ = "0.1.0"
 __all__ = [
@@ -23,5 +24,6 @@ __all__ = [
     "from_dict",
     "load",
     "solve",
+    "sweep",
     "__version__",
 ]

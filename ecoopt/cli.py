@@ -113,6 +113,39 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .study.paths import parse_set
+    from .study.sweep import sweep
+
+    check_output(args.csv)
+    inst = load(args.file, args.allow_path)
+    over = {}
+    for text in args.set:
+        path, scale, values = parse_set(text)
+        over[path + ("*" if scale else "")] = values
+    df = sweep(
+        inst,
+        over,
+        methods=args.methods.split(",") if args.methods else None,
+        objective=_objective(args, inst),
+        out=args.out,
+        progress=wanted(args.quiet),
+        time_limit=args.time_limit,
+        threads=args.threads,
+        base_dir=Path(args.file).parent,
+        allow_paths=args.allow_path,
+        source=str(args.file),
+    )
+    if args.json:
+        print(dumps({"instance": str(args.file), "rows": records(df)}))
+    else:
+        keys = list(over) + ["method", "objective", "feasible", "gap_pct", "runtime_s"]
+        print(df[keys].to_string(index=False))
+    if args.csv:
+        write_csv(df, args.csv)
+    return 0
+
+
 def _warm_start(args: argparse.Namespace, inst: Any) -> Any:
     """``--warm-start``: auto (default heuristic when feasible), none, a heuristic, a plan file."""
     choice = args.warm_start
@@ -396,6 +429,30 @@ def _add_compare(sub: Any, g: dict) -> None:
     c.set_defaults(func=cmd_compare, time_limit=60.0)
 
 
+def _add_sweep(sub: Any, g: dict) -> None:
+    w = sub.add_parser(
+        "sweep",
+        parents=[g["files"], g["solver"], g["out"]],
+        help="the MILP and every heuristic over a grid of instance changes",
+    )
+    w.add_argument("file", help="instance file")
+    w.add_argument(
+        "--set",
+        action="append",
+        required=True,
+        metavar="PATH=V1,V2",
+        help="values of a field, e.g. gpus[gpu0].intensity_g_per_kwh=100,400, or PATH*=F1,F2 to "
+        "scale it (agents[*].arrival_rps*=0.5,1); repeat for a product grid",
+    )
+    w.add_argument("--methods", metavar="A,B", help="heuristics to run (default: all)")
+    w.add_argument(
+        "--out",
+        metavar="FILE",
+        help="results CSV, written point by point; re-running skips the points it holds",
+    )
+    w.set_defaults(func=cmd_sweep, time_limit=60.0)
+
+
 def _add_others(sub: Any, g: dict) -> None:
     m = sub.add_parser(
         "simulate",
@@ -460,6 +517,7 @@ def parser() -> argparse.ArgumentParser:
     g = _common()
     _add_solve(sub, g)
     _add_compare(sub, g)
+    _add_sweep(sub, g)
     _add_others(sub, g)
     return p
 
