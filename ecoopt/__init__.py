@@ -9,7 +9,7 @@ from .errors import EcoOptError, InfeasibleError, InstanceError, NotOptimalError
 from .export import export_model
 from .io import dump, from_dict, load
 from .solve import Result, solve
-from .study import sweep
+from .study import pareto, sweep
 
 __version__ = "0.1.0"
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "export_model",
     "from_dict",
     "load",
+    "pareto",
     "solve",
     "sweep",
     "__version__",

@@ -146,6 +146,30 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pareto(args: argparse.Namespace) -> int:
+    from .study.pareto import pareto
+
+    check_output(args.csv)
+    inst = load(args.file, args.allow_path)
+    df = pareto(
+        inst,
+        args.x,
+        args.y,
+        args.points,
+        methods=args.methods.split(",") if args.methods else None,
+        time_limit=args.time_limit,
+        threads=args.threads,
+    )
+    if args.json:
+        print(dumps({"instance": str(args.file), "x": args.x, "y": args.y, "rows": records(df)}))
+    else:
+        print(f"== {args.file}: least {args.y} with {args.x} bounded (x = {args.x}, y = {args.y})")
+        print(df.to_string(index=False))
+    if args.csv:
+        write_csv(df, args.csv)
+    return 0
+
+
 def _warm_start(args: argparse.Namespace, inst: Any) -> Any:
     """``--warm-start``: auto (default heuristic when feasible), none, a heuristic, a plan file."""
     choice = args.warm_start
@@ -451,6 +475,17 @@ def _add_sweep(sub: Any, g: dict) -> None:
         help="results CSV, written point by point; re-running skips the points it holds",
     )
     w.set_defaults(func=cmd_sweep, time_limit=60.0)
+    f = sub.add_parser(
+        "pareto",
+        parents=[g["files"], g["solver"], g["out"]],
+        help="the exact front of two objectives (ε-constraint), with every heuristic's point",
+    )
+    f.add_argument("file", help="instance file")
+    f.add_argument("--x", required=True, metavar="NAME", help="the bounded objective")
+    f.add_argument("--y", required=True, metavar="NAME", help="the optimised objective")
+    f.add_argument("--points", type=int, default=11, metavar="N", help="front points (11)")
+    f.add_argument("--methods", metavar="A,B", help="heuristics to place (default: all)")
+    f.set_defaults(func=cmd_pareto, time_limit=60.0)
 
 
 def _add_others(sub: Any, g: dict) -> None:

@@ -228,6 +228,44 @@ def solve_lp(
     return sol
 
 
+def solve_row_sweep(
+    lp: LinearProgram,
+    options: SolverOptions,
+    row: int,
+    row_bounds: list[tuple[float, float]],
+    *,
+    cost_scale: float = 1.0,
+    warm_start: np.ndarray | None = None,
+) -> list[LPSolution]:
+    """Warm re-solves: ``lp`` passed to HiGHS once, then solved once per (lower, upper) of row
+    ``row`` (in the model's row order and scaling), each run started from the previous run's
+    solution (the first from ``warm_start``). HiGHS keeps the model between runs; only the
+    row's bounds and the MIP start change. ``solve_s`` of each is its own run."""
+    h = new_highs()
+    fd, log_path = tempfile.mkstemp(prefix="ecoopt-highs-", suffix=".log")
+    os.close(fd)
+    out: list[LPSolution] = []
+    try:
+        _configure(h, options, log_path, {})
+        _pass(h, lp, cost_scale, warm_start)
+        start = None
+        for lower, upper in row_bounds:
+            h.changeRowBounds(int(row), float(lower), float(upper))
+            if start is not None:
+                h.setSolution(len(start), np.arange(len(start), dtype=np.int32), start)
+            t0 = time.perf_counter()
+            run_s, status = _run(h, options, cost_scale)
+            sol = _read(h, lp, cost_scale, status)
+            sol.solve_s = run_s
+            sol.handoff_s = max(0.0, time.perf_counter() - t0 - run_s)
+            out.append(sol)
+            if sol.x is not None:
+                start = np.ascontiguousarray(sol.x, dtype=np.float64)
+    finally:
+        os.unlink(log_path)
+    return out
+
+
 def _run(h: Any, options: SolverOptions, scale: float) -> tuple[float, Any]:
     """HiGHS's ``run`` (with the progress line or the echoed log asked for): seconds, status."""
     progress = _MipProgress(scale) if options.progress else None

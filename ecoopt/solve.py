@@ -106,6 +106,46 @@ def _formulate(
     return lp, time.perf_counter() - t0
 
 
+def _signature(lp: LinearProgram) -> tuple:
+    return tuple((name, block.size) for name, block in lp.vars.items())
+
+
+def boundable(spec: Any, instance: Any, objective: str) -> list[str]:
+    """The objectives ``solve(..., bounds=...)`` can bound in ``objective``'s model of
+    ``instance``: those whose model has the very same variables (only the costs differ)."""
+    sig = _signature(spec.formulate(instance, objective))
+    return [o for o in spec.objectives if o != objective
+            and _signature(spec.formulate(instance, o)) == sig]  # fmt: skip
+
+
+def bound_objectives(
+    spec: Any, instance: Any, lp: LinearProgram, objective: str, bounds: dict[str, float]
+) -> None:
+    """One row per bounded objective o: c_o·v + offset_o ≤ ε_o (≥ for a maximised one), c_o
+    the costs of o's model on the same variables, scaled by 1/|ε_o|; the check then judges the
+    plan's evaluated o against ε_o too (``lp.meta["bounds"]``)."""
+    for name, eps in bounds.items():
+        spec.check_objective(name)
+        if not isinstance(eps, int | float) or not math.isfinite(eps):
+            raise ValueError(f"bounds[{name!r}]: {eps!r} is not a finite number")
+        other = spec.formulate(instance, name)
+        if name == objective or _signature(other) != _signature(lp):
+            can = ", ".join(boundable(spec, instance, objective)) or "none"
+            raise ValueError(
+                f"bounds: {name} cannot be bounded in the {objective} model of {spec.name} "
+                f"(it has other variables); objectives that can: {can}"
+            )
+        cost = np.concatenate([b.cost for b in other.vars.values()])
+        nz = np.flatnonzero(cost)
+        size = abs(eps) if eps != 0 else 1.0
+        rhs = (eps - other.objective_offset) / size
+        upper, lower = (rhs, -np.inf) if spec.sense(name) == "min" else (np.inf, rhs)
+        lp.add_rows(f"bound_{name}", [name], np.zeros(len(nz), dtype=np.int64), nz,
+                    cost[nz] / size, lower=lower, upper=upper,
+                    doc=f"{name} of the plan within {eps:g}")  # fmt: skip
+        lp.meta.setdefault("bounds", {})[name] = float(eps)
+
+
 def reference(spec: Any, instance: Any, objective: str) -> tuple[Any, Any]:
     """The best plan of the default heuristics and its evaluation: the best feasible one by the
     evaluator (ties to the earlier heuristic), else the first that ran; (None, None) if none
@@ -308,6 +348,7 @@ def solve(
     progress: bool = False,
     verbose: bool = False,
     log_file: str | None = None,
+    bounds: dict[str, float] | None = None,
 ) -> Result:
     """Solve ``instance`` to proven, checked optimality (or to the limits given) with HiGHS.
 
@@ -332,6 +373,10 @@ def solve(
     solver : ``"highs"`` (default), or any Pyomo solver name (``"cbc"``, ``"scip_direct"``,
         ``"glpk"``, ``"gurobi"``, ...), solved through Pyomo; a solver that is not installed is
         one clear error naming it. Every answer gets the same check.
+    bounds : other objectives held within a value while ``objective`` is optimised, e.g.
+        ``{"latency": 0.5}`` (≤ for a minimised objective, ≥ for a maximised one): the
+        ε-constraint of ``ecoopt.pareto``; only objectives whose model has the same variables
+        (``boundable``); the check judges the plan against each bound too.
     interface : ``"highs"`` (arrays straight into HiGHS; the default with HiGHS) or
         ``"pyomo"`` (build the Pyomo model and solve it through Pyomo, ``appsi_highs`` for
         HiGHS; same maths, slower hand-off, no tightened re-solve; the default otherwise).
@@ -349,6 +394,8 @@ def solve(
     if conflicts:
         return _precheck_result(spec, objective, base, conflicts, strict)
     lp, build_s = _formulate(spec, instance, objective, formulation)
+    if bounds:
+        bound_objectives(spec, instance, lp, objective, bounds)
     ref, scale, x0, ref_s = _prepare(spec, instance, lp, objective, warm_start)
     final, notes, spent = _solve_checked(
         spec, instance, lp, objective, options, x0, scale, interface, ref, solver

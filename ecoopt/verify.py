@@ -71,6 +71,13 @@ def check(
     if not ev.feasible:
         out.problems.append("its plan breaks " + "; ".join(ev.violations[:3]))
         return out
+    for name, eps in lp.meta.get("bounds", {}).items():  # solve(..., bounds=...)
+        value = spec.evaluate(instance, out.plan, name).objective
+        slack = 1e-5 * max(abs(eps), abs(value)) + 1e-12
+        broken = value > eps + slack if spec.sense(name) == "min" else value < eps - slack
+        if broken:
+            out.problems.append(f"its plan's {name} is {value:.10g}, beyond the bound {eps:.10g}")
+            return out
     x_plan = spec.plan_to_x(instance, lp, out.plan)
     if x_plan is None:
         out.problems.append("its plan is not a point of the model")
