@@ -33,6 +33,7 @@ BENCHMARKS = {
     "partition_symmetry": "partition on identical devices: symmetry rows, stage DP, growth",
     "provisioning_scale": "provisioning MILP by slots × SKUs: time, growth; heuristic gaps, ÷ MILP",
     "routing_scale": "routing hindsight MILP by grid and stream size; simulator µs per request",
+    "pareto_warm": "Pareto fronts: 21 points by warm re-solves ÷ one solve, and cold",
     "validate_scale": "loading and validating instance files of growing size",
 }
 
