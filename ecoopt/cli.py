@@ -135,6 +135,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         base_dir=Path(args.file).parent,
         allow_paths=args.allow_path,
         source=str(args.file),
+        scheduler=args.scheduler,
     )
     if args.json:
         print(dumps({"instance": str(args.file), "rows": records(df)}))
@@ -473,6 +474,12 @@ def _add_sweep(sub: Any, g: dict) -> None:
         "--out",
         metavar="FILE",
         help="results CSV, written point by point; re-running skips the points it holds",
+    )
+    w.add_argument(
+        "--scheduler",
+        metavar="WHERE",
+        help="processes (local processes) or a Dask scheduler's address (tcp://host:8786); "
+        "default: here, one point after another",
     )
     w.set_defaults(func=cmd_sweep, time_limit=60.0)
     f = sub.add_parser(

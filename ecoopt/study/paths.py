@@ -111,6 +111,11 @@ def apply(data: dict, changes: list[Change]) -> dict:
         for node, key in _targets(out, ch.path):
             if ch.scale:
                 old = node.get(key)
+                if old is None:
+                    raise PathError(
+                        f"sweep path {ch.path!r}: {key} is not in the file (it is at its "
+                        "default): set it with PATH=V instead of scaling it"
+                    )
                 if isinstance(old, bool) or not isinstance(old, int | float):
                     raise PathError(f"sweep path {ch.path!r}: {key} is {old!r}, not a number "
                                     "to scale (use PATH=V to set it)")  # fmt: skip

@@ -105,6 +105,41 @@ def _rows(df: pd.DataFrame, changes: list[Change], index: int, key: str, name: s
     return rows
 
 
+def run_point(
+    base: dict,
+    changes: list[Change],
+    index: int,
+    key: str,
+    name: str,
+    source: str,
+    base_dir: Path,
+    allow: list | None,
+    opts: dict,
+) -> pd.DataFrame:
+    """One point's rows: the changed instance validated, then ``compare`` on it (a top-level
+    function, so that process pools and Dask workers can run it)."""
+    inst = _point_instance(base, changes, source, base_dir, allow)
+    return _rows(compare(inst, **opts), changes, index, key, name)
+
+
+def _executor(scheduler: Any):  # noqa: ANN202
+    """``submit(fn, *args) -> future`` and ``as_completed(futures)`` of the executor asked for:
+    ``None``/``"serial"`` (here, in order), ``"processes"`` (a local process pool), a
+    ``dask.distributed.Client``, or a scheduler address for one."""
+    if scheduler in (None, "serial"):
+        return None
+    if scheduler == "processes":
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        pool = ProcessPoolExecutor()
+        return pool.submit, as_completed, pool.shutdown
+    from distributed import Client, as_completed
+
+    client = scheduler if isinstance(scheduler, Client) else Client(str(scheduler))
+    close = (lambda: None) if client is scheduler else client.close
+    return client.submit, as_completed, close
+
+
 def sweep(
     instance: Any,
     over: Mapping[str, Sequence[Any]],
@@ -118,11 +153,15 @@ def sweep(
     base_dir: str | Path = ".",
     allow_paths: list[str | Path] | None = None,
     source: str | None = None,
+    scheduler: Any = None,
 ) -> pd.DataFrame:
     """``compare`` at every point of the grid ``over`` (module docstring); ``out`` makes it
     resumable. ``base_dir`` and ``allow_paths`` are ``ecoopt.from_dict``'s: where relative
     paths inside the instance resolve (its file's folder) and which other folders it may read;
-    ``source`` names the instance in messages (its file; default its name)."""
+    ``source`` names the instance in messages (its file; default its name). ``scheduler``:
+    where points run — ``None`` (here, in order), ``"processes"`` (local processes), a
+    ``dask.distributed.Client`` or a scheduler's address; results are the same either way, and
+    every finished point is written (by this process) as soon as it comes back."""
     points = grid(over)
     base = to_dict(instance)
     name = getattr(instance, "name", "") or "instance"
@@ -130,13 +169,12 @@ def sweep(
     done = _finished(target)
     have = set(done["point_key"]) if len(done) else set()
     frames = [done] if len(done) else []
-    for index, changes in enumerate(bar(points, "points", progress, total=len(points))):
-        key = point_key(name, changes)
-        if key in have:
-            continue
-        inst = _point_instance(base, changes, source or name, Path(base_dir), allow_paths)
-        df = compare(inst, objective, methods=methods, time_limit=time_limit, threads=threads)
-        rows = _rows(df, changes, index, key, name)
+    opts = dict(objective=objective, methods=methods, time_limit=time_limit, threads=threads)
+    todo = [(i, ch, point_key(name, ch)) for i, ch in enumerate(points)]
+    todo = [(i, ch, k) for i, ch, k in todo if k not in have]
+    args = [(base, ch, i, k, name, source or name, Path(base_dir), allow_paths, opts)
+            for i, ch, k in todo]  # fmt: skip
+    for rows in bar(_results(args, scheduler), "points", progress, total=len(args)):
         if target is not None:
             _append(target, rows)
         frames.append(rows)
@@ -144,3 +182,19 @@ def sweep(
     if len(result):
         result = result.sort_values("point", kind="stable", ignore_index=True)
     return result
+
+
+def _results(args: list[tuple], scheduler: Any):  # noqa: ANN202
+    """Each point's rows as it finishes (in order when serial)."""
+    ex = _executor(scheduler)
+    if ex is None:
+        for a in args:
+            yield run_point(*a)
+        return
+    submit, as_completed, close = ex
+    try:
+        futures = [submit(run_point, *a) for a in args]
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        close()
