@@ -460,7 +460,7 @@ def load(path: str | Path, allow_paths: list[str | Path] | None = None) -> Any:
 
 def to_dict(instance: BaseModel) -> dict[str, Any]:
     """The instance as plain data, omitting fields left at their defaults."""
-    data = instance.model_dump(mode="json", exclude_defaults=True)
+    data = instance.model_dump(mode="json", exclude_defaults=True, by_alias=True)
     return {"problem": instance.problem, **data}  # problem first, always written
 
 
