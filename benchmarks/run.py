@@ -34,6 +34,7 @@ BENCHMARKS = {
     "provisioning_scale": "provisioning MILP by slots × SKUs: time, growth; heuristic gaps, ÷ MILP",
     "routing_scale": "routing hindsight MILP by grid and stream size; simulator µs per request",
     "pareto_warm": "Pareto fronts: 21 points by warm re-solves ÷ one solve, and cold",
+    "sweep_dask": "sweep throughput: serial, local processes, Dask LocalCluster of 1, 2, 4",
     "validate_scale": "loading and validating instance files of growing size",
 }
 

@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     serial = ecoopt.sweep(inst, over, base_dir=FILE.parent)
     base = time.perf_counter() - t0
     print(f"| serial | {base:.2f} | {args.points / base:.2f} | 1.00 | yes |", flush=True)
-    runs = [("processes", "processes")] + [(f"dask, {n} workers", n) for n in (1, 2, 4)]
+    runs = [("processes", "processes")] + [
+        (f"dask, {n} worker{'s' * (n > 1)}", n) for n in (1, 2, 4)
+    ]
     for label, how in runs:
         t0 = time.perf_counter()
         if how == "processes":
