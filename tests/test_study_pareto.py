@@ -98,3 +98,21 @@ def test_warm_fronts_equal_cold_fronts(rel, x, y):
     cold = ecoopt.pareto(inst, x, y, points=5, methods=[], warm=False)
     assert warm["warm"].all() and (warm.status == "optimal").all()
     assert warm["y"].to_numpy() == pytest.approx(cold["y"].to_numpy(), rel=2e-4)
+
+
+def test_dominance_is_no_worse_in_both_and_better_in_one():
+    import pandas as pd
+
+    from ecoopt.study.pareto import _dominance
+
+    front = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [10.0, 6.0, 5.0]})
+    assert _dominance(front, 2.5, 6.0, "min", "min") == (True, 0.0)  # same y, more x
+    assert _dominance(front, 2.0, 6.0, "min", "min")[0] is False  # on the front
+    dom, excess = _dominance(front, 2.0, 9.0, "min", "min")
+    assert dom and excess == pytest.approx(50.0)
+    assert _dominance(front, 0.5, 20.0, "min", "min") == (
+        False,
+        pytest.approx(float("nan"), nan_ok=True),
+    )
+    # a maximised x (throughput): more is better
+    assert _dominance(front, 0.5, 10.0, "max", "min")[0] is True

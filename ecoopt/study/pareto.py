@@ -83,19 +83,22 @@ def _row_offset(lp, family: str) -> int:  # noqa: ANN001
 
 
 def _dominance(front: pd.DataFrame, hx: float, hy: float, sx: str, sy: str) -> tuple[bool, float]:
-    """(a front point dominates (hx, hy), the excess of hy over the front's best y at no more
-    x, in %), in the objectives' senses (``sx``, ``sy``: "min" or "max")."""
-    fx = front["x"].to_numpy(float)
-    fy = front["y"].to_numpy(float)
-    sgx, sgy = (1.0 if sx == "min" else -1.0), (1.0 if sy == "min" else -1.0)
-    tol = 1e-9
-    no_worse_x = sgx * fx <= sgx * hx + tol * max(abs(hx), 1e-12)
-    if not no_worse_x.any():
-        return False, math.nan
-    best = (sgy * fy[no_worse_x]).min() * sgy
-    dominated = sgy * best < sgy * hy - tol * max(abs(hy), 1e-12)
-    excess = 100.0 * sgy * (hy - best) / abs(best) if best != 0 else math.nan
-    return bool(dominated), float(excess)
+    """(a front point dominates (hx, hy): no worse in both objectives and better in one; the
+    excess of hy over the best front y at no more x, in %), in the objectives' senses (``sx``,
+    ``sy``: "min" or "max"); relative tolerance 1e-9."""
+    gx, gy = (1.0 if sx == "min" else -1.0), (1.0 if sy == "min" else -1.0)
+    fx, fy = gx * front["x"].to_numpy(float), gy * front["y"].to_numpy(float)
+    px, py = gx * hx, gy * hy
+    tx, ty = 1e-9 * max(abs(hx), 1e-12), 1e-9 * max(abs(hy), 1e-12)
+    no_worse = (fx <= px + tx) & (fy <= py + ty)
+    better = (fx < px - tx) | (fy < py - ty)
+    dominated = bool((no_worse & better).any())
+    at_most_x = fx <= px + tx
+    if not at_most_x.any():
+        return dominated, math.nan
+    best = fy[at_most_x].min() * gy
+    excess = 100.0 * gy * (hy - best) / abs(best) if best != 0 else math.nan
+    return dominated, float(excess)
 
 
 def pareto(
