@@ -9,7 +9,7 @@ when asked for (``progress=True`` in the API; in the CLI when stderr is a termin
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -23,6 +23,23 @@ def bar(items: Iterable[T], desc: str, enabled: bool, total: int | None = None) 
     from tqdm import tqdm
 
     yield from tqdm(items, desc=desc, total=total, leave=False, file=sys.stderr, unit="")
+
+
+def bar_with(
+    items: Iterable[T], desc: str, enabled: bool, total: int | None, status: Callable[[T], dict]
+) -> Iterator[T]:
+    """:func:`bar` whose line also shows ``status(item)`` (e.g. best so far, seconds per
+    point) after each item is consumed."""
+    if not enabled:
+        yield from items
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=desc, leave=False, file=sys.stderr, unit="") as line:
+        for item in items:
+            yield item
+            line.set_postfix(status(item), refresh=False)
+            line.update(1)
 
 
 def wanted(quiet: bool) -> bool:

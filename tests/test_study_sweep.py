@@ -130,3 +130,12 @@ def test_cli_sweep_names_the_file_and_path_of_a_bad_value():
     assert bad.stderr.count("\n") <= 1
     bad = run("sweep", str(PART), "--set", "devices[blue].intensity_g_per_kwh=1")
     assert bad.returncode == 2 and "devices[blue]" in bad.stderr
+
+
+def test_progress_shows_points_seconds_and_the_best_milp_so_far(capsys):
+    part = ecoopt.load(PART)
+    ecoopt.sweep(part, {"devices[green].intensity_g_per_kwh": [100, 700]}, progress=True)
+    err = capsys.readouterr().err
+    assert "points" in err and "s/point" in err and "MILP min=0.001041" in err
+    ecoopt.sweep(part, {"devices[green].intensity_g_per_kwh": [100, 700]})
+    assert capsys.readouterr().err == ""  # off unless asked

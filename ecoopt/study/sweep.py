@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ import pandas as pd
 from ..compare import compare
 from ..errors import EcoOptError, InstanceError
 from ..io import from_dict, to_dict
-from ..progress import bar
+from ..progress import bar_with
 from .paths import Change, PathError, apply
 
 MAX_POINTS = 100_000
@@ -140,6 +141,30 @@ def _executor(scheduler: Any):  # noqa: ANN202
     return client.submit, as_completed, close
 
 
+class _Status:
+    """The progress line's figures: points done (with those read back), seconds per point
+    since the start, and the best MILP objective so far (the least; the sense is not known
+    here, so the greatest is shown too when they differ)."""
+
+    def __init__(self, read_back: int) -> None:
+        self.t0, self.done, self.read = time.perf_counter(), 0, read_back
+        self.values: list[float] = []
+
+    def __call__(self, rows: pd.DataFrame) -> dict:
+        self.done += 1
+        milp = rows[rows["method"] == "milp"]
+        if len(milp) and bool(milp["feasible"].iloc[0]):
+            self.values.append(float(milp["objective"].iloc[0]))
+        out = {"s/point": f"{(time.perf_counter() - self.t0) / self.done:.2f}"}
+        if self.read:
+            out["resumed"] = self.read
+        if self.values:
+            out["MILP min"] = f"{min(self.values):.4g}"
+            if max(self.values) != min(self.values):
+                out["max"] = f"{max(self.values):.4g}"
+        return out
+
+
 def sweep(
     instance: Any,
     over: Mapping[str, Sequence[Any]],
@@ -174,7 +199,8 @@ def sweep(
     todo = [(i, ch, k) for i, ch, k in todo if k not in have]
     args = [(base, ch, i, k, name, source or name, Path(base_dir), allow_paths, opts)
             for i, ch, k in todo]  # fmt: skip
-    for rows in bar(_results(args, scheduler), "points", progress, total=len(args)):
+    status = _Status(len(have))
+    for rows in bar_with(_results(args, scheduler), "points", progress, len(args), status):
         if target is not None:
             _append(target, rows)
         frames.append(rows)
