@@ -136,6 +136,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         allow_paths=args.allow_path,
         source=str(args.file),
         scheduler=args.scheduler,
+        mip_rel_gap=args.mip_gap,
+        solver=args.solver,
     )
     if args.json:
         print(dumps({"instance": str(args.file), "rows": records(df)}))
@@ -151,6 +153,8 @@ def cmd_pareto(args: argparse.Namespace) -> int:
     from .study.pareto import pareto
 
     check_output(args.csv)
+    if args.solver != "highs":
+        raise EcoOptError(f"--solver {args.solver}: pareto keeps its model in HiGHS; use highs")
     inst = load(args.file, args.allow_path)
     df = pareto(
         inst,
@@ -160,6 +164,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
         methods=args.methods.split(",") if args.methods else None,
         time_limit=args.time_limit,
         threads=args.threads,
+        mip_rel_gap=args.mip_gap,
     )
     if args.json:
         print(dumps({"instance": str(args.file), "x": args.x, "y": args.y, "rows": records(df)}))

@@ -52,14 +52,15 @@ def _warm_front(spec, inst, x: str, y: str, eps: np.ndarray, best_x, best_y, opt
     rhs = (eps - offset_x) / size
     bounds = [(-np.inf, r) if spec.sense(x) == "min" else (r, np.inf) for r in rhs]
     cost_scale = objective_scale(lp, best_y.objective)
-    options = SolverOptions(time_limit=opts["time_limit"], mip_rel_gap=DEFAULT_MIP_GAP,
-                            threads=opts["threads"])  # fmt: skip
+    options = SolverOptions(
+        time_limit=opts["time_limit"], mip_rel_gap=opts["mip_rel_gap"], threads=opts["threads"]
+    )
     start = spec.plan_to_x(inst, lp, best_x.plan)
     sols = solve_row_sweep(lp, options, row, bounds, cost_scale=cost_scale, warm_start=start)
     rows = []
     for e, sol in zip(eps, sols):
         lp.meta["bounds"][x] = float(e)
-        chk = check(spec, inst, lp, y, sol, DEFAULT_MIP_GAP, 1.0 / cost_scale)
+        chk = check(spec, inst, lp, y, sol, opts["mip_rel_gap"], 1.0 / cost_scale)
         if chk.optimal:
             ex = spec.evaluate(inst, chk.plan, x).objective
             rows.append({"kind": "front", "method": "milp", "epsilon": float(e), "x": ex,
@@ -111,6 +112,7 @@ def pareto(
     time_limit: float | None = 60.0,
     threads: int | None = 1,
     warm: bool = True,
+    mip_rel_gap: float = DEFAULT_MIP_GAP,
 ) -> pd.DataFrame:
     """The exact y–x front of ``instance`` at ``points`` values of ε, and the heuristics'
     points (module docstring). One tidy DataFrame. ``warm`` (default): one model kept in
@@ -121,7 +123,7 @@ def pareto(
         raise ValueError(f"points must be an int in [2, {MAX_POINTS}], got {points!r}")
     for name in (x, y):
         spec.check_objective(name)
-    opts = dict(time_limit=time_limit, threads=threads)
+    opts = dict(time_limit=time_limit, threads=threads, mip_rel_gap=mip_rel_gap)
     best_x = solve(instance, x, **opts)
     best_y = solve(instance, y, **opts)
     if best_x.plan is None or best_y.plan is None:

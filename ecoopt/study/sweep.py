@@ -31,6 +31,7 @@ from ..compare import compare
 from ..errors import EcoOptError, InstanceError
 from ..io import from_dict, to_dict
 from ..progress import bar_with
+from ..results import DEFAULT_MIP_GAP
 from .paths import Change, PathError, apply
 
 MAX_POINTS = 100_000
@@ -179,6 +180,8 @@ def sweep(
     allow_paths: list[str | Path] | None = None,
     source: str | None = None,
     scheduler: Any = None,
+    mip_rel_gap: float = DEFAULT_MIP_GAP,
+    solver: str = "highs",
 ) -> pd.DataFrame:
     """``compare`` at every point of the grid ``over`` (module docstring); ``out`` makes it
     resumable. ``base_dir`` and ``allow_paths`` are ``ecoopt.from_dict``'s: where relative
@@ -186,7 +189,8 @@ def sweep(
     ``source`` names the instance in messages (its file; default its name). ``scheduler``:
     where points run — ``None`` (here, in order), ``"processes"`` (local processes), a
     ``dask.distributed.Client`` or a scheduler's address; results are the same either way, and
-    every finished point is written (by this process) as soon as it comes back."""
+    every finished point is written (by this process) as soon as it comes back.
+    ``time_limit``, ``threads``, ``mip_rel_gap`` and ``solver`` are ``compare``'s."""
     points = grid(over)
     base = to_dict(instance)
     name = getattr(instance, "name", "") or "instance"
@@ -194,7 +198,8 @@ def sweep(
     done = _finished(target)
     have = set(done["point_key"]) if len(done) else set()
     frames = [done] if len(done) else []
-    opts = dict(objective=objective, methods=methods, time_limit=time_limit, threads=threads)
+    opts = dict(objective=objective, methods=methods, time_limit=time_limit, threads=threads,
+                mip_rel_gap=mip_rel_gap, solver=solver)  # fmt: skip
     todo = [(i, ch, point_key(name, ch)) for i, ch in enumerate(points)]
     todo = [(i, ch, k) for i, ch, k in todo if k not in have]
     args = [(base, ch, i, k, name, source or name, Path(base_dir), allow_paths, opts)
