@@ -38,8 +38,8 @@ def bar_with(
     with tqdm(total=total, desc=desc, leave=False, file=sys.stderr, unit="") as line:
         for item in items:
             yield item
-            line.set_postfix(status(item), refresh=False)
             line.update(1)
+            line.set_postfix(status(item))  # drawn now: update() alone waits out mininterval
 
 
 def wanted(quiet: bool) -> bool:
