@@ -93,13 +93,21 @@ def _model_options(spec: Any, model_options: dict[str, Any] | None) -> dict[str,
 
 
 def _formulate(
-    spec: Any, instance: Any, objective: str, options: dict[str, Any] | None = None
+    spec: Any,
+    instance: Any,
+    objective: str,
+    options: dict[str, Any] | None = None,
+    bounds: dict[str, float] | None = None,
 ) -> tuple[LinearProgram, float]:
+    """The model (with a row per bounded objective, :func:`bound_objectives`) and its build
+    time."""
     t0 = time.perf_counter()
     gc_was = gc.isenabled()
     gc.disable()  # halves build time on large models (many small arrays, no cycles)
     try:
         lp = spec.formulate(instance, objective, **(options or {}))
+        if bounds:
+            bound_objectives(spec, instance, lp, objective, bounds)
     finally:
         if gc_was:
             gc.enable()
@@ -123,7 +131,8 @@ def bound_objectives(
 ) -> None:
     """One row per bounded objective o: c_o·v + offset_o ≤ ε_o (≥ for a maximised one), c_o
     the costs of o's model on the same variables, scaled by 1/|ε_o|; the check then judges the
-    plan's evaluated o against ε_o too (``lp.meta["bounds"]``)."""
+    plan's evaluated o against ε_o too (``lp.meta["bounds"]``); ``lp.meta["bound_rows"][o]`` keeps
+    (offset_o, |ε_o|), for moving the bound later (``ecoopt.study.pareto``)."""
     for name, eps in bounds.items():
         spec.check_objective(name)
         if not isinstance(eps, int | float) or not math.isfinite(eps):
@@ -144,6 +153,7 @@ def bound_objectives(
                     cost[nz] / size, lower=lower, upper=upper,
                     doc=f"{name} of the plan within {eps:g}")  # fmt: skip
         lp.meta.setdefault("bounds", {})[name] = float(eps)
+        lp.meta.setdefault("bound_rows", {})[name] = (other.objective_offset, size)
 
 
 def reference(spec: Any, instance: Any, objective: str) -> tuple[Any, Any]:
@@ -393,23 +403,29 @@ def solve(
     conflicts, base["precheck_s"] = _precheck(spec, instance)
     if conflicts:
         return _precheck_result(spec, objective, base, conflicts, strict)
-    lp, build_s = _formulate(spec, instance, objective, formulation)
-    if bounds:
-        bound_objectives(spec, instance, lp, objective, bounds)
+    lp, build_s = _formulate(spec, instance, objective, formulation, bounds)
     ref, scale, x0, ref_s = _prepare(spec, instance, lp, objective, warm_start)
     final, notes, spent = _solve_checked(
         spec, instance, lp, objective, options, x0, scale, interface, ref, solver
     )
-    rep = _incumbent(final, ref, lp.sense, notes)
     spent["build"] += build_s
     spent["check"] += ref_s
-    notes += _overrun(options, spent["solve"] - spent["bound"])
-    explanation = _explanation(spec, instance, lp, options, rep)
-    log, label = final.solution.log, _solver_name(interface, solver)
-    result = _report(base, lp, rep, spent, interface, explanation, notes, log, label)
+    result = _result(spec, instance, lp, options, final, ref, notes, spent, base,
+                     _solver_name(interface, solver), interface)  # fmt: skip
     if log_file is not None:
         write_text(result.log, log_file, "log_file")
     return result.require_optimal() if strict else result
+
+
+def _result(
+    spec, instance, lp, options, final, ref, notes, spent, base, label, interface
+) -> Result:  # noqa: ANN001, E501
+    """The Result of the final check: the plan to report, the time-limit notes, the plain-words
+    explanation of an infeasible or stopped solve, and the log."""
+    rep = _incumbent(final, ref, lp.sense, notes)
+    notes += _overrun(options, spent["solve"] - spent["bound"])
+    explanation = _explanation(spec, instance, lp, options, rep)
+    return _report(base, lp, rep, spent, interface, explanation, notes, final.solution.log, label)
 
 
 def _report(base, lp, rep, spent, interface, explanation, notes, log, solver) -> Result:  # noqa: ANN001

@@ -50,13 +50,15 @@ def sub_stream(d: RoutingData, idx: np.ndarray) -> RoutingData:
     )
 
 
-def request_bound(d: RoutingData, weights: dict[str, float], earliest: int = 0) -> float:
+def request_bound(
+    d: RoutingData, weights: dict[str, float], earliest: int = 0, cells: dict | None = None
+) -> float:
     """A lower bound on every plan's objective: each request alone at its cheapest cell,
     Σ_r min_{(p,s) allowed for r} (cost_p(s) / b_p + serve cost), plus the latency offset.
     Valid because a batch of profile p holding m ≤ b_p requests costs cost_p(s) = m ·
     cost_p(s)/m ≥ m · cost_p(s)/b_p. Requests with no allowed cell are left out (no plan can
     serve them). O(cells)."""
-    cells = build_cells(d, earliest)
+    cells = build_cells(d, earliest) if cells is None else cells  # (a model's, when built)
     if len(cells["cg"]) == 0:
         return 0.0
     batch = np.zeros(len(cells["bp"])) + _batch_costs(d, cells, weights)  # 0 for latency
@@ -171,7 +173,7 @@ def _solve_part(
     lp.vars["serve"].cost += tie_costs(part, cells, eps)
     if until is not None:
         _price_deferral(part, lp, until, eps)
-    ref = request_bound(part, weights, earliest)
+    ref = request_bound(part, weights, earliest, cells)
     sol = solve_lp(
         lp,
         SolverOptions(time_limit=time_limit_s, mip_rel_gap=1e-6, threads=1),

@@ -46,8 +46,7 @@ def _warm_front(spec, inst, x: str, y: str, eps: np.ndarray, best_x, best_y, opt
     point whose answer fails it is solved again from scratch by ``solve``."""
     lp = spec.formulate(inst, y)
     bound_objectives(spec, inst, lp, y, {x: float(eps[0])})
-    offset_x = spec.formulate(inst, x).objective_offset
-    size = abs(float(eps[0])) if eps[0] != 0 else 1.0
+    offset_x, size = lp.meta["bound_rows"][x]
     row = _row_offset(lp, f"bound_{x}")
     rhs = (eps - offset_x) / size
     bounds = [(-np.inf, r) if spec.sense(x) == "min" else (r, np.inf) for r in rhs]
