@@ -557,6 +557,51 @@ def _add_others(sub: Any, g: dict) -> None:
     h.set_defaults(func=cmd_schema)
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """Every seed paper's claims beside ours: ``REPRODUCE.md`` and its figures in ``--out``."""
+    from . import reproduce as rp
+
+    if args.readme and not rp.block_names(args.readme):
+        raise EcoOptError(
+            f"{args.readme}: no <!-- reproduce:NAME --> block to rewrite; add "
+            "the markers where each family's table goes (NAME: gpushare, ...)"
+        )
+    parts = rp.sections(args.instances, progress=wanted(args.quiet))
+    path = rp.write_report(parts, args.out)
+    for line in rp.summary_lines(parts):
+        print(line)
+    print(f"wrote {path}")
+    if args.readme:
+        done = rp.update_readme(args.readme, rp.readme_blocks(parts))
+        print(f"rewrote {len(done)} block(s) of {args.readme}: {', '.join(done)}")
+    return 0
+
+
+def _add_reproduce(sub: Any) -> None:
+    r = sub.add_parser(
+        "reproduce", help="run every seed paper's reproduction and write a Markdown report"
+    )
+    r.add_argument(
+        "--instances",
+        default="instances",
+        metavar="DIR",
+        help="the folder of bundled instance files (default: %(default)s)",
+    )
+    r.add_argument(
+        "--out",
+        default="reproduce",
+        metavar="DIR",
+        help="folder for REPRODUCE.md and its figures (default: %(default)s)",
+    )
+    r.add_argument(
+        "--readme",
+        metavar="FILE",
+        help="also rewrite FILE's <!-- reproduce:NAME --> blocks from the report",
+    )
+    r.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    r.set_defaults(func=cmd_reproduce)
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="ecoopt", description=__doc__.split("\n\n")[0].replace("\n", " "))
     p.add_argument("--version", action="version", version=f"ecoopt {__version__}")
@@ -566,6 +611,7 @@ def parser() -> argparse.ArgumentParser:
     _add_compare(sub, g)
     _add_sweep(sub, g)
     _add_others(sub, g)
+    _add_reproduce(sub)
     return p
 
 

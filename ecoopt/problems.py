@@ -58,6 +58,10 @@ class ProblemSpec:
     simulate: Callable[..., Any] | None = None
     #: whether ``simulate`` takes ``requests=True`` (``ecoopt simulate --requests-csv``)
     simulate_requests: bool = False
+    #: the module whose ``reproduce(instances folder) -> ecoopt.reproduce.Section`` puts the
+    #: family's seed paper's claims beside our figures (imported on use: it runs ``compare``;
+    #: None: no paper to reproduce)
+    reproduce: str | None = None
 
     def methods_for(self, instance: Any) -> dict[str, Callable[..., Any]]:
         return self.methods(instance) if self.methods else dict(self.heuristics)

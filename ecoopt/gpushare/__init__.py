@@ -257,6 +257,7 @@ SPEC = register(
         plan_from_dict=plan_from_named,
         plan_text=plan_text,
         simulate=simulate_checked,
+        reproduce="ecoopt.gpushare.reproduce",
         coefficient_fields={
             "capacity": "gpus[*].share_units and agents[*].min_share/max_share",
             "memory_fit": "agents[*].memory_bytes and gpus[*].memory_bytes",

@@ -203,6 +203,7 @@ SPEC = register(
         plan_to_dict=plan_to_named,
         plan_from_dict=plan_from_named,
         plan_text=plan_text,
+        reproduce="ecoopt.partition.reproduce",
         coefficient_fields={
             "memory_fit": "the model's param_bytes and devices[*].memory_bytes",
             "latency_slo": "latency_slo_s, the model's flops, devices[*].flops_per_s or "

@@ -250,6 +250,7 @@ SPEC = register(
         plan_from_dict=plan_from_named,
         methods=lever_methods,
         plan_text=plan_text,
+        reproduce="ecoopt.provisioning.reproduce",
         coefficient_fields={
             "online_demand": "workloads[*].rate_rps / rate_slots_rps and classes[*].share",
             "offline_volume": "workloads[*].volume_requests and horizon.slot_h",

@@ -136,6 +136,7 @@ SPEC = register(
         plan_text=plan_text,
         simulate=simulate,
         simulate_requests=True,
+        reproduce="ecoopt.routing.reproduce",
         coefficient_fields={
             "serve_all": "requests",
             "batch_fill": "profiles[*].batch",
