@@ -58,6 +58,11 @@ class ProblemSpec:
     simulate: Callable[..., Any] | None = None
     #: whether ``simulate`` takes ``requests=True`` (``ecoopt simulate --requests-csv``)
     simulate_requests: bool = False
+    #: (instance, policy | None, *, steps) -> tidy DataFrame of one policy's run over time,
+    #: columns ``time_s, panel, series, value`` (``panel``: what is plotted, with its unit;
+    #: each series a step function holding ``value`` from ``time_s`` on), as ``ecoopt.plot.
+    #: timeline`` draws it (None: the family has no simulator to draw)
+    timeline: Callable[..., Any] | None = None
 
     def methods_for(self, instance: Any) -> dict[str, Callable[..., Any]]:
         return self.methods(instance) if self.methods else dict(self.heuristics)
