@@ -119,7 +119,9 @@ def sweep_csv(path: str | Path, x: str, y: str, by: str | None) -> pd.DataFrame:
             raise EcoOptError(f"{path}: {option} {col}: no such swept path; the file's are "
                               f"{', '.join(paths) or 'none'}")  # fmt: skip
     if y not in df.columns:
-        metrics = list(df.columns)[list(df.columns).index("feasible") + 1 :]
+        skip = {"point", "point_key", "instance", "method", "feasible", "status", "violations",
+                "done", "objective", "gap_pct"}  # fmt: skip
+        metrics = [c for c in df.columns if c not in skip and c not in paths]
         raise EcoOptError(f"{path}: --y {y}: no such column; try objective, gap_pct or one of "
                           f"{', '.join(metrics)}")  # fmt: skip
     df = numbers(df, path, x, y)
