@@ -77,14 +77,16 @@ def gaps(
         for mask, style, what in (
             (~feasible, {"marker": "x", "color": colour}, "infeasible"),
             (feasible & ~ok, {"marker": "o", "facecolors": "none", "edgecolors": colour}, "no gap"),
+            (ok & (np.abs(np.nan_to_num(gap)) <= 1e-9), {"marker": "o", "color": colour}, "zero"),
         ):
             if mask.any():
                 ax.scatter(pos[mask], np.zeros(mask.sum()), s=40, zorder=4, clip_on=False,
                            label=f"_{method}: {what}", gid=what, **style)  # fmt: skip
     ax.axhline(0.0, color="black", linewidth=1.0, zorder=3)
     ax.set_yscale(yscale, **({"linthresh": 1.0} if yscale == "symlog" else {}))
-    ax.set_xticks(range(len(instances)), instances, rotation=20 if len(instances) > 3 else 0,
-                  ha="right" if len(instances) > 3 else "center", fontsize=8)  # fmt: skip
+    tilt = {"rotation": 20, "ha": "right", "rotation_mode": "anchor"} if len(instances) > 3 else {}
+    ax.set_xticks(range(len(instances)), instances, fontsize=8, **tilt)
+    ax.margins(y=0.08)
     ax.set_ylabel(label("gap_pct"))
     ax.grid(axis="y", alpha=0.3)
     ax.legend(handles=_gap_handles(ax, colour_of=styles), fontsize=7, ncols=2 if len(methods) > 5
@@ -102,6 +104,9 @@ def _gap_handles(ax: Axes, colour_of: Mapping[str, Any]) -> list[Any]:
     if "infeasible" in marks:
         handles.append(Line2D([], [], linestyle="none", marker="x", color="grey",
                               label="× infeasible plan (no bar)"))  # fmt: skip
+    if "zero" in marks:
+        handles.append(Line2D([], [], linestyle="none", marker="o", color="grey",
+                              label="● at 0: the optimum itself"))  # fmt: skip
     if "no gap" in marks:
         handles.append(Line2D([], [], linestyle="none", marker="o", markerfacecolor="none",
                               color="grey", label="no finite gap"))  # fmt: skip
@@ -154,14 +159,16 @@ def front(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
         ax.scatter([x], [y], marker=marker, s=60, zorder=4, linewidths=1.3,
                    label=str(r["method"]), **fill)  # fmt: skip
         at.setdefault((x, y), []).append(str(r["method"]))
-    for (x, y), names in at.items():
-        ax.annotate(", ".join(names), (x, y), xytext=(5, 4), textcoords="offset points",
-                    fontsize=7)  # fmt: skip
+    for (x, y), names in at.items():  # kept out of the layout: a long name must not shrink ax
+        text = ", ".join(names) if len(names) <= 2 else ",\n".join(names)
+        ax.annotate(text, (x, y), xytext=(5, 4), textcoords="offset points", fontsize=7,
+                    va="bottom" if len(names) <= 2 else "top").set_in_layout(False)  # fmt: skip
     ax.set_xlabel(label(xname))
     ax.set_ylabel(label(yname))
     ax.margins(0.12)
     ax.grid(alpha=0.3)
-    ax.legend(handles=_front_handles(ax), fontsize=7, frameon=False)
+    ax.legend(handles=_front_handles(ax), fontsize=7, frameon=False, loc="upper left",
+              bbox_to_anchor=(1.01, 1.0))  # fmt: skip
     return ax
 
 
