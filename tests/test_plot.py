@@ -209,7 +209,7 @@ def test_timeline_of_a_family_without_simulator_names_those_with():
 def test_save_png_and_svg_reproducibly(tmp_path, tables):
     ax = plot.gaps(tables)
     a, b, s = tmp_path / "a.png", tmp_path / "b.png", tmp_path / "a.svg"
-    plot.save(ax, a), plot.save(ax.figure, b), plot.save(ax, s)
+    plot.save(ax, a), plot.save(plot.gaps(tables).figure, b), plot.save(plot.gaps(tables), s)
     assert a.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and a.read_bytes() == b.read_bytes()
     assert b"<svg" in s.read_bytes()[:400]
     with pytest.raises(ValueError, match=".png or .svg"):
