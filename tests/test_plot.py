@@ -330,3 +330,12 @@ def test_make_figures_outputs_are_the_committed_images_and_regenerate_identicall
     assert all(f"docs/img/{name}" in readme for name in committed)
     fresh = make_figures.make("gaps_gpushare.png", tmp_path)
     assert fresh.read_bytes() == (ROOT / "docs" / "img" / "gaps_gpushare.png").read_bytes()
+
+
+def test_flags_read_as_text_are_not_all_true(tables):
+    """A frame read with dtype=str holds "False": it must not count as feasible."""
+    df = tables["paper_four_agents"]
+    four = pd.DataFrame({c: df[c].astype(str) for c in ("method", "gap_pct", "feasible")})
+    ax = plot.gaps({"four": four})
+    crosses = sum(c.get_gid() == "infeasible" for c in ax.collections)
+    assert crosses == (four.feasible == "False").sum() == 3

@@ -70,7 +70,7 @@ def gaps(
         pos = np.array([instances.index(str(i)) for i in rows["instance"]], dtype=float)
         pos += (j - (len(methods) - 1) / 2) * width
         gap = pd.to_numeric(rows["gap_pct"], errors="coerce").to_numpy(float)
-        feasible = rows["feasible"].astype(bool).to_numpy()
+        feasible = rows["feasible"].map(_true).to_numpy(bool)
         ok = feasible & np.isfinite(gap)
         colour = styles[method]["color"]
         ax.bar(pos[ok], gap[ok], width, color=colour, edgecolor=colour, label=method)
@@ -138,7 +138,7 @@ def front(df: pd.DataFrame, ax: Axes | None = None) -> Axes:
     _need(df, ("kind", "method", "x", "y", "feasible", "status"), "a pareto table")
     ax = axes(ax, (6.0, 4.0))
     xname, yname = objective_names(df)
-    pts = df[(df["kind"] == "front") & df["feasible"].astype(bool)].sort_values("x")
+    pts = df[(df["kind"] == "front") & df["feasible"].map(_true).astype(bool)].sort_values("x")
     optimal = (pts["status"].astype(str) == "optimal").to_numpy()
     ax.plot(pts["x"], pts["y"], color="black", linewidth=1.0, zorder=2, label="exact front")
     ax.scatter(pts["x"][optimal], pts["y"][optimal], color="black", s=22, zorder=3,
