@@ -38,19 +38,21 @@ def level(up: np.ndarray, down: np.ndarray, start: float = 0.0) -> tuple[np.ndar
 def timeline_frame(inst: Any, plan: Any) -> pd.DataFrame:
     """``plan`` over time: per node the requests in service, the requests waiting (arrived,
     not started), and the cumulative gCO2e of the batches started so far. Columns ``time_s,
-    panel, series, value`` (module docstring); time from 0 s."""
+    panel, series, value`` (module docstring); time from the first arrival (s), since a
+    stream need not start at 0."""
     log = request_log(inst, plan)
     served = log["start_s"].notna().to_numpy()
+    t0 = float(log["arrival_s"].min()) if len(log) else 0.0
     service, waiting, carbon = PANELS
     parts = []
     for node in inst.data.node_names:
         mine = (log["node"] == node).to_numpy() & served
-        t, v = level(log["start_s"].to_numpy()[mine], log["finish_s"].to_numpy()[mine])
+        t, v = level(log["start_s"].to_numpy()[mine], log["finish_s"].to_numpy()[mine], t0)
         parts.append(pd.DataFrame({"time_s": t, "panel": service, "series": node, "value": v}))
-    t, v = level(log["arrival_s"].to_numpy(), log["start_s"].to_numpy()[served])
+    t, v = level(log["arrival_s"].to_numpy(), log["start_s"].to_numpy()[served], t0)
     parts.append(pd.DataFrame({"time_s": t, "panel": waiting, "series": "waiting", "value": v}))
     by_start = log[served].groupby("start_s")["carbon_g"].sum()
-    t = np.concatenate([[0.0], by_start.index.to_numpy(float)])
+    t = np.concatenate([[t0], by_start.index.to_numpy(float)])
     v = np.concatenate([[0.0], np.cumsum(by_start.to_numpy(float))])
     parts.append(pd.DataFrame({"time_s": t, "panel": carbon, "series": "carbon", "value": v}))
     df = pd.concat(parts, ignore_index=True)
