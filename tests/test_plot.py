@@ -242,12 +242,21 @@ def run_all(cases: list[tuple[str, ...]]) -> list[tuple[int, str]]:
 
 
 @pytest.fixture(scope="module")
-def csvs(tmp_path_factory, tables, front_df, sweep_df):
+def csvs(tmp_path_factory):
+    """The CSVs the commands write, written by them."""
     d = tmp_path_factory.mktemp("csv")
-    for name, df in tables.items():  # as ecoopt compare --csv writes them
-        df.assign(instance=str(GPU / f"{name}.yaml")).to_csv(d / f"{name}.csv", index=False)
-    front_df.to_csv(d / "front.csv", index=False)
-    sweep_df.to_csv(d / "sweep.csv", index=False)
+    made = run_all(
+        [
+            ("compare", str(NONDEG), "--csv", str(d / "paper_nondegenerate.csv"), "--quiet"),
+            ("compare", str(FOUR), "--csv", str(d / "paper_four_agents.csv"), "--quiet"),
+            ("pareto", str(NONDEG), "--x", "latency", "--y", "carbon", "--points", "3",
+             "--csv", str(d / "front.csv")),
+            ("sweep", str(NONDEG), "--objective", "carbon", "--set", f"{INTENSITY}=100,400",
+             "--set", f"{SLO}=0.2,1.0", "--methods", "adaptive,sqrt_waterfill",
+             "--out", str(d / "sweep.csv"), "--quiet"),
+        ]
+    )  # fmt: skip
+    assert [code for code, _ in made] == [0, 0, 0, 0], made
     return d
 
 
