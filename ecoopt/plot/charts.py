@@ -258,8 +258,7 @@ def sweep(
             ax.scatter(xs[lost], np.zeros(lost.sum()), marker="x", color=st["color"], s=30,
                        transform=bottom, clip_on=False, zorder=4, gid="no value")  # fmt: skip
     ax.set_xlabel(label(x))
-    ax.set_ylabel(label(y) if y != "objective" else f"objective ({df.attrs.get('objective')})"
-                  if df.attrs.get("objective") else "objective")  # fmt: skip
+    ax.set_ylabel(label(y))
     ax.grid(alpha=0.3)
     ax.legend(handles=_sweep_handles(ax), fontsize=7, frameon=False)
     return ax
