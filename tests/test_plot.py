@@ -309,6 +309,7 @@ def test_cli_bad_inputs_are_one_line(tmp_path, csvs):
         ("sweep", sweep_csv, "--x", "nope"): "--x nope: no such swept path",
         ("sweep", sweep_csv, "--x", INTENSITY, "--y", "nope"): "--y nope: no such column",
         ("sweep", sweep_csv): "needs --x",
+        ("gaps", str(compare_csv), "--policy", "adaptive"): "--policy is for plot timeline",
         ("timeline", str(ROUTING), "--policy", "nope"): "unknown policy 'nope'",
         ("timeline", str(ROOT / "instances/partition/carbonedge_mobilenet_v2.yaml")): "no simu",
         ("timeline", str(compare_csv)): "paper_nondegenerate.csv",

@@ -22,6 +22,8 @@ MADE_BY = {
     "front": "ecoopt pareto FILE --x A --y B --csv OUT.csv",
     "sweep": "ecoopt sweep FILE --set ... --out OUT.csv (or --csv)",
 }
+#: the options each kind of plot takes (beside --out)
+OPTIONS = {"sweep": ("x", "y", "by"), "timeline": ("policy", "steps")}
 FLAGS = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
 
 
@@ -148,6 +150,10 @@ def figure_for(kind: str, inputs: Sequence[str], **opts: Any) -> Any:
     from . import charts
     from .timeline import timeline, timeline_data
 
+    for option, value in opts.items():
+        users = [k for k, names in OPTIONS.items() if option in names]
+        if value is not None and users and kind not in users:
+            raise EcoOptError(f"--{option} is for plot {' and '.join(users)}, not plot {kind}")
     if kind != "gaps" and len(inputs) != 1:
         raise EcoOptError(f"plot {kind} reads one file, got {len(inputs)}")
     if kind == "gaps":
