@@ -9,9 +9,9 @@ Each figure is drawn by ``ecoopt.plot`` from a fresh run of the library (nothing
 earlier outputs) and saved by ``ecoopt.plot.save``: no date or software name in the metadata
 and a fixed SVG hash salt, HiGHS with one thread. Regenerating therefore gives the same bytes
 with the same matplotlib, FreeType and numbers; ``tests/test_plot.py`` regenerates
-``gaps_gpushare.png`` and checks it is byte-identical to the committed file. The front and the
-timeline come from the same deterministic solves, but a different matplotlib or font may move
-pixels, so compare those by eye.
+``gaps_gpushare.png`` and checks it is byte-identical to the committed file. The other two come
+from deterministic solves as well, and regenerate byte for byte here (matplotlib 3.11.2); a
+different matplotlib or FreeType may move pixels, so after an upgrade compare them by eye.
 """
 
 from __future__ import annotations
