@@ -1,5 +1,5 @@
 """The ecoopt command line: solve, compare, simulate, evaluate, export and validate instance
-files, and print an instance file's schema.
+files, plot results, and print an instance file's schema.
 
 stdout carries only what was asked for (a table, or JSON with ``--json``); progress, notes
 and errors go to stderr. A user error prints one line naming the file and the field and exits
@@ -252,6 +252,22 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         write_csv(log, args.requests_csv)
         _say(args, f"wrote {args.requests_csv}")
     _outputs(args, df, {"instance": str(args.file), "rows": records(df)})
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """Draw a figure of other commands' CSVs, or of an instance's simulation (``ecoopt.plot``)."""
+    from .plot import save
+    from .plot.inputs import figure_for
+    from .plot.style import FORMATS
+
+    if Path(args.out).suffix.lower() not in FORMATS:
+        raise EcoOptError(f"--out {args.out}: give a .png or .svg file (the suffix says which)")
+    check_output(args.out, "--out")
+    opts = dict(x=args.x, y=args.y, by=args.by, policy=args.policy, steps=args.steps)
+    fig = figure_for(args.kind, args.inputs, allow_path=args.allow_path, **opts)
+    save(fig, args.out)
+    _say(args, f"wrote {args.out}")
     return 0
 
 
@@ -602,6 +618,32 @@ def _add_reproduce(sub: Any) -> None:
     r.set_defaults(func=cmd_reproduce)
 
 
+def _add_plot(sub: Any, g: dict) -> None:
+    from .plot import KINDS
+
+    p = sub.add_parser(
+        "plot",
+        parents=[g["files"]],
+        help="a figure (PNG or SVG) of compare, pareto or sweep CSVs, or a simulator's timeline",
+    )
+    p.add_argument("kind", choices=KINDS, help="gaps, front, sweep or timeline")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="gaps: compare --csv files; front: a pareto --csv file; sweep: a sweep --out or "
+        "--csv file; timeline: an instance file (gpushare or routing)",
+    )
+    p.add_argument("--out", required=True, metavar="FILE", help="figure to write: .png or .svg")
+    p.add_argument("--x", metavar="PATH", help="sweep: the swept path along the x axis")
+    p.add_argument("--y", metavar="COLUMN", help="sweep: objective (default), gap_pct or a metric")
+    p.add_argument("--by", metavar="PATH", help="sweep: a second swept path, one line style each")
+    p.add_argument("--policy", metavar="NAME", help="timeline: the policy (default: the family's)")
+    p.add_argument("--steps", type=_steps, metavar="T", help="timeline: control steps (gpushare)")
+    p.add_argument("--quiet", action="store_true", help="no side messages on stderr")
+    p.set_defaults(func=cmd_plot)
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="ecoopt", description=__doc__.split("\n\n")[0].replace("\n", " "))
     p.add_argument("--version", action="version", version=f"ecoopt {__version__}")
@@ -612,6 +654,7 @@ def parser() -> argparse.ArgumentParser:
     _add_sweep(sub, g)
     _add_others(sub, g)
     _add_reproduce(sub)
+    _add_plot(sub, g)
     return p
 
 

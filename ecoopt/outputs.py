@@ -9,6 +9,8 @@ One schema per output, the same from every command:
 * **compare --json**: ``{"instances": [{"instance", "objective", "sense", "rows": [row, ...],
   "plans": {method: named plan}}]}``;
 * **simulate --json**: ``{"instance", "rows": [one per policy]}``.
+* **plot**: a PNG or SVG file; the timeline it draws is ``ProblemSpec.timeline``'s tidy frame
+  ``time_s, panel, series, value`` (``ecoopt.plot.timeline_data``).
 
 Tables and CSV cells summarise long lists ("the first few, and N more"); JSON keeps all of it.
 """

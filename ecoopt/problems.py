@@ -62,6 +62,11 @@ class ProblemSpec:
     #: family's seed paper's claims beside our figures (imported on use: it runs ``compare``;
     #: None: no paper to reproduce)
     reproduce: str | None = None
+    #: ``(instance, policy | None, *, steps) -> DataFrame``: one policy's run over time,
+    #: columns ``time_s, panel, series, value`` (``panel``: what is plotted, with its unit;
+    #: each series a step function holding ``value`` from ``time_s`` on), as ``ecoopt.plot.
+    #: timeline`` draws it (None: the family has no simulator to draw)
+    timeline: Callable[..., Any] | None = None
 
     def methods_for(self, instance: Any) -> dict[str, Callable[..., Any]]:
         return self.methods(instance) if self.methods else dict(self.heuristics)

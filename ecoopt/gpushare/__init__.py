@@ -9,6 +9,7 @@ allocator, static equal, round robin, greedy marginal, our square-root water-fil
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ..lp import LinearProgram
 from ..problems import ProblemSpec, register
@@ -21,7 +22,7 @@ from .instance import OBJECTIVES, GpuShareInstance
 from .model import build, formulate, levels, min_units
 from .packing import powered_gpus
 from .physics import unit_bounds
-from .simulate import simulate, simulate_policy
+from .simulate import simulate, simulate_policy, timeline
 
 
 def plan_from_x(inst: GpuShareInstance, lp: LinearProgram, x: np.ndarray) -> Plan:
@@ -239,6 +240,17 @@ def simulate_checked(inst: GpuShareInstance, policies=None, *, steps=None, progr
     return simulate(inst, policies, steps=steps, progress=progress)
 
 
+def timeline_checked(
+    inst: GpuShareInstance, policy: str | None = None, *, steps: int | None = None
+) -> pd.DataFrame:
+    """:func:`timeline`, with ``steps`` checked against the size bounds first."""
+    from .instance import check_sim_size
+
+    if steps is not None:
+        check_sim_size(steps, len(inst.agents), "--steps")
+    return timeline(inst, policy, steps=steps)
+
+
 SPEC = register(
     ProblemSpec(
         name="gpushare",
@@ -258,6 +270,7 @@ SPEC = register(
         plan_text=plan_text,
         simulate=simulate_checked,
         reproduce="ecoopt.gpushare.reproduce",
+        timeline=timeline_checked,
         coefficient_fields={
             "capacity": "gpus[*].share_units and agents[*].min_share/max_share",
             "memory_fit": "agents[*].memory_bytes and gpus[*].memory_bytes",

@@ -514,4 +514,57 @@ def simulate(
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-__all__ = ["POLICIES", "SimTrace", "fifo_delays", "simulate", "simulate_policy"]
+#: the panels of :func:`timeline`, in drawing order (each names its unit)
+TIMELINE_PANELS = ("GPU share (GPUs)", "backlog (requests)", "carbon per step (gCO2e)")
+
+
+def timeline_frame(trace: SimTrace) -> pd.DataFrame:
+    """A :class:`SimTrace` as the tidy frame ``ecoopt.plot.timeline`` draws.
+
+    Columns ``time_s, panel, series, value``, each series a step function holding ``value``
+    from ``time_s`` (s) on: per agent its share of a GPU held during step t (``trace.share``,
+    from t·Δt), per agent its backlog at the end of step t (``trace.backlog_req``, requests,
+    from (t + 1)·Δt), and the gCO2e emitted during step t (``trace.carbon_g``, from t·Δt).
+    """
+    T, dt = len(trace.decide_s), trace.step_s
+    start = np.arange(T) * dt
+    share, backlog, carbon = TIMELINE_PANELS
+    parts = [
+        pd.DataFrame({"time_s": start, "panel": share, "series": a, "value": trace.share[:, i]})
+        for i, a in enumerate(trace.agents)
+    ]
+    parts += [
+        pd.DataFrame(
+            {"time_s": start + dt, "panel": backlog, "series": a, "value": trace.backlog_req[:, i]}
+        )
+        for i, a in enumerate(trace.agents)
+    ]
+    per_step = {"time_s": start, "panel": carbon, "series": "carbon", "value": trace.carbon_g}
+    parts.append(pd.DataFrame(per_step))
+    df = pd.concat(parts, ignore_index=True)
+    df.attrs.update(policy=trace.policy, horizon_s=trace.horizon_s)
+    return df
+
+
+def timeline(
+    inst: GpuShareInstance, policy: str | None = None, *, steps: int | None = None
+) -> pd.DataFrame:
+    """One policy's run over the trace (:func:`simulate_policy`) as :func:`timeline_frame`.
+
+    ``policy``: ``milp`` or a heuristic (default ``sqrt_waterfill``, the family's reference
+    heuristic); ``steps`` as in :func:`simulate_policy`."""
+    trace = simulate_policy(inst, policy or "sqrt_waterfill", steps=steps)
+    df = timeline_frame(trace)
+    df.attrs["instance"] = inst.name or ""
+    return df
+
+
+__all__ = [
+    "POLICIES",
+    "SimTrace",
+    "fifo_delays",
+    "simulate",
+    "simulate_policy",
+    "timeline",
+    "timeline_frame",
+]

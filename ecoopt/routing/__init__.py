@@ -27,6 +27,7 @@ from .policies import POLICY_NAMES, make_policy
 from .rolling import online_milp as rolling_online_milp
 from .rolling import solve_rolling
 from .simulate import simulate, simulate_plan
+from .timeline import timeline
 
 
 def _runner(name: str) -> Callable[..., Plan]:
@@ -137,6 +138,7 @@ SPEC = register(
         simulate=simulate,
         simulate_requests=True,
         reproduce="ecoopt.routing.reproduce",
+        timeline=timeline,
         coefficient_fields={
             "serve_all": "requests",
             "batch_fill": "profiles[*].batch",
