@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import Phase, given, note, settings
+from hypothesis import Phase, given, note, reject, settings
 from hypothesis import strategies as st
 from oracles import (
     gpushare_exactly_feasible,
@@ -25,6 +25,7 @@ from oracles import (
 from partition_files import write_graph as write_layer_graph
 
 import ecoopt
+from ecoopt.conditioning import IllConditioned
 from ecoopt.errors import NotApplicable
 from ecoopt.gpushare import HEURISTICS as SHARE_HEURISTICS
 from ecoopt.gpushare import evaluate as evaluate_share
@@ -397,6 +398,13 @@ def test_partition_optimal_is_optimal(tmp_path_factory, objective, chain, memory
     feasible = lambda p: partition_exactly_feasible(inst, p, objective)  # noqa: E731
     if plan is not None:
         check_oracle_plan(plan, value, feasible)
-    result = ecoopt.solve(inst, objective, mip_rel_gap=GAP)
+    try:
+        result = ecoopt.solve(inst, objective, mip_rel_gap=GAP)
+    except IllConditioned as exc:
+        # by design ecoopt refuses a model whose costs or rows span more than 1e12 of the
+        # reference (e.g. a 1e-6 J/B link moving 1e11 B beside µW devices): the refusal names
+        # the fields and calls nothing optimal; such draws are not this property's subject
+        assert "ill-conditioned" in str(exc) and "set by" in str(exc), exc
+        reject()
     check_solve(result, value, feasible, "min")
     check_partition_heuristics(inst, objective, value)
