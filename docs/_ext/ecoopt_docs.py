@@ -13,9 +13,11 @@ Both emit Markdown (MyST) parsed in place, so cross-references and math work ins
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import json
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -23,6 +25,8 @@ from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
 from ecoopt.problems import get_spec
+
+ROOT = Path(__file__).resolve().parents[2]
 from ecoopt.schema import unit_of
 
 
@@ -157,7 +161,70 @@ class ApiDirective(SphinxDirective):
         return box.children
 
 
+@functools.cache
+def model_docs(family: str) -> dict[str, dict[str, str]]:
+    """{"rows": {family name: doc}, "vars": {block name: doc}} of the family's models over
+    every bundled instance file and every objective (the docs are the constraint functions'
+    docstrings, so the page shows the code's own maths)."""
+    from ecoopt.io import load
+
+    spec = get_spec(family)
+    rows: dict[str, str] = {}
+    cols: dict[str, str] = {}
+    for path in sorted((ROOT / "instances" / family).glob("*.yaml")):
+        inst = load(path)
+        for objective in spec.objectives:
+            try:
+                lp = spec.formulate(inst, objective)
+            except Exception:  # noqa: BLE001 - an objective a file cannot take
+                continue
+            for name, block in lp.families.items():
+                rows.setdefault(name, block.doc or "")
+            for name, block in lp.vars.items():
+                cols.setdefault(name, block.doc or "")
+    return {"rows": rows, "vars": cols}
+
+
+class ConstraintDirective(SphinxDirective):
+    """``{ecoopt-constraint} FAMILY NAME [NAME ...]``: the docstring of the function that adds
+    row family NAME to FAMILY's model (several names sharing one docstring: shown once)."""
+
+    required_arguments = 2
+    optional_arguments = 10
+
+    def run(self) -> list[nodes.Node]:
+        family, names = self.arguments[0], self.arguments[1:]
+        docs = model_docs(family)["rows"]
+        missing = [n for n in names if n not in docs]
+        if missing:
+            raise self.error(f"{family} defines no constraint family {missing}; it has "
+                             f"{sorted(docs)}")  # fmt: skip
+        text = ["```{eval-rst}"]
+        for doc in dict.fromkeys(inspect.cleandoc(docs[n]) for n in names):
+            text += [*doc.splitlines(), ""]
+        text.append("```")
+        box = nodes.container()
+        self.state.nested_parse(StringList(text, self.get_source_info()[0]), self.content_offset, box)
+        return box.children
+
+
+class VariablesDirective(SphinxDirective):
+    """``{ecoopt-variables} FAMILY``: every variable block of FAMILY's models and its doc."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        cols = model_docs(self.arguments[0])["vars"]
+        rows = [(f"`{n}`", " ".join(d.split()).replace("|", "\\|")) for n, d in cols.items()]
+        box = nodes.container()
+        lines = _markdown_table(["variable", "meaning"], rows)
+        self.state.nested_parse(StringList(lines, self.get_source_info()[0]), self.content_offset, box)
+        return box.children
+
+
 def setup(app: Any) -> dict[str, Any]:
+    app.add_directive("ecoopt-constraint", ConstraintDirective)
+    app.add_directive("ecoopt-variables", VariablesDirective)
     app.add_directive("ecoopt-api", ApiDirective)
     app.add_directive("ecoopt-fields", FieldsDirective)
     app.add_directive("ecoopt-methods", MethodsDirective)
