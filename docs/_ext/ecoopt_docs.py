@@ -25,9 +25,9 @@ from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
 from ecoopt.problems import get_spec
+from ecoopt.schema import unit_of
 
 ROOT = Path(__file__).resolve().parents[2]
-from ecoopt.schema import unit_of
 
 
 def _type(prop: dict[str, Any]) -> str:
@@ -51,7 +51,9 @@ def _range(prop: dict[str, Any]) -> str:
         if lo is not None or hi is not None:
             left = "(" if "exclusiveMinimum" in p else "["
             right = ")" if "exclusiveMaximum" in p else "]"
-            return f"{left}{'−∞' if lo is None else f'{lo:g}'}, {'∞' if hi is None else f'{hi:g}'}{right}"
+            low = "−∞" if lo is None else f"{lo:g}"
+            high = "∞" if hi is None else f"{hi:g}"
+            return f"{left}{low}, {high}{right}"
     return ""
 
 
@@ -126,6 +128,26 @@ class MethodsDirective(_MarkdownDirective):
         return _markdown_table(["method", "what it does"], rows)
 
 
+class ObjectivesDirective(_MarkdownDirective):
+    def lines(self, family: str) -> list[str]:
+        spec = get_spec(family)
+        rows = [(f"`{n}`", "minimise" if sense == "min" else "maximise")
+                for n, sense in spec.objectives.items()]  # fmt: skip
+        return _markdown_table(["objective", "sense"], rows)
+
+
+class InstancesDirective(_MarkdownDirective):
+    def lines(self, family: str) -> list[str]:
+        import yaml
+
+        rows = []
+        for path in sorted((ROOT / "instances" / family).glob("*.yaml")):
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            text = " ".join(str(data.get("description", "")).split()).replace("|", "\\|")
+            rows.append((f"`instances/{family}/{path.name}`", text))
+        return _markdown_table(["file", "what it is"], rows)
+
+
 def public_names(module: str) -> list[tuple[str, str]]:
     """(name, autodoc directive) of every public callable of ``module`` (its ``__all__``):
     classes as ``autoclass``, functions as ``autofunction``; data (e.g. ``HEURISTICS``) and
@@ -157,21 +179,25 @@ class ApiDirective(SphinxDirective):
             text += [f".. {directive}:: {module}.{name}", ""]
         text.append("```")
         box = nodes.container()
-        self.state.nested_parse(StringList(text, self.get_source_info()[0]), self.content_offset, box)
+        self.state.nested_parse(
+            StringList(text, self.get_source_info()[0]), self.content_offset, box
+        )
         return box.children
 
 
 @functools.cache
 def model_docs(family: str) -> dict[str, dict[str, str]]:
     """{"rows": {family name: doc}, "vars": {block name: doc}} of the family's models over
-    every bundled instance file and every objective (the docs are the constraint functions'
-    docstrings, so the page shows the code's own maths)."""
+    every bundled instance file and example (``docs/examples/FAMILY``) and every objective
+    (the docs are the constraint functions' docstrings, so the page shows the code's maths)."""
     from ecoopt.io import load
 
     spec = get_spec(family)
     rows: dict[str, str] = {}
     cols: dict[str, str] = {}
-    for path in sorted((ROOT / "instances" / family).glob("*.yaml")):
+    files = [*sorted((ROOT / "instances" / family).glob("*.yaml")),
+             *sorted((ROOT / "docs" / "examples" / family).glob("*.yaml"))]  # fmt: skip
+    for path in files:
         inst = load(path)
         for objective in spec.objectives:
             try:
@@ -204,7 +230,9 @@ class ConstraintDirective(SphinxDirective):
             text += [*doc.splitlines(), ""]
         text.append("```")
         box = nodes.container()
-        self.state.nested_parse(StringList(text, self.get_source_info()[0]), self.content_offset, box)
+        self.state.nested_parse(
+            StringList(text, self.get_source_info()[0]), self.content_offset, box
+        )
         return box.children
 
 
@@ -218,7 +246,9 @@ class VariablesDirective(SphinxDirective):
         rows = [(f"`{n}`", " ".join(d.split()).replace("|", "\\|")) for n, d in cols.items()]
         box = nodes.container()
         lines = _markdown_table(["variable", "meaning"], rows)
-        self.state.nested_parse(StringList(lines, self.get_source_info()[0]), self.content_offset, box)
+        self.state.nested_parse(
+            StringList(lines, self.get_source_info()[0]), self.content_offset, box
+        )
         return box.children
 
 
@@ -226,6 +256,8 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_directive("ecoopt-constraint", ConstraintDirective)
     app.add_directive("ecoopt-variables", VariablesDirective)
     app.add_directive("ecoopt-api", ApiDirective)
+    app.add_directive("ecoopt-objectives", ObjectivesDirective)
+    app.add_directive("ecoopt-instances", InstancesDirective)
     app.add_directive("ecoopt-fields", FieldsDirective)
     app.add_directive("ecoopt-methods", MethodsDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
