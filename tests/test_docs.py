@@ -113,3 +113,9 @@ def test_the_family_page_shows_every_constraint_its_model_defines(family: str) -
     no_maths = [n for n, doc in rows.items() if ".. math::" not in doc]
     assert not no_maths, f"constraint docstrings without a .. math:: block: {no_maths}"
     assert shown - set(rows) == set()  # the build refuses these too
+
+
+@pytest.mark.parametrize("path", sorted(DOCS.glob("examples/*/*.yaml")), ids=lambda p: p.stem)
+def test_the_docs_example_files_solve_to_proven_optimality(path: Path) -> None:
+    res = ecoopt.solve(ecoopt.load(path), time_limit=120)
+    assert res.optimal, res.termination
