@@ -51,7 +51,7 @@ class ProblemSpec:
     #: (instance, plan) -> the plan for people, as ``ecoopt solve`` prints it (default: the
     #: named schema of ``plan_to_dict`` as JSON)
     plan_text: Callable[[Any, Any], str] | None = None
-    #: (instance, policies | None, *, steps, progress) -> DataFrame, one row per policy, as
+    #: ``(instance, policies | None, *, steps, progress) -> DataFrame``, one row per policy, as
     #: ``ecoopt simulate`` prints it (None: the family has no simulator); a family whose
     #: simulator keeps a per-request log also takes ``requests=True`` and then returns
     #: (that DataFrame, one row per request and policy), from the same runs

@@ -78,7 +78,7 @@ class Result:
         ``not_verified`` when the solver's answer failed ecoopt's check twice ...).
     solution_status : ``none``, ``feasible`` (an incumbent) or ``optimal`` (proven and checked).
     objective, bound, gap : the evaluator's value of the plan, the best proven bound, and the
-        true relative gap |objective − bound| / |objective|.
+        true relative gap ``|objective − bound| / |objective|``.
     mip_rel_gap : the relative gap that was asked for; ``optimal`` implies gap ≤ it (or 1e-9).
     precheck_s, build_s, handoff_s, solve_s, check_s : seconds of the problem's cheap
         pre-check, to formulate (and, on the Pyomo route, to build the Pyomo model), to hand

@@ -180,7 +180,9 @@ def level_cost(inst: GpuShareInstance, lv: Levels, objective: str) -> np.ndarray
 
 
 def add_one_level(lp: LinearProgram, inst: GpuShareInstance, lv: Levels, cols: np.ndarray) -> None:
-    r"""``one_level[i]``: Σ_{g,k} assign[i,g,k] = 1 — every agent gets exactly one level on one GPU.
+    r"""``one_level[i]``: every agent gets exactly one level on one GPU.
+
+    .. math:: \sum_{g,k} \mathit{assign}_{i,g,k} = 1 \qquad \forall i
 
     Index set: agents. Dimensionless.
     """
@@ -198,7 +200,10 @@ def add_one_level(lp: LinearProgram, inst: GpuShareInstance, lv: Levels, cols: n
 
 
 def add_capacity(lp: LinearProgram, inst: GpuShareInstance, lv: Levels, cols, powered) -> None:  # noqa: ANN001
-    r"""``capacity[g]``: Σ_{i,k} (k/U_g)·assign[i,g,k] − powered[g] ≤ 0.
+    r"""``capacity[g]``: the shares on a slot fit the GPUs it powers.
+
+    .. math:: \sum_{i,k} \frac{k}{U_g}\,\mathit{assign}_{i,g,k} - \mathit{powered}_g \le 0
+        \qquad \forall g
 
     Index set: slots. Units: GPUs (a share's units over the units of one GPU); the shares on a
     slot fit the GPUs it powers, at most S_g (the bound of ``powered``).
@@ -217,7 +222,10 @@ def add_capacity(lp: LinearProgram, inst: GpuShareInstance, lv: Levels, cols, po
 
 
 def add_memory_fit(lp: LinearProgram, inst: GpuShareInstance, lv: Levels, cols, powered) -> None:  # noqa: ANN001
-    r"""``memory_fit[g]``: Σ_{i,k} (memory_i / M_g)·assign[i,g,k] − powered[g] ≤ 0.
+    r"""``memory_fit[g]``: the models on a slot fit the memory of the GPUs it powers.
+
+    .. math:: \sum_{i,k} \frac{m_i}{M_g}\,\mathit{assign}_{i,g,k} - \mathit{powered}_g \le 0
+        \qquad \forall g
 
     Index set: slots. Units: GPUs of memory (bytes over one GPU's bytes M_g). Exact on a single
     GPU; on a pool it is the aggregate that :func:`add_pool_packing` refines GPU by GPU.
@@ -351,11 +359,16 @@ def add_pool_packing(
     objective: str,
 ) -> dict[str, object]:
     r"""Pools whose models must be packed GPU by GPU (:func:`pool_packings`):
+    ``host_one[i,g]`` (a model on one GPU), ``gpu_memory[g,j]`` (GPUs of memory),
+    ``gpu_order[g,j]`` (GPUs used in order, breaks symmetry) and ``powered_hosts[g]`` (a GPU
+    holding a model is powered).
 
-    ``host_one[i,g]``: Σ_j host[i,g,j] − Σ_k assign[i,g,k] = 0 (a model on one GPU);
-    ``gpu_memory[g,j]``: Σ_i (memory_i / M_g)·host[i,g,j] − on[g,j] ≤ 0 (GPUs of memory);
-    ``gpu_order[g,j]``: on[g,j] − on[g,j−1] ≤ 0 (GPUs used in order, breaks symmetry);
-    ``powered_hosts[g]``: Σ_j on[g,j] − powered[g] ≤ 0 (a GPU holding a model is powered).
+    .. math::
+
+        \sum_j \mathit{host}_{i,g,j} - \sum_k \mathit{assign}_{i,g,k} &= 0 \\
+        \sum_i \frac{m_i}{M_g}\,\mathit{host}_{i,g,j} - \mathit{on}_{g,j} &\le 0 \\
+        \mathit{on}_{g,j} - \mathit{on}_{g,j-1} &\le 0 \\
+        \sum_j \mathit{on}_{g,j} - \mathit{powered}_g &\le 0
 
     Index sets: agents with a model admissible on pool g; GPUs j of the pool. Returns what
     plan extraction needs: the fixed packings and the host columns' (agent, slot, gpu).

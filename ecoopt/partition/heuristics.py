@@ -277,6 +277,18 @@ def dp_chain(inst: PartitionInstance, objective: str | None = None) -> Plan:
     return plan
 
 
+def _carbonedge_mode(mode: str) -> Callable[..., Plan]:
+    """:func:`carbonedge_scoring` in one of the paper's modes, as a heuristic."""
+
+    def run(inst: PartitionInstance, objective: str | None = None) -> Plan:
+        return carbonedge_scoring(inst, mode)
+
+    w = CARBONEDGE_MODES[mode]
+    run.__doc__ = (f"CarbonEdge's scoring per layer (:func:`carbonedge_scoring`) in its {mode} "
+                   f"mode, weights (w_R, w_L, w_P, w_B, w_C) = {w}.")  # fmt: skip
+    return run
+
+
 HEURISTICS: dict[str, Callable[..., Plan]] = {
     "dp_chain": dp_chain,
     "pipeline_stages_dp": pipeline_stages_dp,
@@ -285,10 +297,7 @@ HEURISTICS: dict[str, Callable[..., Plan]] = {
     "best_split": best_split,
     "amp4ec": amp4ec,
     "greedy_layer": greedy_layer,
-    **{
-        f"carbonedge_{m}": (lambda inst, objective=None, _m=m: carbonedge_scoring(inst, _m))
-        for m in CARBONEDGE_MODES
-    },
+    **{f"carbonedge_{m}": _carbonedge_mode(m) for m in CARBONEDGE_MODES},
 }
 
 

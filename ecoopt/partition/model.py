@@ -173,7 +173,12 @@ def _edge_name(data, k: int) -> str:  # noqa: ANN001
 
 
 def add_assign(lp: LinearProgram, data, pl, cols) -> None:  # noqa: ANN001
-    r"""``assign[l]``: Σ_d place[l,d] = 1 — every layer runs on exactly one device."""
+    r"""``assign[l]``: Σ_d place[l,d] = 1 — every layer runs on exactly one device.
+
+    .. math::
+
+        \sum_d \mathit{place}_{l,d} = 1 \qquad \forall l
+    """
     lp.add_rows(
         "assign",
         list(data.layers),
@@ -190,6 +195,12 @@ def add_assign(lp: LinearProgram, data, pl, cols) -> None:  # noqa: ANN001
 def add_flow_balance(lp, data, pl, pd, pcols, fe, fd, fe2, fcols) -> None:  # noqa: ANN001
     r"""``flow_out[k,l,d]``: Σ_e flow[k,l,d,e] − place[k,d] = 0 and
     ``flow_in[k,l,e]``: Σ_d flow[k,l,d,e] − place[l,e] = 0.
+
+    .. math::
+
+        \sum_e \mathit{flow}_{k,l,d,e} - \mathit{place}_{k,d} &= 0 \qquad \forall (k,l), d \\
+        \sum_d \mathit{flow}_{k,l,d,e} - \mathit{place}_{l,e} &= 0 \qquad \forall (k,l), e
+
 
     Index sets: edges × devices. ``input`` is fixed on the source device and ``output`` on the
     sink, so their place terms become the constant right-hand side 1 or 0. Dimensionless.
@@ -229,6 +240,11 @@ def add_flow_balance(lp, data, pl, pd, pcols, fe, fd, fe2, fcols) -> None:  # no
 def add_memory_fit(lp: LinearProgram, data, pl, pd, cols) -> None:  # noqa: ANN001
     r"""``memory_fit[d]``: Σ_l (param_bytes_l / memory_bytes_d)·place[l,d] ≤ 1.
 
+    .. math::
+
+        \sum_l \frac{p_l}{M_d}\,\mathit{place}_{l,d} \le 1 \qquad \forall d
+
+
     Index set: devices. The weights resident on d, as a fraction of its memory
     (dimensionless): a row of order 1, so HiGHS's absolute row tolerance (about 1e-7) is a
     relative one. Memory is exact in bytes (:func:`~ecoopt.tolerance.fits_memory`): the
@@ -249,6 +265,12 @@ def add_memory_fit(lp: LinearProgram, data, pl, pd, cols) -> None:  # noqa: ANN0
 def add_latency_slo(lp: LinearProgram, data, c: Cols, slo: float) -> None:  # noqa: ANN001
     r"""``latency_slo``: Σ (t[l,d] / slo)·place + Σ (τ[k,l,d,e] / slo)·flow ≤ 1.
 
+    .. math::
+
+        \sum_{l,d} \frac{t_{l,d}}{\mathit{slo}}\,\mathit{place}_{l,d} + \sum_{(k,l),d,e}
+        \frac{\tau_{k,l,d,e}}{\mathit{slo}}\,\mathit{flow}_{k,l,d,e} \le 1
+
+
     One row. The latency of one inference (s) as a fraction of ``latency_slo_s`` (s), so the row
     is of order 1 and HiGHS's absolute tolerance is relative; the evaluator checks it with
     :func:`~ecoopt.tolerance.within`. The elastic explanation multiplies its slack by the SLO.
@@ -268,6 +290,15 @@ def add_latency_slo(lp: LinearProgram, data, c: Cols, slo: float) -> None:  # no
 def add_period(lp: LinearProgram, data, c: Cols) -> None:  # noqa: ANN001
     r"""``device_busy[d]``: Σ_l (t[l,d] / T_ref)·place[l,d] − period ≤ 0 and
     ``link_busy[link]``: Σ_{k,l, both directions} (bytes / bandwidth / T_ref)·flow − period ≤ 0.
+
+    .. math::
+
+        \sum_l \frac{t_{l,d}}{T_\mathrm{ref}}\,\mathit{place}_{l,d} - \mathit{period} &\le 0 \qquad
+        \forall d \\
+        \sum_{(k,l)} \sum_{(d,e) \in \{(a,b),(b,a)\}}
+        \frac{\beta_{k,l}}{B_{a,b}\,T_\mathrm{ref}}\,\mathit{flow}_{k,l,d,e} - \mathit{period} &\le
+        0 \qquad \forall \text{ link } \{a,b\}
+
 
     Index sets: devices; undirected links. The period bounds every device's and every link's
     busy time per inference: a pipeline over a stream of inferences completes one per period.
@@ -309,6 +340,12 @@ def add_period(lp: LinearProgram, data, c: Cols) -> None:  # noqa: ANN001
 def add_transfer_busy(lp: LinearProgram, data, c: Cols) -> None:  # noqa: ANN001
     r"""``transfer_busy[k,l]``: Σ_{d ≠ e} (bytes_kl / bandwidth_de / T_ref)·flow[k,l,d,e]
     − period ≤ 0.
+
+    .. math::
+
+        \sum_{d \ne e} \frac{\beta_{k,l}}{B_{d,e}\,T_\mathrm{ref}}\,\mathit{flow}_{k,l,d,e} -
+        \mathit{period} \le 0 \qquad \forall (k,l)
+
 
     Index set: edges. One tensor's transfer occupies the one link it crosses, and that link's
     busy time bounds the period (``link_busy``), so each edge's own transfer time is at most
@@ -383,6 +420,13 @@ def idle_rate(inst: PartitionInstance, objective: str) -> np.ndarray:
 def add_idle_wait(lp: LinearProgram, inst: PartitionInstance, c: Cols, objective: str) -> None:
     r"""Idle carbon of the devices that host a layer, exact for minimisation.
 
+    .. math::
+
+        \frac{\Lambda}{L^{\max}_d}\,\mathit{latency} - \sum_l
+        \frac{t_{l,d}}{L^{\max}_d}\,\mathit{place}_{l,d} + \mathit{used}_d - \mathit{wait}_d \le 1
+        \qquad \forall d \in I
+
+
     For d ∈ I = {d : idle_power_w_d·intensity_d > 0, Lmax_d > 0} (:func:`idle_bounds_s`), with
     ``used_def`` (:func:`add_used_def`) and ``latency_def`` (:func:`add_latency_def`):
 
@@ -427,6 +471,12 @@ def add_idle_wait(lp: LinearProgram, inst: PartitionInstance, c: Cols, objective
 def add_used_def(lp: LinearProgram, data, c: Cols, k: np.ndarray, used_col: np.ndarray) -> None:  # noqa: ANN001
     r"""``used_def[l,d]``: place[l,d] − used[d] ≤ 0, d ∈ I, l with weights fitting on d.
 
+    .. math::
+
+        \mathit{place}_{l,d} - \mathit{used}_d \le 0 \qquad \forall d \in I,\ l \text{ fitting on }
+        d
+
+
     Index set: the place columns ``k`` on devices in I (``used_col`` their used column).
     Dimensionless; the disaggregated form (one row per layer) is the tight one.
     """
@@ -444,6 +494,12 @@ def add_used_def(lp: LinearProgram, data, c: Cols, k: np.ndarray, used_col: np.n
 
 def add_latency_def(lp: LinearProgram, data, c: Cols, lat: int, scale: float) -> None:  # noqa: ANN001
     r"""``latency_def``: Σ (t/Λ)·place + Σ (τ/Λ)·flow − latency = 0.
+
+    .. math::
+
+        \sum_{l,d} \frac{t_{l,d}}{\Lambda}\,\mathit{place}_{l,d} + \sum_{(k,l),d,e}
+        \frac{\tau_{k,l,d,e}}{\Lambda}\,\mathit{flow}_{k,l,d,e} - \mathit{latency} = 0
+
 
     One row: the SLO row's latency expression (:func:`latency_terms`, s) in units of
     Λ = max_{d ∈ I} Lmax_d (s), so ``idle_wait`` needs one latency term, not every column.
@@ -464,6 +520,12 @@ def add_latency_def(lp: LinearProgram, data, c: Cols, lat: int, scale: float) ->
 
 def add_device_order(lp: LinearProgram, data, c: Cols, classes: list[np.ndarray]) -> None:  # noqa: ANN001
     r"""``device_order[l, d_i]``: place[l, d_i] − Σ_{l' ≺ l} place[l', d_{i−1}] ≤ 0.
+
+    .. math::
+
+        \mathit{place}_{l,d_i} - \sum_{l' \prec l} \mathit{place}_{l',d_{i-1}} \le 0 \qquad i = 2
+        \dots k
+
 
     Index set: each class {d_1 < … < d_k} of interchangeable devices
     (:func:`~ecoopt.partition.symmetry.device_classes`), i = 2 … k, and the layers l that fit

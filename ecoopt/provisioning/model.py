@@ -193,8 +193,14 @@ def _labels(d: ProvisioningData, c: np.ndarray, names: list[str], s: np.ndarray,
 
 
 def online_demand(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
-    """Σ_s gpu_load[c,s,t] / λ_ct = 1 for every online class c and slot t with λ_ct > 0
-    (scaled by the demand λ_ct, requests/s)."""
+    r"""Σ_s gpu_load[c,s,t] / λ_ct = 1 for every online class c and slot t with λ_ct > 0
+    (scaled by the demand λ_ct, requests/s).
+
+    .. math::
+
+        \sum_s \mathit{gpu\_load}_{c,s,t} = \lambda_{c,t} \qquad \forall c \text{ online},\ t:
+        \lambda_{c,t} > 0
+    """
     need = d.cls_online[:, None] & (d.demand_rps > 0)
     rc, rt = np.nonzero(need)
     row_of = -np.ones(need.shape, dtype=np.int64)
@@ -213,13 +219,19 @@ def online_demand(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
         vals,
         lower=1.0,
         upper=1.0,
-        doc="Σ_s gpu_load[c,s,t] = λ_ct (online class c, slot t)",
+        doc=online_demand.__doc__ or "",
     )
 
 
 def offline_volume(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
-    """Σ_{s,t} gpu_load[c,s,t]·3600Δ + Σ_{h,t} cpu_load[c,h,t]·3600Δ ≥ V_c for every offline
-    class with volume V_c > 0, its slots limited to [release, deadline) (scaled by V_c)."""
+    r"""Σ_{s,t} gpu_load[c,s,t]·3600Δ + Σ_{h,t} cpu_load[c,h,t]·3600Δ ≥ V_c for every offline
+    class with volume V_c > 0, its slots limited to [release, deadline) (scaled by V_c).
+
+    .. math::
+
+        3600\,\Delta \Big(\sum_{s,t} \mathit{gpu\_load}_{c,s,t} + \sum_{h,t}
+        \mathit{cpu\_load}_{c,h,t}\Big) \ge V_c \qquad \forall c \text{ offline}
+    """
     need = np.flatnonzero(~d.cls_online & (d.volume > 0))
     row_of = -np.ones(d.C, dtype=np.int64)
     row_of[need] = np.arange(len(need))
@@ -237,27 +249,39 @@ def offline_volume(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
         cols,
         vals,
         lower=1.0,
-        doc="Σ served requests of offline class c within its window ≥ V_c",
+        doc=offline_volume.__doc__ or "",
     )
 
 
 def gpu_capacity(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
-    """Σ_c gpu_load[c,s,t] / μ_cs ≤ Σ_{o ∈ s} N_o + Σ_{k ∈ s} K_k for every SKU s and slot t
-    (in servers: μ_cs is one server's SLO-feasible rate)."""
+    r"""Σ_c gpu_load[c,s,t] / μ_cs ≤ Σ_{o ∈ s} N_o + Σ_{k ∈ s} K_k for every SKU s and slot t
+    (in servers: μ_cs is one server's SLO-feasible rate).
+
+    .. math::
+
+        \sum_c \frac{\mathit{gpu\_load}_{c,s,t}}{\mu_{c,s}} \le \sum_{o \in s} N_o + \sum_{k \in s}
+        K_k \qquad \forall s, t
+    """
     _capacity(lp, d, "gpu_capacity", "gpu_load", (idx["gc"], idx["gs"], idx["gt"]), d.rate,
               (d.opt_sku, d.own_sku), d.sku_names,
-              "Σ_c gpu_load[c,s,t]/μ_cs ≤ servers of SKU s (new + kept)")  # fmt: skip
+              gpu_capacity.__doc__ or "")  # fmt: skip
 
 
 def cpu_capacity(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
-    """Σ_c cpu_load[c,h,t] / ν_ch ≤ Σ_{o ∈ h} N_o + Σ_{k ∈ h} K_k for every host variant h
+    r"""Σ_c cpu_load[c,h,t] / ν_ch ≤ Σ_{o ∈ h} N_o + Σ_{k ∈ h} K_k for every host variant h
     with CPU work and slot t (ν_ch: one server's host-CPU rate, ``cpu_free_share`` of its
-    cores)."""
+    cores).
+
+    .. math::
+
+        \sum_c \frac{\mathit{cpu\_load}_{c,h,t}}{\nu_{c,h}} \le \sum_{o \in h} N_o + \sum_{k \in h}
+        K_k \qquad \forall h, t
+    """
     if len(idx["cc"]) == 0:
         return
     _capacity(lp, d, "cpu_capacity", "cpu_load", (idx["cc"], idx["ch"], idx["ct"]), d.cpu_rate,
               (d.opt_host, d.own_host), d.host_names,
-              "Σ_c cpu_load[c,h,t]/ν_ch ≤ servers of host variant h")  # fmt: skip
+              cpu_capacity.__doc__ or "")  # fmt: skip
 
 
 def _capacity(lp, d, family, block, where, rate, groups, names, doc) -> None:  # noqa: ANN001
@@ -286,9 +310,15 @@ def _servers_of(lp: LinearProgram, row_group: np.ndarray, coef: np.ndarray, grou
 
 
 def load_needs_server(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
-    """gpu_load[c,s,t] ≤ min(U_cst, μ_cs) · (Σ_{o ∈ s} N_o + Σ_{k ∈ s} K_k), and the same for
+    r"""gpu_load[c,s,t] ≤ min(U_cst, μ_cs) · (Σ_{o ∈ s} N_o + Σ_{k ∈ s} K_k), and the same for
     cpu_load with ν_ch and the servers of host variant h (U: the load's upper bound, the
     demand or the whole volume in one slot).
+
+    .. math::
+
+        \mathit{gpu\_load}_{c,s,t} \le \min(U_{c,s,t}, \mu_{c,s}) \Big(\sum_{o \in s} N_o +
+        \sum_{k \in s} K_k\Big) \qquad \forall (c,s,t): U_{c,s,t} < \mu_{c,s}
+
 
     Valid for whole servers (no server: no load; one or more: load ≤ U and ≤ μ × servers),
     and much tighter than ``gpu_capacity`` in the LP relaxation when a class's demand is small
@@ -320,14 +350,20 @@ def load_needs_server(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None
         cols,
         vals,
         upper=0.0,
-        doc="load ≤ min(U, μ) · servers of its SKU (or host variant)",
+        doc=load_needs_server.__doc__ or "",
     )
 
 
 def volume_needs_server(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
-    """Σ_t gpu_load[c,s,t] · 3600Δ / V_c ≤ Σ_{o ∈ s} N_o + Σ_{k ∈ s} K_k for every offline
+    r"""Σ_t gpu_load[c,s,t] · 3600Δ / V_c ≤ Σ_{o ∈ s} N_o + Σ_{k ∈ s} K_k for every offline
     class c and SKU s it can run on, and the same for cpu_load and host variants: the share of
     a class's volume a SKU serves is at most its number of servers.
+
+    .. math::
+
+        \frac{3600\,\Delta}{V_c} \sum_t \mathit{gpu\_load}_{c,s,t} \le \sum_{o \in s} N_o +
+        \sum_{k \in s} K_k \qquad \forall c \text{ offline},\ s
+
 
     Valid for whole servers (none: nothing; one or more: a share ≤ 1). The per-slot rows of
     :func:`load_needs_server` do not imply it: without it the LP relaxation serves an offline
@@ -361,12 +397,17 @@ def volume_needs_server(lp: LinearProgram, d: ProvisioningData, idx: dict) -> No
         cols,
         vals,
         upper=0.0,
-        doc="Σ_t served share of an offline class on a SKU ≤ its servers",
+        doc=volume_needs_server.__doc__ or "",
     )
 
 
 def fleet_limit(lp: LinearProgram, d: ProvisioningData) -> None:
-    """Σ_{o ∈ s} N_o ≤ max_servers_s for every SKU s with more than one option."""
+    r"""Σ_{o ∈ s} N_o ≤ max_servers_s for every SKU s with more than one option.
+
+    .. math::
+
+        \sum_{o \in s} N_o \le N^{\max}_s \qquad \forall s \text{ with more than one option}
+    """
     counts = np.bincount(d.opt_sku, minlength=d.S)
     many = np.flatnonzero(counts > 1)
     if len(many) == 0:
@@ -381,13 +422,19 @@ def fleet_limit(lp: LinearProgram, d: ProvisioningData) -> None:
         lp.vars["servers"].offset + on,
         np.ones(len(on)),
         upper=d.max_new[many],
-        doc="Σ_{o ∈ s} servers[o] ≤ max_servers_s",
+        doc=fleet_limit.__doc__ or "",
     )
 
 
 def whole_class(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
-    """Σ_s choose[c,s] = 1 for a class kept whole, and gpu_load[c,s,t] ≤ U_cst·choose[c,s]
-    (U: the variable's upper bound, the demand or all servers' rate), scaled by U."""
+    r"""Σ_s choose[c,s] = 1 for a class kept whole, and gpu_load[c,s,t] ≤ U_cst·choose[c,s]
+    (U: the variable's upper bound, the demand or all servers' rate), scaled by U.
+
+    .. math::
+
+        \sum_s \mathit{choose}_{c,s} &= 1 \qquad \forall c \text{ kept whole} \\
+        \mathit{gpu\_load}_{c,s,t} - U_{c,s,t}\,\mathit{choose}_{c,s} &\le 0 \qquad \forall (c,s,t)
+    """
     wc, ws = idx["wc"], idx["ws"]
     rows_of = {c: i for i, c in enumerate(idx["whole"])}
     ch = lp.vars["choose"]
@@ -399,7 +446,7 @@ def whole_class(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
         np.ones(len(wc)),
         lower=1.0,
         upper=1.0,
-        doc="Σ_s choose[c,s] = 1",
+        doc=whole_class.__doc__ or "",
     )
     pair = {(int(c), int(s)): j for j, (c, s) in enumerate(zip(wc, ws))}
     gl = lp.vars["gpu_load"]
@@ -416,12 +463,19 @@ def whole_class(lp: LinearProgram, d: ProvisioningData, idx: dict) -> None:
         cols,
         vals,
         upper=0.0,
-        doc="gpu_load[c,s,t] ≤ U_cst · choose[c,s]",
+        doc=whole_class.__doc__ or "",
     )
 
 
 def one_sku(lp: LinearProgram, d: ProvisioningData) -> None:
-    """Rightsize off: Σ_s pick[s] = 1, N_o ≤ max_s·pick[s(o)] and K_k ≤ count_k·pick[s(k)]."""
+    r"""Rightsize off: Σ_s pick[s] = 1, N_o ≤ max_s·pick[s(o)] and K_k ≤ count_k·pick[s(k)].
+
+    .. math::
+
+        \sum_s \mathit{pick}_s &= 1 \\
+        N_o - N^{\max}_{s(o)}\,\mathit{pick}_{s(o)} &\le 0 \qquad \forall o \\
+        K_k - \mathit{count}_k\,\mathit{pick}_{s(k)} &\le 0 \qquad \forall k
+    """
     pk = lp.vars["pick"]
     lp.add_rows(
         "fleet_type",
@@ -431,7 +485,7 @@ def one_sku(lp: LinearProgram, d: ProvisioningData) -> None:
         np.ones(d.S),
         lower=1.0,
         upper=1.0,
-        doc="Σ_s pick[s] = 1",
+        doc=one_sku.__doc__ or "",
     )
     parts, labels = [], []
     for block, sku, ub in (
@@ -449,6 +503,4 @@ def one_sku(lp: LinearProgram, d: ProvisioningData) -> None:
             )
         )
     rows, cols, vals = (np.concatenate(x) for x in zip(*parts))
-    lp.add_rows(
-        "only_picked", labels, rows, cols, vals, upper=0.0, doc="servers of SKU s only if pick[s]"
-    )
+    lp.add_rows("only_picked", labels, rows, cols, vals, upper=0.0, doc=one_sku.__doc__ or "")

@@ -131,11 +131,18 @@ def cell_latency(d: RoutingData, cells: dict) -> np.ndarray:
 
 
 def worst_latency(lp: LinearProgram, d: RoutingData, cells: dict, weight: float) -> None:
-    """The tail objective (``latency_max``): a binary ``used[c]`` per cell and ``worst`` ≥ 0 (s,
+    r"""The tail objective (``latency_max``): a binary ``used[c]`` per cell and ``worst`` ≥ 0 (s,
     cost ``weight``), with rows serve[g,p,s] − cap_c · used[c] ≤ 0 (``used_cell``: a cell
     serves only when used, cap_c its serve column's upper bound) and L_c · used[c] − worst ≤ 0
     (``worst_latency``, :func:`cell_latency`): worst is at least every served request's
-    latency, and at the optimum equal to the largest."""
+    latency, and at the optimum equal to the largest.
+
+    .. math::
+
+        \mathit{serve}_{g,p,s} - \mathit{cap}_c\,\mathit{used}_c &\le 0 \qquad \forall c = (g,p,s)
+        \\
+        L_c\,\mathit{used}_c - \mathit{worst} &\le 0 \qquad \forall c
+    """
     C = len(cells["cg"])
     lp.add_vars("used", list(range(C)), upper=1.0, integer=True, doc="cell c serves requests")
     lp.add_vars("worst", ["worst"], cost=weight, doc="the largest latency, s")
@@ -145,13 +152,13 @@ def worst_latency(lp: LinearProgram, d: RoutingData, cells: dict, weight: float)
     cols = np.concatenate([serve.offset + np.arange(C), used.offset + np.arange(C)])
     lp.add_rows("used_cell", list(range(C)), rows, cols,
                 np.concatenate([1.0 / cap, -np.ones(C)]), upper=0.0,
-                doc="serve[g,p,s] ≤ cap_c · used[c]")  # fmt: skip
+                doc=worst_latency.__doc__ or "")  # fmt: skip
     lat = cell_latency(d, cells)
     scale = max(float(d.slo_s.max()), 1e-9)
     lp.add_rows("worst_latency", list(range(C)), np.concatenate([np.arange(C), np.arange(C)]),
                 np.concatenate([used.offset + np.arange(C), np.full(C, lp.vars["worst"].offset)]),
                 np.concatenate([lat / scale, np.full(C, -1.0 / scale)]), upper=0.0,
-                doc="L_c · used[c] ≤ worst")  # fmt: skip
+                doc=worst_latency.__doc__ or "")  # fmt: skip
 
 
 def _add_variables(lp: LinearProgram, d: RoutingData, cells: dict, weights: dict) -> None:
@@ -188,8 +195,13 @@ def _add_unserved(lp: LinearProgram, cells: dict) -> None:
 
 
 def serve_all(lp: LinearProgram, cells: dict) -> None:
-    """Σ_{p,s} serve[g,p,s] (+ unserved[g] in a soft model) = R_g for every group g (scaled by
-    R_g): every request served."""
+    r"""Σ_{p,s} serve[g,p,s] (+ unserved[g] in a soft model) = R_g for every group g (scaled by
+    R_g): every request served.
+
+    .. math::
+
+        \sum_{p,s} \mathit{serve}_{g,p,s} \;(+\, \mathit{unserved}_g) = R_g \qquad \forall g
+    """
     cg, G = cells["cg"], len(cells["g_count"])
     rows, cols = cg, lp.vars["serve"].offset + np.arange(len(cg))
     if "unserved" in lp.vars:
@@ -203,13 +215,18 @@ def serve_all(lp: LinearProgram, cells: dict) -> None:
         1.0 / cells["g_count"][rows],
         lower=1.0,
         upper=1.0,
-        doc="Σ_{p,s} serve[g,p,s] = R_g",
+        doc=serve_all.__doc__ or "",
     )
 
 
 def batch_fill(lp: LinearProgram, d: RoutingData, cells: dict) -> None:
-    """Σ_g serve[g,p,s] / b_p − batches[p,s] ≤ 0 for every batch column (p, s): a batch holds
-    at most its profile's b_p requests (scaled by b_p)."""
+    r"""Σ_g serve[g,p,s] / b_p − batches[p,s] ≤ 0 for every batch column (p, s): a batch holds
+    at most its profile's b_p requests (scaled by b_p).
+
+    .. math::
+
+        \sum_g \mathit{serve}_{g,p,s} - b_p\,\mathit{batches}_{p,s} \le 0 \qquad \forall (p,s)
+    """
     cb, B = cells["cb"], len(cells["bp"])
     rows = np.concatenate([cb, np.arange(B)])
     cols = np.concatenate(
@@ -218,20 +235,25 @@ def batch_fill(lp: LinearProgram, d: RoutingData, cells: dict) -> None:
     vals = np.concatenate([1.0 / d.p_batch[cells["cp"]], -np.ones(B)])
     labels = [(int(p), int(s)) for p, s in zip(cells["bp"], cells["bs"])]
     lp.add_rows("batch_fill", labels, rows, cols, vals, upper=0.0,
-                doc="Σ_g serve[g,p,s] ≤ b_p · batches[p,s]")  # fmt: skip
+                doc=batch_fill.__doc__ or "")  # fmt: skip
 
 
 def serve_in_batch(lp: LinearProgram, d: RoutingData, cells: dict) -> None:
-    """serve[g,p,s] − min(R_g, b_p)·batches[p,s] ≤ 0 for every cell (scaled by min(R_g, b_p)):
+    r"""serve[g,p,s] − min(R_g, b_p)·batches[p,s] ≤ 0 for every cell (scaled by min(R_g, b_p)):
     implied by ``batch_fill`` for whole batches, it cuts the relaxation's fractions of big
-    batches, which otherwise price a lone request at a full batch's energy per request."""
+    batches, which otherwise price a lone request at a full batch's energy per request.
+
+    .. math::
+
+        \mathit{serve}_{g,p,s} - \min(R_g, b_p)\,\mathit{batches}_{p,s} \le 0 \qquad \forall (g,p,s)
+    """
     cb, C = cells["cb"], len(cells["cg"])
     m = np.minimum(cells["g_count"][cells["cg"]], d.p_batch[cells["cp"]]).astype(float)
     rows = np.concatenate([np.arange(C), np.arange(C)])
     cols = np.concatenate([lp.vars["serve"].offset + np.arange(C), lp.vars["batches"].offset + cb])
     vals = np.concatenate([1.0 / m, -np.ones(C)])
     lp.add_rows("serve_in_batch", list(range(C)), rows, cols, vals, upper=0.0,
-                doc="serve[g,p,s] ≤ min(R_g, b_p) · batches[p,s]")  # fmt: skip
+                doc=serve_in_batch.__doc__ or "")  # fmt: skip
 
 
 def _running(d: RoutingData, cells: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -273,17 +295,29 @@ def _per_node_slot(lp, d, cells, name, weight, cap, doc, held=None) -> None:  # 
 
 
 def lanes(lp: LinearProgram, d: RoutingData, cells: dict, held=None) -> None:  # noqa: ANN001
-    """Σ_{p on n} Σ_{s ≤ t < s + ⌈τ_p/Δ⌉} batches[p,s] ≤ lanes_n for every node n and grid
-    point t (scaled by lanes_n): at most ``concurrency`` batches run at once."""
+    r"""Σ_{p on n} Σ_{s ≤ t < s + ⌈τ_p/Δ⌉} batches[p,s] ≤ lanes_n for every node n and grid
+    point t (scaled by lanes_n): at most ``concurrency`` batches run at once.
+
+    .. math::
+
+        \sum_{p \text{ on } n}\ \sum_{s \le t < s + \lceil \tau_p/\Delta \rceil}
+        \mathit{batches}_{p,s} \le \mathit{lanes}_n \qquad \forall n, t
+    """
     _per_node_slot(lp, d, cells, "lanes", np.ones(len(d.p_node)), d.lanes.astype(float),
-                   "Σ running batches on node n at t ≤ lanes_n", held)  # fmt: skip
+                   lanes.__doc__ or "", held)  # fmt: skip
 
 
 def memory_fit(lp: LinearProgram, d: RoutingData, cells: dict, held=None) -> None:  # noqa: ANN001
-    """Σ_{p on n} Σ_{s ≤ t < s + ⌈τ_p/Δ⌉} m_p · batches[p,s] ≤ M_n for every node n and grid
-    point t (scaled by M_n): the batches running at once fit the node's memory (bytes)."""
+    r"""Σ_{p on n} Σ_{s ≤ t < s + ⌈τ_p/Δ⌉} m_p · batches[p,s] ≤ M_n for every node n and grid
+    point t (scaled by M_n): the batches running at once fit the node's memory (bytes).
+
+    .. math::
+
+        \sum_{p \text{ on } n}\ \sum_{s \le t < s + \lceil \tau_p/\Delta \rceil}
+        m_p\,\mathit{batches}_{p,s} \le M_n \qquad \forall n, t
+    """
     _per_node_slot(lp, d, cells, "memory_fit", d.p_memory_bytes, d.memory_bytes,
-                   "Σ memory of running batches on node n at t ≤ M_n", held)  # fmt: skip
+                   memory_fit.__doc__ or "", held)  # fmt: skip
 
 
 def formulate_data(

@@ -1,0 +1,263 @@
+"""Sphinx directives that render ecoopt's own metadata, so the pages cannot drift from the code.
+
+``{ecoopt-fields} FAMILY``
+    One table of every field of the family's instance file, walked from its JSON Schema
+    (``instance_cls.model_json_schema()``, what ``ecoopt schema FAMILY`` prints): the field's
+    path, type, whether it is required or its default, its range and its description.
+``{ecoopt-methods} FAMILY``
+    One table of the family's heuristics (``ProblemSpec.heuristics``): name and the first
+    paragraph of its docstring.
+
+Both emit Markdown (MyST) parsed in place, so cross-references and math work inside them.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import json
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from docutils.statemachine import StringList
+from sphinx.util.docutils import SphinxDirective
+
+from ecoopt.problems import get_spec
+from ecoopt.schema import unit_of
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _type(prop: dict[str, Any]) -> str:
+    if "$ref" in prop:
+        return prop["$ref"].rsplit("/", 1)[-1]
+    if "anyOf" in prop:
+        return " or ".join(_type(p) for p in prop["anyOf"])
+    if prop.get("type") == "array":
+        return f"list of {_type(prop.get('items', {}))}" if prop.get("items") else "list"
+    if "enum" in prop:
+        return " \\| ".join(f"`{v}`" for v in prop["enum"])
+    if "const" in prop:
+        return f"`{prop['const']}`"
+    return prop.get("type", "any")
+
+
+def _range(prop: dict[str, Any]) -> str:
+    for p in [prop, *prop.get("anyOf", []), prop.get("items", {})]:
+        lo = p.get("minimum", p.get("exclusiveMinimum"))
+        hi = p.get("maximum", p.get("exclusiveMaximum"))
+        if lo is not None or hi is not None:
+            left = "(" if "exclusiveMinimum" in p else "["
+            right = ")" if "exclusiveMaximum" in p else "]"
+            low = "−∞" if lo is None else f"{lo:g}"
+            high = "∞" if hi is None else f"{hi:g}"
+            return f"{left}{low}, {high}{right}"
+    return ""
+
+
+def _refs(prop: dict[str, Any]) -> list[str]:
+    found = [prop["$ref"]] if "$ref" in prop else []
+    for sub in [*prop.get("anyOf", []), prop.get("items") or {}]:
+        if sub:
+            found += _refs(sub)
+    return [r.rsplit("/", 1)[-1] for r in found]
+
+
+def field_rows(schema: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """(path, type, required or default, range, description) of every field, depth first."""
+    defs = schema.get("$defs", {})
+    rows: list[tuple[str, str, str, str, str]] = []
+
+    def walk(node: dict[str, Any], prefix: str, seen: tuple[str, ...]) -> None:
+        required = set(node.get("required", []))
+        for name, prop in node.get("properties", {}).items():
+            path = f"{prefix}{name}"
+            need = "required" if name in required else f"`{json.dumps(prop.get('default'))}`"
+            text = (prop.get("description") or "").replace("|", "\\|").replace("\n", " ")
+            rows.append((path, _type(prop), need, _range(prop), text))
+            many = prop.get("type") == "array" or any(
+                p.get("type") == "array" for p in prop.get("anyOf", [])
+            )
+            for ref in _refs(prop):
+                if ref in defs and ref not in seen:
+                    walk(defs[ref], f"{path}[*]." if many else f"{path}.", (*seen, ref))
+
+    walk(schema, "", ())
+    return rows
+
+
+def _markdown_table(head: list[str], rows: list[tuple[str, ...]]) -> list[str]:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    return lines + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+class _MarkdownDirective(SphinxDirective):
+    required_arguments = 1
+
+    def lines(self, family: str) -> list[str]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def run(self) -> list[nodes.Node]:
+        family = self.arguments[0]
+        try:
+            get_spec(family)
+        except Exception as exc:  # an unknown family is a build error, not a silent table
+            raise self.error(f"unknown ecoopt family {family!r}: {exc}") from None
+        box = nodes.container()
+        self.state.nested_parse(StringList(self.lines(family), self.get_source_info()[0]),
+                                self.content_offset, box)  # fmt: skip
+        return box.children
+
+
+class FieldsDirective(_MarkdownDirective):
+    def lines(self, family: str) -> list[str]:
+        schema = get_spec(family).instance_cls.model_json_schema()
+        rows = [(f"`{p}`", t, n, r, unit_of(p.rsplit(".", 1)[-1]), d)
+                for p, t, n, r, d in field_rows(schema)]  # fmt: skip
+        return _markdown_table(["field", "type", "default", "range", "unit", "meaning"], rows)
+
+
+class MethodsDirective(_MarkdownDirective):
+    def lines(self, family: str) -> list[str]:
+        rows = []
+        for name, fn in get_spec(family).heuristics.items():
+            doc = (getattr(fn, "__doc__", None) or "").strip().split("\n\n")[0]
+            rows.append((f"`{name}`", " ".join(doc.split()).replace("|", "\\|")))
+        return _markdown_table(["method", "what it does"], rows)
+
+
+class ObjectivesDirective(_MarkdownDirective):
+    def lines(self, family: str) -> list[str]:
+        spec = get_spec(family)
+        rows = [(f"`{n}`", "minimise" if sense == "min" else "maximise")
+                for n, sense in spec.objectives.items()]  # fmt: skip
+        return _markdown_table(["objective", "sense"], rows)
+
+
+class InstancesDirective(_MarkdownDirective):
+    def lines(self, family: str) -> list[str]:
+        import yaml
+
+        rows = []
+        for path in sorted((ROOT / "instances" / family).glob("*.yaml")):
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            text = " ".join(str(data.get("description", "")).split()).replace("|", "\\|")
+            rows.append((f"`instances/{family}/{path.name}`", text))
+        return _markdown_table(["file", "what it is"], rows)
+
+
+def public_names(module: str) -> list[tuple[str, str]]:
+    """(name, autodoc directive) of every public callable of ``module`` (its ``__all__``):
+    classes as ``autoclass``, functions as ``autofunction``; data (e.g. ``HEURISTICS``) and
+    ``__version__`` are left to the pages that describe them."""
+    mod = importlib.import_module(module)
+    out = []
+    for name in getattr(mod, "__all__", []):
+        obj = getattr(mod, name)
+        if inspect.isclass(obj):
+            out.append((name, "autoclass"))
+        elif callable(obj):
+            out.append((name, "autofunction"))
+    return out
+
+
+class ApiDirective(SphinxDirective):
+    """``{ecoopt-api} MODULE``: an autodoc entry for every public callable of MODULE."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        module = self.arguments[0]
+        try:
+            names = public_names(module)
+        except ImportError as exc:
+            raise self.error(f"cannot import {module}: {exc}") from None
+        text = ["```{eval-rst}"]
+        for name, directive in names:
+            text += [f".. {directive}:: {module}.{name}", ""]
+        text.append("```")
+        box = nodes.container()
+        self.state.nested_parse(
+            StringList(text, self.get_source_info()[0]), self.content_offset, box
+        )
+        return box.children
+
+
+@functools.cache
+def model_docs(family: str) -> dict[str, dict[str, str]]:
+    """{"rows": {family name: doc}, "vars": {block name: doc}} of the family's models over
+    every bundled instance file and example (``docs/examples/FAMILY``) and every objective
+    (the docs are the constraint functions' docstrings, so the page shows the code's maths)."""
+    from ecoopt.io import load
+
+    spec = get_spec(family)
+    rows: dict[str, str] = {}
+    cols: dict[str, str] = {}
+    files = [*sorted((ROOT / "instances" / family).glob("*.yaml")),
+             *sorted((ROOT / "docs" / "examples" / family).glob("*.yaml"))]  # fmt: skip
+    for path in files:
+        inst = load(path)
+        for objective in spec.objectives:
+            try:
+                lp = spec.formulate(inst, objective)
+            except Exception:  # noqa: BLE001 - an objective a file cannot take
+                continue
+            for name, block in lp.families.items():
+                rows.setdefault(name, block.doc or "")
+            for name, block in lp.vars.items():
+                cols.setdefault(name, block.doc or "")
+    return {"rows": rows, "vars": cols}
+
+
+class ConstraintDirective(SphinxDirective):
+    """``{ecoopt-constraint} FAMILY NAME [NAME ...]``: the docstring of the function that adds
+    row family NAME to FAMILY's model (several names sharing one docstring: shown once)."""
+
+    required_arguments = 2
+    optional_arguments = 10
+
+    def run(self) -> list[nodes.Node]:
+        family, names = self.arguments[0], self.arguments[1:]
+        docs = model_docs(family)["rows"]
+        missing = [n for n in names if n not in docs]
+        if missing:
+            raise self.error(f"{family} defines no constraint family {missing}; it has "
+                             f"{sorted(docs)}")  # fmt: skip
+        text = ["```{eval-rst}"]
+        for doc in dict.fromkeys(inspect.cleandoc(docs[n]) for n in names):
+            text += [*doc.splitlines(), ""]
+        text.append("```")
+        box = nodes.container()
+        self.state.nested_parse(
+            StringList(text, self.get_source_info()[0]), self.content_offset, box
+        )
+        return box.children
+
+
+class VariablesDirective(SphinxDirective):
+    """``{ecoopt-variables} FAMILY``: every variable block of FAMILY's models and its doc."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        cols = model_docs(self.arguments[0])["vars"]
+        rows = [(f"`{n}`", " ".join(d.split()).replace("|", "\\|")) for n, d in cols.items()]
+        box = nodes.container()
+        lines = _markdown_table(["variable", "meaning"], rows)
+        self.state.nested_parse(
+            StringList(lines, self.get_source_info()[0]), self.content_offset, box
+        )
+        return box.children
+
+
+def setup(app: Any) -> dict[str, Any]:
+    app.add_directive("ecoopt-constraint", ConstraintDirective)
+    app.add_directive("ecoopt-variables", VariablesDirective)
+    app.add_directive("ecoopt-api", ApiDirective)
+    app.add_directive("ecoopt-objectives", ObjectivesDirective)
+    app.add_directive("ecoopt-instances", InstancesDirective)
+    app.add_directive("ecoopt-fields", FieldsDirective)
+    app.add_directive("ecoopt-methods", MethodsDirective)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
