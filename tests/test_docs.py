@@ -17,7 +17,7 @@ from ecoopt.problems import MODULES, get_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-PUBLIC = ["ecoopt", "ecoopt.study", "ecoopt.reproduce", *MODULES.values()]
+PUBLIC = ["ecoopt", "ecoopt.study", "ecoopt.reproduce", "ecoopt.plot", *MODULES.values()]
 
 
 def _sphinx(builder: str, out: Path) -> subprocess.CompletedProcess:
