@@ -269,14 +269,24 @@ class KeptModel:
     def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
         self.h.changeRowBounds(int(row), float(lower), float(upper))
 
-    def run(self, start: np.ndarray | None = None) -> LPSolution:
-        """One run from the MIP start ``start`` (refused or discarded by HiGHS if infeasible);
-        ``solve_s`` is HiGHS's ``run``, ``handoff_s`` the start and the read-back."""
+    def run(
+        self, start: np.ndarray | None = None, extra: dict[str, Any] | None = None
+    ) -> LPSolution:
+        """One run from the MIP start ``start`` (refused or discarded by HiGHS if infeasible),
+        with the HiGHS options ``extra`` for this run only (e.g. :data:`TIGHT`); ``solve_s`` is
+        HiGHS's ``run``, ``handoff_s`` the start and the read-back."""
         t0 = time.perf_counter()
         if start is not None:
             value = np.ascontiguousarray(start, dtype=np.float64)
             self.h.setSolution(len(value), np.arange(len(value), dtype=np.int32), value)
-        run_s, status = _run(self.h, self.options, self.scale)
+        saved = {key: self.h.getOptionValue(key) for key in extra or {}}
+        for key, value in (extra or {}).items():
+            _set(self.h, key, value)
+        try:
+            run_s, status = _run(self.h, self.options, self.scale)
+        finally:
+            for key, value in saved.items():
+                _set(self.h, key, value)
         sol = _read(self.h, self.lp, self.scale, status)
         sol.solve_s = run_s
         sol.handoff_s = max(0.0, time.perf_counter() - t0 - run_s)

@@ -127,7 +127,7 @@ def test_warm_fronts_equal_cold_fronts_point_for_point(rel, x, y):
     sign = 1.0 if ecoopt.problems.spec_for(inst).sense(x) == "min" else -1.0
     slack = 1e-5 * warm["epsilon"].abs().to_numpy() + 1e-12
     assert (sign * (warm["x"] - warm["epsilon"]).to_numpy() <= slack).all()
-    assert warm.attrs["highs_runs"] == 2 + (~warm["carried"]).sum()
+    assert warm.attrs["highs_runs"] >= 2 + (~warm["carried"]).sum()  # + any second looks
 
 
 def test_carries_exactly_where_the_last_optimum_meets_the_bound():

@@ -1,14 +1,27 @@
 """Exact Pareto fronts by the ε-constraint method, with every heuristic's point beside them.
 
-``pareto(inst, x="latency", y="carbon", points=11)``: first the two ends — the least x (its
-optimum) and the least y, whose plan's x is the other end of the range — then, for ε stepped
-evenly across [x_min, x at the y-optimum], the least y subject to x ≤ ε (x ≥ ε for a maximised
-x), each by ``ecoopt.solve(..., bounds={x: ε})``: HiGHS to proven optimality (or its gap at
-the time limit), every plan checked by the evaluator against the bound too. Rows of kind
-``front`` carry ε, the plan's evaluated x and y, the solve's status and gap; rows of kind
+``pareto(inst, x="latency", y="carbon", points=11)``: the two ends — the least x (its optimum;
+the greatest for a maximised x) and the least y, whose plan's x is the other end of the range
+— then, for ε stepped evenly across [x_min, x at the y-optimum], the least y subject to x ≤ ε
+(x ≥ ε for a maximised x), as ``ecoopt.solve(..., bounds={x: ε})`` would give it: HiGHS to
+proven optimality (or its gap at the time limit), every plan checked by the evaluator against
+the bound too.
+
+The default (``warm=True``) keeps y's model in one HiGHS instance (``highs.KeptModel``): the
+y-end is its first run, the x-end a run with x's costs swapped in (when x's model has the same
+rows and columns, else a full ``solve``), then x's bound row is appended and the points are
+taken from the y-end towards the tightest ε, only the row's bound and the MIP start changing.
+A point whose ε the last optimum's plan still meets is **carried** (no run; exact, see
+``_warm_points``). Every answer goes through ``verify.check`` (the check of ``solve``); one
+that fails it is run again with tightened tolerances (``solve``'s second look), and if that
+fails too, solved from scratch by ``solve``. ``warm=False``: a full ``solve`` per end and per point.
+
+Rows of kind ``front`` carry ε, the plan's evaluated x and y, the status and gap, ``solve_s``
+(seconds in HiGHS), ``warm`` (answered from the kept model) and ``carried``; rows of kind
 ``heuristic`` carry each heuristic's evaluated x and y, its feasibility, whether a front point
 dominates it (no worse in both, better in one) and ``excess_pct``: how much more y it spends
-than the front at no more x. Which objectives can be bounded depends on the family's models
+than the front at no more x. Every row names the objectives (``x_objective``,
+``y_objective``). Which objectives can be bounded depends on the family's models
 (``ecoopt.solve.boundable``): partition bounds carbon, latency and weighted but not period;
 routing every objective but latency_max; gpushare and provisioning all of theirs.
 """
@@ -24,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import NotApplicable
-from ..highs import KeptModel
+from ..highs import STOPPED, TIGHT, KeptModel
 from ..lp import LinearProgram
 from ..problems import spec_for
 from ..progress import bar_with
@@ -59,7 +72,7 @@ def _from_result(spec, inst, res, x: str) -> _Point:  # noqa: ANN001
     y = math.nan if res.objective is None else float(res.objective)
     feasible = res.optimal or res.solution_status == "feasible"
     return _Point(res.plan, float(ex), y, res.termination, res.gap, feasible, res.optimal,
-                  res.total_s, warm=False)  # fmt: skip
+                  res.solve_s, warm=False)  # fmt: skip
 
 
 def _meets(value: float, eps: float, sense: str) -> bool:
@@ -87,9 +100,9 @@ def _same_feasible_set(a: LinearProgram, b: LinearProgram) -> bool:
 
 class _Warm:
     """The warm front: y's model kept in HiGHS (``highs.KeptModel``) for both ends and every
-    point (module docstring). ``runs`` counts HiGHS runs; every answer goes through
-    ``verify.check`` (the same check as ``solve``'s), and one that fails it is solved again
-    from scratch by ``solve``."""
+    point (module docstring). ``runs`` counts HiGHS runs and ``highs_s`` their seconds; every
+    answer goes through ``verify.check`` (the same check as ``solve``'s, ``_run``), and one
+    that still fails it is solved again from scratch by ``solve``."""
 
     def __init__(self, spec, inst, x: str, y: str, opts: dict) -> None:  # noqa: ANN001
         self.spec, self.inst, self.x, self.y, self.opts = spec, inst, x, y, opts
@@ -99,20 +112,33 @@ class _Warm:
             time_limit=opts["time_limit"], mip_rel_gap=opts["mip_rel_gap"], threads=opts["threads"]
         )
         self.kept = KeptModel(self.lp, options, self.scale)
-        self.runs, self.row, self.lp_x = 0, -1, None
+        self.runs, self.highs_s, self.row, self.lp_x = 0, 0.0, -1, None
 
     def _run(self, lp: LinearProgram, objective: str, start, scale: float):  # noqa: ANN001, ANN202
-        sol = self.kept.run(start)
-        self.runs += 1
+        """One run, checked; a failed check (not a time limit) gets solve's second look: the
+        same model run again from no start with tightened tolerances (``highs.TIGHT``)."""
+        sol, chk = self._checked(lp, objective, start, scale)
+        if not chk.optimal and sol.termination not in STOPPED:
+            sol, chk = self._checked(lp, objective, None, scale, TIGHT)
+        return sol, chk
+
+    def _checked(self, lp, objective, start, scale, extra=None):  # noqa: ANN001, ANN202
+        sol = self.kept.run(start, extra)
+        self.runs, self.highs_s = self.runs + 1, self.highs_s + sol.solve_s
         return sol, check(self.spec, self.inst, lp, objective, sol, self.opts["mip_rel_gap"],
                           1.0 / scale)  # fmt: skip
+
+    def _solve(self, objective: str, **kwargs: Any):  # noqa: ANN202
+        """A full ``solve`` (a fallback), its HiGHS time counted."""
+        res = solve(self.inst, objective, **self.opts, **kwargs)
+        self.runs, self.highs_s = self.runs + 1, self.highs_s + res.solve_s
+        return res
 
     def y_end(self) -> tuple[_Point, np.ndarray | None]:
         """The least y with x unbounded (no bound row yet), and its solution vector."""
         sol, chk = self._run(self.lp, self.y, self.x0, self.scale)
         if not chk.optimal:
-            return _from_result(self.spec, self.inst, solve(self.inst, self.y, **self.opts),
-                                self.x), None  # fmt: skip
+            return _from_result(self.spec, self.inst, self._solve(self.y), self.x), None
         ex = float(self.spec.evaluate(self.inst, chk.plan, self.x).objective)
         return _Point(chk.plan, ex, chk.objective, "optimal", chk.gap, True, True, sol.solve_s,
                       warm=True), sol.x  # fmt: skip
@@ -130,7 +156,7 @@ class _Warm:
             self.kept.use_objective(self.lp, self.scale)
             if chk.optimal:
                 return chk.objective, chk.plan
-        res = solve(inst, x, **self.opts)
+        res = self._solve(x)
         return res.objective, res.plan
 
     def add_bound(self, size_from: float) -> None:
@@ -152,7 +178,7 @@ class _Warm:
         if chk.optimal:
             return _Point(chk.plan, chk.bounded[self.x], chk.objective, "optimal", chk.gap,
                           True, True, sol.solve_s, warm=True), sol.x  # fmt: skip
-        res = solve(self.inst, self.y, bounds={self.x: eps}, **self.opts)
+        res = self._solve(self.y, bounds={self.x: eps})
         return _from_result(self.spec, self.inst, res, self.x), None
 
 
@@ -239,7 +265,8 @@ def _front(spec, inst, x: str, y: str, points: int, warm: bool, opts: dict, prog
         items = ((k, _from_result(spec, inst, solve(inst, y, bounds={x: float(e)}, **opts), x))
                  for k, e in enumerate(eps))  # fmt: skip
         found = dict(bar_with(items, "points", progress, points, _Status(spec.sense(y))))
-        return [_row(found[k], float(e)) for k, e in enumerate(eps)], points + 2
+        highs_s = best_x.solve_s + best_y.solve_s + sum(p.solve_s for p in found.values())
+        return [_row(found[k], float(e)) for k, e in enumerate(eps)], (points + 2, highs_s)
     w = _Warm(spec, inst, x, y, opts)
     try:
         y_end, start = w.y_end()
@@ -252,7 +279,7 @@ def _front(spec, inst, x: str, y: str, points: int, warm: bool, opts: dict, prog
         found = dict(bar_with(items, "points", progress, points, _Status(spec.sense(y))))
     finally:
         w.kept.close()
-    return [_row(found[k], float(e)) for k, e in enumerate(eps)], w.runs
+    return [_row(found[k], float(e)) for k, e in enumerate(eps)], (w.runs, w.highs_s)
 
 
 def pareto(
@@ -270,7 +297,8 @@ def pareto(
 ) -> pd.DataFrame:
     """The exact y–x front of ``instance`` at ``points`` values of ε, and the heuristics'
     points (module docstring). One tidy DataFrame, columns ``x_objective`` and ``y_objective``
-    naming x and y on every row; ``attrs``: x, y, instance, ``highs_runs``.
+    naming x and y on every row; ``attrs``: x, y, instance, ``highs_runs`` (HiGHS runs, both
+    ends included; a fallback ``solve`` counts one) and ``highs_s`` (seconds in them).
 
     ``warm`` (default): one model kept in HiGHS for both ends and every point, points carried
     where the last optimum still meets the bound (``_warm_points``); else a full ``solve`` per
@@ -282,7 +310,7 @@ def pareto(
     for name in (x, y):
         spec.check_objective(name)
     opts = dict(time_limit=time_limit, threads=threads, mip_rel_gap=mip_rel_gap)
-    rows, runs = _front(spec, instance, x, y, points, warm, opts, progress)
+    rows, (runs, highs_s) = _front(spec, instance, x, y, points, warm, opts, progress)
     ok = pd.DataFrame(rows)
     ok = ok[ok["feasible"]]
     available = spec.methods_for(instance)
@@ -299,5 +327,6 @@ def pareto(
                      "feasible": ev.feasible, "dominated": dom, "excess_pct": excess})  # fmt: skip
     df = pd.DataFrame(rows)
     df["x_objective"], df["y_objective"] = x, y
-    df.attrs.update(x=x, y=y, instance=getattr(instance, "name", ""), highs_runs=runs)
+    df.attrs.update(x=x, y=y, instance=getattr(instance, "name", ""), highs_runs=runs,
+                    highs_s=highs_s)  # fmt: skip
     return df
