@@ -279,7 +279,7 @@ class KeptModel:
         if start is not None:
             value = np.ascontiguousarray(start, dtype=np.float64)
             self.h.setSolution(len(value), np.arange(len(value), dtype=np.int32), value)
-        saved = {key: self.h.getOptionValue(key) for key in extra or {}}
+        saved = {key: self.h.getOptionValue(key)[1] for key in extra or {}}  # (status, value)
         for key, value in (extra or {}).items():
             _set(self.h, key, value)
         try:

@@ -210,3 +210,17 @@ def test_dominance_is_no_worse_in_both_and_better_in_one():
     )
     # a maximised x (throughput): more is better
     assert _dominance(front, 0.5, 10.0, "max", "min")[0] is True
+
+
+def test_kept_model_runs_tightened_once_and_restores_its_options():
+    from ecoopt.highs import TIGHT, KeptModel
+    from ecoopt.results import SolverOptions
+
+    inst = ecoopt.load(ROOT / "instances" / "gpushare" / "paper_nondegenerate.yaml")
+    lp = ecoopt.problems.spec_for(inst).formulate(inst, "carbon")
+    with KeptModel(lp, SolverOptions(time_limit=10.0, threads=1)) as kept:
+        before = kept.h.getOptionValue("mip_feasibility_tolerance")[1]
+        first, tight = kept.run(), kept.run(None, TIGHT)
+        assert kept.h.getOptionValue("mip_feasibility_tolerance")[1] == before != 1e-9
+    assert first.termination == tight.termination == "optimal"
+    assert tight.objective == pytest.approx(first.objective, rel=1e-6)
