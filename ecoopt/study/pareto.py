@@ -167,8 +167,8 @@ class _Warm:
         self.row = self.kept.add_rows(self.lp.families[f"bound_{self.x}"])
 
     def at(self, eps: float, start) -> tuple[_Point, np.ndarray | None]:  # noqa: ANN001
-        """The least y with x within ``eps``: one run from ``start``, checked (a failed check:
-        a full ``solve(..., bounds={x: eps})``)."""
+        """The least y with x within ``eps``: one run from ``start``, checked (``_run``); if
+        it still fails the check, a full ``solve(..., bounds={x: eps})``."""
         offset, size = self.lp.meta["bound_rows"][self.x]
         rhs = (eps - offset) / size
         lower, upper = (-np.inf, rhs) if self.spec.sense(self.x) == "min" else (rhs, np.inf)
@@ -254,8 +254,8 @@ def _row(point: _Point, eps: float) -> dict[str, Any]:
 
 
 def _front(spec, inst, x: str, y: str, points: int, warm: bool, opts: dict, progress: bool):  # noqa: ANN001, ANN202
-    """The front's rows in ε order and the number of HiGHS runs (the ends included; a
-    fallback ``solve`` counts as one)."""
+    """The front's rows in ε order, and (HiGHS runs, seconds in them), the ends included
+    (a fallback ``solve`` counts as one run)."""
     if not warm:
         best_x, best_y = solve(inst, x, **opts), solve(inst, y, **opts)
         if best_x.plan is None or best_y.plan is None:
