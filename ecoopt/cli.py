@@ -165,6 +165,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
         time_limit=args.time_limit,
         threads=args.threads,
         mip_rel_gap=args.mip_gap,
+        progress=wanted(args.quiet),
     )
     if args.json:
         print(dumps({"instance": str(args.file), "x": args.x, "y": args.y, "rows": records(df)}))

@@ -228,6 +228,81 @@ def solve_lp(
     return sol
 
 
+class KeptModel:
+    """One model passed to HiGHS once and run many times (``ecoopt.study.pareto``): between
+    runs only a row's bounds, the objective (another model's costs on the same columns) or
+    the MIP start change, and rows can be appended; each run's answer is read in the units
+    of the model whose objective is in use. HiGHS's log of every run goes to one temporary
+    file, removed by :meth:`close` (or on leaving a ``with`` block)."""
+
+    def __init__(self, lp: LinearProgram, options: SolverOptions, cost_scale: float = 1.0):
+        self.h = new_highs()
+        fd, self._log_path = tempfile.mkstemp(prefix="ecoopt-highs-", suffix=".log")
+        os.close(fd)
+        self.options, self.lp, self.scale = options, lp, cost_scale
+        _configure(self.h, options, self._log_path, {})
+        _pass(self.h, lp, cost_scale, None)
+
+    def use_objective(self, lp: LinearProgram, cost_scale: float) -> None:
+        """Optimise ``lp``'s objective (costs, offset, sense; scaled by ``cost_scale``) over
+        the kept rows and columns; ``lp`` must have the kept model's columns."""
+        import highspy
+
+        cost = np.concatenate([b.cost for b in lp.vars.values()]) * cost_scale
+        n = len(cost)
+        self.h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+        self.h.changeObjectiveOffset(float(lp.objective_offset * cost_scale))
+        sense = highspy.ObjSense.kMaximize if lp.sense == "max" else highspy.ObjSense.kMinimize
+        self.h.changeObjectiveSense(sense)
+        self.lp, self.scale = lp, cost_scale
+
+    def add_rows(self, fam: Any) -> int:
+        """Append the rows of the family ``fam`` (an ``lp.RowBlock``); returns the first's
+        index."""
+        first = self.h.getNumRow()
+        for k in range(fam.size):
+            mine = fam.rows == k
+            cols, vals = fam.cols[mine].astype(np.int32), fam.vals[mine].astype(float)
+            self.h.addRow(float(fam.lower[k]), float(fam.upper[k]), len(cols), cols, vals)
+        return first
+
+    def set_row_bounds(self, row: int, lower: float, upper: float) -> None:
+        self.h.changeRowBounds(int(row), float(lower), float(upper))
+
+    def run(
+        self, start: np.ndarray | None = None, extra: dict[str, Any] | None = None
+    ) -> LPSolution:
+        """One run from the MIP start ``start`` (refused or discarded by HiGHS if infeasible),
+        with the HiGHS options ``extra`` for this run only (e.g. :data:`TIGHT`); ``solve_s`` is
+        HiGHS's ``run``, ``handoff_s`` the start and the read-back."""
+        t0 = time.perf_counter()
+        if start is not None:
+            value = np.ascontiguousarray(start, dtype=np.float64)
+            self.h.setSolution(len(value), np.arange(len(value), dtype=np.int32), value)
+        saved = {key: self.h.getOptionValue(key)[1] for key in extra or {}}  # (status, value)
+        for key, value in (extra or {}).items():
+            _set(self.h, key, value)
+        try:
+            run_s, status = _run(self.h, self.options, self.scale)
+        finally:
+            for key, value in saved.items():
+                _set(self.h, key, value)
+        sol = _read(self.h, self.lp, self.scale, status)
+        sol.solve_s = run_s
+        sol.handoff_s = max(0.0, time.perf_counter() - t0 - run_s)
+        return sol
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self._log_path)
+
+    def __enter__(self) -> KeptModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def solve_row_sweep(
     lp: LinearProgram,
     options: SolverOptions,
@@ -237,32 +312,19 @@ def solve_row_sweep(
     cost_scale: float = 1.0,
     warm_start: np.ndarray | None = None,
 ) -> list[LPSolution]:
-    """Warm re-solves: ``lp`` passed to HiGHS once, then solved once per (lower, upper) of row
-    ``row`` (in the model's row order and scaling), each run started from the previous run's
-    solution (the first from ``warm_start``). HiGHS keeps the model between runs; only the
-    row's bounds and the MIP start change. ``solve_s`` of each is its own run."""
-    h = new_highs()
-    fd, log_path = tempfile.mkstemp(prefix="ecoopt-highs-", suffix=".log")
-    os.close(fd)
+    """Warm re-solves: ``lp`` passed to HiGHS once (:class:`KeptModel`), then solved once per
+    (lower, upper) of row ``row`` (in the model's row order and scaling), each run started
+    from the previous run's solution (the first from ``warm_start``). ``solve_s`` of each is
+    its own run."""
     out: list[LPSolution] = []
-    try:
-        _configure(h, options, log_path, {})
-        _pass(h, lp, cost_scale, warm_start)
-        start = None
+    with KeptModel(lp, options, cost_scale) as kept:
+        start = warm_start
         for lower, upper in row_bounds:
-            h.changeRowBounds(int(row), float(lower), float(upper))
-            if start is not None:
-                h.setSolution(len(start), np.arange(len(start), dtype=np.int32), start)
-            t0 = time.perf_counter()
-            run_s, status = _run(h, options, cost_scale)
-            sol = _read(h, lp, cost_scale, status)
-            sol.solve_s = run_s
-            sol.handoff_s = max(0.0, time.perf_counter() - t0 - run_s)
+            kept.set_row_bounds(row, lower, upper)
+            sol = kept.run(start)
             out.append(sol)
             if sol.x is not None:
-                start = np.ascontiguousarray(sol.x, dtype=np.float64)
-    finally:
-        os.unlink(log_path)
+                start = sol.x
     return out
 
 

@@ -127,17 +127,23 @@ def boundable(spec: Any, instance: Any, objective: str) -> list[str]:
 
 
 def bound_objectives(
-    spec: Any, instance: Any, lp: LinearProgram, objective: str, bounds: dict[str, float]
+    spec: Any,
+    instance: Any,
+    lp: LinearProgram,
+    objective: str,
+    bounds: dict[str, float],
+    formulated: dict[str, LinearProgram] | None = None,
 ) -> None:
     """One row per bounded objective o: c_o·v + offset_o ≤ ε_o (≥ for a maximised one), c_o
     the costs of o's model on the same variables, scaled by 1/|ε_o|; the check then judges the
     plan's evaluated o against ε_o too (``lp.meta["bounds"]``); ``lp.meta["bound_rows"][o]`` keeps
-    (offset_o, |ε_o|), for moving the bound later (``ecoopt.study.pareto``)."""
+    (offset_o, |ε_o|), for moving the bound later (``ecoopt.study.pareto``). ``formulated``:
+    models of the bounded objectives already built (not built again)."""
     for name, eps in bounds.items():
         spec.check_objective(name)
         if not isinstance(eps, int | float) or not math.isfinite(eps):
             raise ValueError(f"bounds[{name!r}]: {eps!r} is not a finite number")
-        other = spec.formulate(instance, name)
+        other = (formulated or {}).get(name) or spec.formulate(instance, name)
         if name == objective or _signature(other) != _signature(lp):
             can = ", ".join(boundable(spec, instance, objective)) or "none"
             raise ValueError(

@@ -37,6 +37,8 @@ class Check:
     gap: float | None = None
     bound_valid: bool = True
     problems: list[str] = field(default_factory=list)
+    #: the plan's evaluated value of each bounded objective (``lp.meta["bounds"]``)
+    bounded: dict[str, float] = field(default_factory=dict)
 
     @property
     def feasible(self) -> bool:
@@ -72,7 +74,7 @@ def check(
         out.problems.append("its plan breaks " + "; ".join(ev.violations[:3]))
         return out
     for name, eps in lp.meta.get("bounds", {}).items():  # solve(..., bounds=...)
-        value = spec.evaluate(instance, out.plan, name).objective
+        value = out.bounded[name] = float(spec.evaluate(instance, out.plan, name).objective)
         slack = 1e-5 * max(abs(eps), abs(value)) + 1e-12
         broken = value > eps + slack if spec.sense(name) == "min" else value < eps - slack
         if broken:
