@@ -118,7 +118,8 @@ def test_front_labels_from_the_objective_columns_then_attrs(front_df):
     df = front_df.assign(x_objective="period", y_objective="energy_j")
     ax = plot.front(df)
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("period (s)", "energy_j")
-    bare = pd.DataFrame(front_df)  # attrs kept; drop them to reach the fallback
+    # pareto's frame names its objectives in columns and attrs: drop both to reach the fallback
+    bare = front_df.drop(columns=["x_objective", "y_objective"], errors="ignore")
     bare.attrs = {}
     ax = plot.front(bare)
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("x", "y")
