@@ -1,4 +1,4 @@
-"""Run every benchmark whose figures the README quotes, one after another, and print them.
+"""Run every benchmark whose figures the documentation quotes, one after another, and print them.
 
 Run:  python benchmarks/run.py                 (the full sizes; tens of minutes on 2 cores)
       python benchmarks/run.py --quick         (the small sizes of each; a few minutes)

@@ -578,9 +578,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     """Every seed paper's claims beside ours: ``REPRODUCE.md`` and its figures in ``--out``."""
     from . import reproduce as rp
 
-    if args.readme and not rp.block_names(args.readme):
+    bare = [f for f in args.update if not rp.block_names(f)]
+    if bare:
         raise EcoOptError(
-            f"{args.readme}: no <!-- reproduce:NAME --> block to rewrite; add "
+            f"{bare[0]}: no <!-- reproduce:NAME --> block to rewrite; add "
             "the markers where each family's table goes (NAME: gpushare, ...)"
         )
     parts = rp.sections(args.instances, progress=wanted(args.quiet))
@@ -588,9 +589,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     for line in rp.summary_lines(parts):
         print(line)
     print(f"wrote {path}")
-    if args.readme:
-        done = rp.update_readme(args.readme, rp.readme_blocks(parts))
-        print(f"rewrote {len(done)} block(s) of {args.readme}: {', '.join(done)}")
+    blocks = rp.readme_blocks(parts)
+    for name in args.update:
+        done = rp.update_readme(name, blocks)
+        print(f"rewrote {len(done)} block(s) of {name}: {', '.join(done)}")
     return 0
 
 
@@ -611,9 +613,14 @@ def _add_reproduce(sub: Any) -> None:
         help="folder for REPRODUCE.md and its figures (default: %(default)s)",
     )
     r.add_argument(
+        "--update",
         "--readme",
+        dest="update",
+        nargs="+",
+        default=[],
         metavar="FILE",
-        help="also rewrite FILE's <!-- reproduce:NAME --> blocks from the report",
+        help="also rewrite these Markdown files' <!-- reproduce:NAME --> blocks from the report "
+        "(the family pages: docs/families/*.md)",
     )
     r.add_argument("--quiet", action="store_true", help="no progress on stderr")
     r.set_defaults(func=cmd_reproduce)

@@ -11,10 +11,11 @@ the claim's relative tolerance (stated in the table), otherwise the verdict says
 ours differ; a claim the paper's setup cannot support is *not reproducible*, with the reason.
 
 :func:`write_report` writes ``REPRODUCE.md`` and each section's figures (PNG) into a folder;
-:func:`readme_blocks` gives each section's Markdown for the README, between the markers
-``<!-- reproduce:NAME -->`` and ``<!-- /reproduce:NAME -->``, which :func:`update_readme`
-rewrites and :func:`stale_blocks` checks (a test runs it, so the README's tables cannot drift
-from the code). Nothing in the report depends on the machine: no runtimes, no dates.
+:func:`readme_blocks` gives each section's Markdown for a page (the family pages),
+between the markers ``<!-- reproduce:NAME -->`` and ``<!-- /reproduce:NAME -->``, which
+:func:`update_readme` rewrites and :func:`stale_blocks` checks (a test runs it, so the pages'
+tables cannot drift from the code). Nothing in the report depends on the machine: no
+runtimes, no dates.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class Claim:
 
 @dataclass
 class Section:
-    """One paper's claims (``name``: the README block's name, e.g. ``gpushare``)."""
+    """One paper's claims (``name``: the page block's name, e.g. ``gpushare``)."""
 
     name: str
     title: str
@@ -176,7 +177,7 @@ def write_report(parts: list[Section], out: Path | str) -> Path:
 
 
 def readme_blocks(parts: list[Section]) -> dict[str, str]:
-    """Each section's Markdown for the README (no figures), keyed by section name."""
+    """Each section's Markdown for a page (no figures), keyed by section name."""
     return {s.name: s.markdown(figures=False) for s in parts}
 
 

@@ -192,7 +192,8 @@ def _numbers_list(annotation: Any) -> bool:
 
 def stated_ranges(cls: type[BaseModel], prefix: str = "") -> list[tuple[str, str]]:
     """(field path, stated range) for every bounded number under ``cls``, in field order:
-    ``("gpus[*].memory_bytes", "[1, 1e+15] B")``. The README's range table is this list."""
+    ``("gpus[*].memory_bytes", "[1, 1e+15] B")``. The range table of docs/guides/cli.md is this
+    list."""
     out: list[tuple[str, str]] = []
     for name, field in cls.model_fields.items():
         path = f"{prefix}{name}"

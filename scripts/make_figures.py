@@ -1,4 +1,4 @@
-"""Regenerate the figures the README shows, into ``docs/img/``.
+"""Regenerate the figures the studies guide (docs/guides/studies.md) shows, into ``docs/img/``.
 
 Usage (from anywhere, with the interpreter that has ecoopt installed)::
 

@@ -1,4 +1,6 @@
-"""The README's quick start, CLI examples and Python snippets run as written."""
+"""The README's quick start, and the CLI examples and Python snippets of the README and of the
+documentation's pages, run as written (a block that cannot run here, e.g. one naming a cluster,
+is written as a ``{code-block}`` directive, which this test does not collect)."""
 
 from __future__ import annotations
 
@@ -11,12 +13,20 @@ import pytest
 from ecoopt.cli import main
 
 ROOT = Path(__file__).parents[1]
-README = (ROOT / "README.md").read_text()
-BLOCKS = re.findall(r"```(bash|python)\n(.*?)```", README, flags=re.S)
+PAGES = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("[!_]*/*.md")),
+    *sorted((ROOT / "docs").glob("*.md")),
+]
+BLOCKS = [
+    b
+    for page in PAGES
+    for b in re.findall(r"```(bash|python)\n(.*?)```", page.read_text(), flags=re.S)
+]
 
 
 def ecoopt_commands() -> list[str]:
-    """Every ``ecoopt …`` command of the README's bash blocks (the part after the install)."""
+    """Every ``ecoopt …`` command of the pages' bash blocks (the part after the install)."""
     out = []
     for lang, body in BLOCKS:
         if lang != "bash":

@@ -1,5 +1,5 @@
-"""``ecoopt reproduce``: computed verdicts, the report and the README blocks kept in step with
-the code, and bad input refused in one line."""
+"""``ecoopt reproduce``: computed verdicts, the report and the family pages' blocks kept in
+step with the code, and bad input refused in one line."""
 
 from __future__ import annotations
 
@@ -67,12 +67,16 @@ def test_readme_blocks_are_rewritten_and_stale_ones_found(tmp_path: Path) -> Non
 # --- the whole run -----------------------------------------------------------------------------
 
 
+PAGES = sorted((ROOT / "docs" / "families").glob("*.md"))
+
+
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
-    """One ``ecoopt reproduce`` into a scratch folder, rewriting a copy of the README."""
+    """One ``ecoopt reproduce`` into a scratch folder, rewriting copies of the family pages."""
     tmp = tmp_path_factory.mktemp("reproduce")
-    shutil.copy(ROOT / "README.md", tmp / "README.md")
-    proc = _run("--out", str(tmp / "out"), "--readme", str(tmp / "README.md"))
+    for page in PAGES:
+        shutil.copy(page, tmp / page.name)
+    proc = _run("--out", str(tmp / "out"), "--update", *(str(tmp / p.name) for p in PAGES))
     return proc, tmp
 
 
@@ -81,7 +85,8 @@ def test_the_committed_report_is_what_the_code_gives(run) -> None:  # noqa: ANN0
     assert proc.returncode == 0, proc.stderr
     committed = ROOT / "docs" / "reproduce"
     assert (tmp / "out" / rp.REPORT).read_text() == (committed / rp.REPORT).read_text(), (
-        "docs/reproduce is stale: run `ecoopt reproduce --out docs/reproduce --readme README.md`"
+        "docs/reproduce is stale: run `ecoopt reproduce --out docs/reproduce "
+        "--update docs/families/*.md`"
     )
     figures = sorted(p.name for p in (tmp / "out").glob("*.png"))
     assert figures and figures == sorted(p.name for p in committed.glob("*.png"))
@@ -89,17 +94,18 @@ def test_the_committed_report_is_what_the_code_gives(run) -> None:  # noqa: ANN0
         assert f"![{name}]({name})" in (committed / rp.REPORT).read_text()
 
 
-def test_the_readme_tables_are_what_the_code_gives(run) -> None:  # noqa: ANN001
+def test_the_family_pages_tables_are_what_the_code_gives(run) -> None:  # noqa: ANN001
     proc, tmp = run
-    assert "rewrote 4 block(s)" in proc.stdout
-    assert (tmp / "README.md").read_text() == (ROOT / "README.md").read_text(), (
-        "README's reproduce blocks are stale: run `ecoopt reproduce --out docs/reproduce "
-        "--readme README.md`"
-    )
-    readme = (ROOT / "README.md").read_text()
+    assert proc.stdout.count("rewrote 1 block(s)") == 4
+    for page in PAGES:
+        assert (tmp / page.name).read_text() == page.read_text(), (
+            f"{page.name}'s reproduce block is stale: run `ecoopt reproduce --out "
+            "docs/reproduce --update docs/families/*.md`"
+        )
+    guide = (ROOT / "docs" / "guides" / "reproducing.md").read_text()
     for line in proc.stdout.splitlines():
         if "claims (" in line:
-            assert line in readme  # the printed summary the README quotes
+            assert line in guide  # the printed summary the guide quotes
 
 
 def test_every_family_with_a_paper_reports_and_verdicts_are_not_all_agreement(run) -> None:  # noqa: ANN001
@@ -133,6 +139,6 @@ def test_a_broken_reproduction_file_is_one_line_naming_it(tmp_path: Path) -> Non
 def test_a_readme_without_markers_is_refused_before_the_run(tmp_path: Path) -> None:
     plain = tmp_path / "plain.md"
     plain.write_text("# nothing to rewrite\n")
-    proc = _run("--out", str(tmp_path / "o"), "--readme", str(plain))
+    proc = _run("--out", str(tmp_path / "o"), "--update", str(plain))
     assert proc.returncode == 2 and "no <!-- reproduce:NAME --> block" in proc.stderr
     assert not (tmp_path / "o").exists()  # refused before anything ran

@@ -125,12 +125,12 @@ def test_count_and_steps_are_bounded_before_allocation():
         simulate(inst, steps=10**9)
 
 
-def test_the_readme_states_every_range():
+def test_the_cli_guide_states_every_range():
     from pathlib import Path
 
     from ecoopt.schema import stated_ranges
 
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    guide = (Path(__file__).parents[1] / "docs" / "guides" / "cli.md").read_text()
     for cls in (GpuShareInstance, PartitionInstance):
         for path, span in stated_ranges(cls):
-            assert f"`{path}` | {span} |" in readme, f"README lacks {path} {span}"
+            assert f"`{path}` | {span} |" in guide, f"docs/guides/cli.md lacks {path} {span}"

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 OBJECTIVES = {"latency": "min", "throughput": "max", "cost": "min", "carbon": "min"}
 
-#: size bounds, checked before anything is allocated (README, "Trust model")
+#: size bounds, checked before anything is allocated (docs/guides/cli.md, "Trust model")
 MAX_AGENTS = 1_000_000
 MAX_GPUS = 100_000  # GPUs of one type, and placement slots (unpooled GPUs + pools) in all
 MAX_STEPS = 100_000  # simulation steps, and the length of an arrival trace

@@ -21,7 +21,7 @@ from ..schema import FieldProblem, GridPowered, Strict, check_range, require_uni
 
 OBJECTIVES = {"carbon": "min", "latency": "min", "period": "min", "weighted": "min"}
 
-#: size bounds, checked before the model's arrays are allocated (README, "Trust model")
+#: size bounds, checked before the model's arrays are allocated (docs/guides/cli.md, "Trust model")
 MAX_DEVICES = 1_000
 MAX_TRANSFER_CELLS = 20_000_000  # devices² × tensor edges: the per-transfer arrays' size
 MAX_LAYER_TIME_S = 1e4

@@ -21,7 +21,8 @@ Offline work in the design points runs at a constant rate over its window. Owned
 less than a new one). The design points are O(C·S·T); ``carbon_fill`` is O(C·S·T·log(S·T))
 for the pour plus its local search (``ecoopt.provisioning.consolidate``: all starts of both
 host policies at once, per pass O(B·((C + S)·P + C·S + S²)) for B starts on P ≤ 5·C peak
-slots); ``benchmarks/provisioning_scale.py`` measures both (README, "Benchmarks").
+slots); ``benchmarks/provisioning_scale.py`` measures both (docs/families/provisioning.md,
+"Benchmarks").
 """
 
 from __future__ import annotations
