@@ -34,6 +34,8 @@ def test_the_site_builds_strictly(tmp_path: Path) -> None:
         assert (tmp_path / "html" / f"{page}.html").exists(), page
     api = (tmp_path / "html" / "api.html").read_text()
     assert 'id="ecoopt.solve"' in api and 'id="ecoopt.routing.evaluate"' in api
+    for family in MODULES:  # every generator, besides the families' __all__
+        assert f'id="ecoopt.{family}.generate.generate"' in api, family
 
 
 def test_every_example_on_the_site_runs(tmp_path: Path) -> None:
