@@ -111,66 +111,34 @@ def _figure(mob) -> Any:  # noqa: ANN001
     return fig
 
 
+def _mobilenet_claims(mob) -> list[Claim]:  # noqa: ANN001
+    """MobileNetV2's monolithic and AMP4EC figures, and Green's reduction."""
+    mono, green = _at(mob, "monolithic[medium]", "carbon_g"), _at(mob, "milp", "carbon_g")
+    grams, ms = {"unit": "g", "fmt": ".3g"}, {"unit": "ms"}
+    return [
+        Claim("MobileNetV2 monolithic, g per inference", 0.0053, mono, MOBILE, **grams,
+              note="Monolithic on Medium (530 gCO2/kWh): the node whose carbon fits the "
+              "paper's figure, which does not say which node it used."),
+        Claim("MobileNetV2 monolithic latency", 254.85,
+              1e3 * _at(mob, "monolithic[medium]", "latency_s"), MOBILE, **ms, fmt=".2f",
+              tolerance=0.001, note="The calibration's input, so it agrees by construction."),
+        Claim("AMP4EC, g per inference", 0.0056, _at(mob, "amp4ec", "carbon_g"), MOBILE,
+              **grams, note="AMP4EC's capability-proportional split [secondary] over the "
+              "three nodes."),
+        Claim("AMP4EC latency", 277.22, 1e3 * _at(mob, "amp4ec", "latency_s"), MOBILE, **ms,
+              fmt=".1f", note="Ours counts compute and transfers at the links' bandwidth; "
+              "the paper's transfer model is not given."),
+        Claim("MobileNetV2 Green against monolithic", -22.9, 100 * (green / mono - 1), MOBILE,
+              unit="%", fmt="+.1f", tolerance=2.0, points=True, note="Ours is the proven "
+              "optimum (every layer on Green): with static intensities and no SLO it is "
+              "trivial, and its reduction is 1 − 380/530."),
+    ]  # fmt: skip
+
+
 def reproduce(root: Path) -> Section:
     """The paper's claims beside ours (see the module docstring)."""
     mob, eff, slo = (compare(load(root / f)) for f in (MOBILE, EFFICIENT, SLO))
-    mono, green = _at(mob, "monolithic[medium]", "carbon_g"), _at(mob, "milp", "carbon_g")
-    claims = [
-        Claim(
-            "MobileNetV2 monolithic, g per inference",
-            0.0053,
-            mono,
-            MOBILE,
-            unit="g",
-            fmt=".3g",
-            note="Monolithic on Medium (530 gCO2/kWh): the node whose carbon fits "
-            "the paper's figure, which does not say which node it used.",
-        ),
-        Claim(
-            "MobileNetV2 monolithic latency",
-            254.85,
-            1e3 * _at(mob, "monolithic[medium]", "latency_s"),
-            MOBILE,
-            unit="ms",
-            fmt=".2f",
-            tolerance=0.001,
-            note="The calibration's input, so it agrees by construction.",
-        ),
-        Claim(
-            "AMP4EC, g per inference",
-            0.0056,
-            _at(mob, "amp4ec", "carbon_g"),
-            MOBILE,
-            unit="g",
-            fmt=".3g",
-            note="AMP4EC's capability-proportional split [secondary] over the three nodes.",
-        ),
-        Claim(
-            "AMP4EC latency",
-            277.22,
-            1e3 * _at(mob, "amp4ec", "latency_s"),
-            MOBILE,
-            unit="ms",
-            fmt=".1f",
-            note="Ours counts compute and transfers at the links' "
-            "bandwidth; the paper's transfer model is not given.",
-        ),
-        Claim(
-            "MobileNetV2 Green against monolithic",
-            -22.9,
-            100 * (green / mono - 1),
-            MOBILE,
-            unit="%",
-            fmt="+.1f",
-            tolerance=2.0,
-            points=True,
-            note="Ours is the proven "
-            "optimum (every layer on Green): with static intensities and no SLO it is "
-            "trivial, and its reduction is 1 − 380/530.",
-        ),
-        *_efficiency_claims(mob),
-        *_model_claims(eff),
-    ]
+    claims = [*_mobilenet_claims(mob), *_efficiency_claims(mob), *_model_claims(eff)]
     intro = (
         f"With a 0.30 s SLO (`{SLO}`) the optimum splits the network: "
         f"{1e3 * _at(slo, 'milp', 'carbon_g'):.3f} mg per inference; the best single "
@@ -178,11 +146,6 @@ def reproduce(root: Path) -> Section:
         f"{_at(slo, 'monolithic_best', 'gap_pct'):.1f} % and CarbonEdge's Performance "
         f"mode per layer {_at(slo, 'carbonedge_performance', 'gap_pct'):.1f} %."
     )
-    return Section(
-        "partition",
-        "DNN layers on edge devices (partition)",
-        PAPER,
-        claims,
-        intro,
-        figures={"partition_efficiency.png": lambda: _figure(mob)},
-    )
+    figures = {"partition_efficiency.png": lambda: _figure(mob)}
+    return Section("partition", "DNN layers on edge devices (partition)", PAPER, claims, intro,
+                   figures=figures)  # fmt: skip
