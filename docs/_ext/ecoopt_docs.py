@@ -7,6 +7,9 @@
 ``{ecoopt-methods} FAMILY``
     One table of the family's heuristics (``ProblemSpec.heuristics``): name and the first
     paragraph of its docstring.
+``{ecoopt-gaps} FAMILY``
+    Every method's gap to the proven optimum on every bundled file, by ``ecoopt.compare``
+    when the page is built (the MILP's row gives the optimum itself).
 
 Both emit Markdown (MyST) parsed in place, so cross-references and math work inside them.
 """
@@ -148,6 +151,36 @@ class InstancesDirective(_MarkdownDirective):
         return _markdown_table(["file", "what it is"], rows)
 
 
+@functools.cache
+def gap_rows(family: str) -> tuple[list[str], list[tuple[str, ...]]]:
+    """(file stems, one row per method): every method's gap to the proven optimum on every
+    bundled file of ``family``, by ``ecoopt.compare`` when the page is built."""
+    from ecoopt.compare import compare
+    from ecoopt.io import load
+
+    files = sorted((ROOT / "instances" / family).glob("*.yaml"))
+    cells: dict[str, dict[str, str]] = {}
+    for path in files:
+        df = compare(load(path))
+        for _, r in df.iterrows():
+            if r["method"] == "milp":
+                text = f"**{r['objective']:.4g}**" if r["feasible"] else "no plan"
+            elif not r["feasible"]:
+                text = "infeasible"
+            else:
+                text = f"{r['gap_pct']:+.1f} %".replace("-0.0 %", "+0.0 %")
+            cells.setdefault(str(r["method"]), {})[path.stem] = text
+    stems = [p.stem for p in files]
+    rows = [(f"`{m}`", *(by.get(s, "—") for s in stems)) for m, by in cells.items()]
+    return stems, rows
+
+
+class GapsDirective(_MarkdownDirective):
+    def lines(self, family: str) -> list[str]:
+        stems, rows = gap_rows(family)
+        return _markdown_table(["method", *(f"`{s}`" for s in stems)], rows)
+
+
 def public_names(module: str) -> list[tuple[str, str]]:
     """(name, autodoc directive) of every public callable of ``module`` (its ``__all__``):
     classes as ``autoclass``, functions as ``autofunction``; data (e.g. ``HEURISTICS``) and
@@ -258,6 +291,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_directive("ecoopt-api", ApiDirective)
     app.add_directive("ecoopt-objectives", ObjectivesDirective)
     app.add_directive("ecoopt-instances", InstancesDirective)
+    app.add_directive("ecoopt-gaps", GapsDirective)
     app.add_directive("ecoopt-fields", FieldsDirective)
     app.add_directive("ecoopt-methods", MethodsDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
