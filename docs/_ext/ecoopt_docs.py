@@ -196,6 +196,34 @@ def public_names(module: str) -> list[tuple[str, str]]:
     return out
 
 
+def heuristic_names(family: str) -> list[str]:
+    """The dotted names of the family's heuristics that are module-level functions (the others,
+    such as CarbonEdge's three modes, are closures over one that is)."""
+    out = []
+    for fn in get_spec(family).heuristics.values():
+        name = f"{fn.__module__}.{fn.__qualname__}"
+        if "<locals>" not in fn.__qualname__ and name not in out:
+            out.append(name)
+    return out
+
+
+class HeuristicsApiDirective(SphinxDirective):
+    """``{ecoopt-heuristics-api} FAMILY``: an autodoc entry for every heuristic function."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        text = ["```{eval-rst}"]
+        for name in heuristic_names(self.arguments[0]):
+            text += [f".. autofunction:: {name}", ""]
+        text.append("```")
+        box = nodes.container()
+        self.state.nested_parse(
+            StringList(text, self.get_source_info()[0]), self.content_offset, box
+        )
+        return box.children
+
+
 class ApiDirective(SphinxDirective):
     """``{ecoopt-api} MODULE``: an autodoc entry for every public callable of MODULE."""
 
@@ -292,6 +320,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_directive("ecoopt-objectives", ObjectivesDirective)
     app.add_directive("ecoopt-instances", InstancesDirective)
     app.add_directive("ecoopt-gaps", GapsDirective)
+    app.add_directive("ecoopt-heuristics-api", HeuristicsApiDirective)
     app.add_directive("ecoopt-fields", FieldsDirective)
     app.add_directive("ecoopt-methods", MethodsDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
