@@ -66,20 +66,14 @@ def test_every_heuristic_and_the_generator_have_docstrings(family: str) -> None:
 
 
 def _model_rows(family: str) -> dict[str, str]:
-    """Row family -> doc over the bundled files and docs/examples, every objective."""
-    spec, rows = get_spec(family), {}
-    files = [*(ROOT / "instances" / family).glob("*.yaml"),
-             *(DOCS / "examples" / family).glob("*.yaml")]  # fmt: skip
-    for path in sorted(files):
-        inst = ecoopt.load(path)
-        for objective in spec.objectives:
-            try:
-                lp = spec.formulate(inst, objective)
-            except Exception:  # noqa: BLE001 - an objective this file cannot take
-                continue
-            for name, block in lp.families.items():
-                rows.setdefault(name, block.doc)
-    return rows
+    """Row family -> doc over the bundled files and docs/examples, every objective: what the
+    pages' ``ecoopt-constraint`` directive draws from (``docs/_ext/ecoopt_docs.model_docs``)."""
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        from ecoopt_docs import model_docs
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+    return model_docs(family)["rows"]
 
 
 def _literal_rows(family: str) -> set[str]:
