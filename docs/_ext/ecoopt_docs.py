@@ -96,6 +96,19 @@ def _markdown_table(head: list[str], rows: list[tuple[str, ...]]) -> list[str]:
     return lines + ["| " + " | ".join(r) + " |" for r in rows]
 
 
+def _rst(lines: list[str]) -> list[str]:
+    """``lines`` of reStructuredText wrapped for MyST (autodoc and docstrings are RST)."""
+    return ["```{eval-rst}", *lines, "```"]
+
+
+def _parse(directive: SphinxDirective, lines: list[str]) -> list[nodes.Node]:
+    """``lines`` of MyST Markdown parsed in place of ``directive``."""
+    box = nodes.container()
+    source = directive.get_source_info()[0]
+    directive.state.nested_parse(StringList(lines, source), directive.content_offset, box)
+    return box.children
+
+
 class _MarkdownDirective(SphinxDirective):
     required_arguments = 1
 
@@ -108,10 +121,7 @@ class _MarkdownDirective(SphinxDirective):
             get_spec(family)
         except Exception as exc:  # an unknown family is a build error, not a silent table
             raise self.error(f"unknown ecoopt family {family!r}: {exc}") from None
-        box = nodes.container()
-        self.state.nested_parse(StringList(self.lines(family), self.get_source_info()[0]),
-                                self.content_offset, box)  # fmt: skip
-        return box.children
+        return _parse(self, self.lines(family))
 
 
 class FieldsDirective(_MarkdownDirective):
@@ -213,15 +223,8 @@ class HeuristicsApiDirective(SphinxDirective):
     required_arguments = 1
 
     def run(self) -> list[nodes.Node]:
-        text = ["```{eval-rst}"]
-        for name in heuristic_names(self.arguments[0]):
-            text += [f".. autofunction:: {name}", ""]
-        text.append("```")
-        box = nodes.container()
-        self.state.nested_parse(
-            StringList(text, self.get_source_info()[0]), self.content_offset, box
-        )
-        return box.children
+        names = heuristic_names(self.arguments[0])
+        return _parse(self, _rst([x for n in names for x in (f".. autofunction:: {n}", "")]))
 
 
 class ApiDirective(SphinxDirective):
@@ -235,15 +238,7 @@ class ApiDirective(SphinxDirective):
             names = public_names(module)
         except ImportError as exc:
             raise self.error(f"cannot import {module}: {exc}") from None
-        text = ["```{eval-rst}"]
-        for name, directive in names:
-            text += [f".. {directive}:: {module}.{name}", ""]
-        text.append("```")
-        box = nodes.container()
-        self.state.nested_parse(
-            StringList(text, self.get_source_info()[0]), self.content_offset, box
-        )
-        return box.children
+        return _parse(self, _rst([x for n, d in names for x in (f".. {d}:: {module}.{n}", "")]))
 
 
 @functools.cache
@@ -286,15 +281,8 @@ class ConstraintDirective(SphinxDirective):
         if missing:
             raise self.error(f"{family} defines no constraint family {missing}; it has "
                              f"{sorted(docs)}")  # fmt: skip
-        text = ["```{eval-rst}"]
-        for doc in dict.fromkeys(inspect.cleandoc(docs[n]) for n in names):
-            text += [*doc.splitlines(), ""]
-        text.append("```")
-        box = nodes.container()
-        self.state.nested_parse(
-            StringList(text, self.get_source_info()[0]), self.content_offset, box
-        )
-        return box.children
+        unique = dict.fromkeys(inspect.cleandoc(docs[n]) for n in names)
+        return _parse(self, _rst([line for doc in unique for line in [*doc.splitlines(), ""]]))
 
 
 class VariablesDirective(SphinxDirective):
@@ -305,12 +293,7 @@ class VariablesDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         cols = model_docs(self.arguments[0])["vars"]
         rows = [(f"`{n}`", " ".join(d.split()).replace("|", "\\|")) for n, d in cols.items()]
-        box = nodes.container()
-        lines = _markdown_table(["variable", "meaning"], rows)
-        self.state.nested_parse(
-            StringList(lines, self.get_source_info()[0]), self.content_offset, box
-        )
-        return box.children
+        return _parse(self, _markdown_table(["variable", "meaning"], rows))
 
 
 def setup(app: Any) -> dict[str, Any]:
