@@ -124,6 +124,11 @@ class Section:
         return head + self.table() + pics
 
 
+def method_value(table: Any, method: str, column: str) -> Any:
+    """The ``column`` of ``method``'s row in an ``ecoopt.compare`` table."""
+    return table.loc[table["method"] == method, column].iloc[0]
+
+
 def sections(instances: Path | str = "instances", progress: bool = False) -> list[Section]:
     """Every family's reproduction, in registry order (``instances``: the folder holding
     ``<family>/`` of the bundled instance files)."""
@@ -211,6 +216,7 @@ def stale_blocks(path: Path | str, blocks: dict[str, str]) -> list[str]:
 __all__ = [
     "Claim",
     "block_names",
+    "method_value",
     "Section",
     "readme_blocks",
     "report",

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..compare import compare
 from ..io import load
-from ..reproduce import Claim, Section
+from ..reproduce import Claim, Section, method_value
 
 PAPER = "CarbonEdge: carbon-aware DNN inference on edge nodes (arXiv 2603.27420, 2026)"
 MOBILE = "partition/carbonedge_mobilenet_v2.yaml"
@@ -25,16 +25,12 @@ EFFICIENCY = {
 }
 
 
-def _at(df, method: str, column: str) -> float:  # noqa: ANN001
-    return float(df.loc[df["method"] == method, column].iloc[0])
-
-
 def _efficiency_claims(mob) -> list[Claim]:  # noqa: ANN001
     return [
         Claim(
             f"MobileNetV2 inferences per gCO2, {mode}",
             paper,
-            _at(mob, method, "inferences_per_g"),
+            method_value(mob, method, "inferences_per_g"),
             MOBILE,
             fmt=".1f",
             tolerance=0.05,
@@ -45,7 +41,10 @@ def _efficiency_claims(mob) -> list[Claim]:  # noqa: ANN001
 
 
 def _model_claims(eff) -> list[Claim]:  # noqa: ANN001
-    mono, green = _at(eff, "monolithic[medium]", "carbon_g"), _at(eff, "milp", "carbon_g")
+    mono, green = (
+        method_value(eff, "monolithic[medium]", "carbon_g"),
+        method_value(eff, "milp", "carbon_g"),
+    )
     why = (
         "Our nodes keep MobileNetV2's calibration (the same FLOP rates and powers) and run "
         "EfficientNet-B0's FLOPs from the bundled graph, which are more than MobileNetV2's; "
@@ -100,7 +99,7 @@ def _figure(mob) -> Any:  # noqa: ANN001
     ax.bar([x - 0.2 for x in xs], [EFFICIENCY[m][0] for m in modes], 0.4, label="paper")
     ax.bar(
         [x + 0.2 for x in xs],
-        [_at(mob, EFFICIENCY[m][1], "inferences_per_g") for m in modes],
+        [method_value(mob, EFFICIENCY[m][1], "inferences_per_g") for m in modes],
         0.4,
         label="ecoopt",
     )
@@ -113,20 +112,23 @@ def _figure(mob) -> Any:  # noqa: ANN001
 
 def _mobilenet_claims(mob) -> list[Claim]:  # noqa: ANN001
     """MobileNetV2's monolithic and AMP4EC figures, and Green's reduction."""
-    mono, green = _at(mob, "monolithic[medium]", "carbon_g"), _at(mob, "milp", "carbon_g")
+    mono, green = (
+        method_value(mob, "monolithic[medium]", "carbon_g"),
+        method_value(mob, "milp", "carbon_g"),
+    )
     grams, ms = {"unit": "g", "fmt": ".3g"}, {"unit": "ms"}
     return [
         Claim("MobileNetV2 monolithic, g per inference", 0.0053, mono, MOBILE, **grams,
               note="Monolithic on Medium (530 gCO2/kWh): the node whose carbon fits the "
               "paper's figure, which does not say which node it used."),
         Claim("MobileNetV2 monolithic latency", 254.85,
-              1e3 * _at(mob, "monolithic[medium]", "latency_s"), MOBILE, **ms, fmt=".2f",
+              1e3 * method_value(mob, "monolithic[medium]", "latency_s"), MOBILE, **ms, fmt=".2f",
               tolerance=0.001, note="The calibration's input, so it agrees by construction."),
-        Claim("AMP4EC, g per inference", 0.0056, _at(mob, "amp4ec", "carbon_g"), MOBILE,
+        Claim("AMP4EC, g per inference", 0.0056, method_value(mob, "amp4ec", "carbon_g"), MOBILE,
               **grams, note="AMP4EC's capability-proportional split [secondary] over the "
               "three nodes."),
-        Claim("AMP4EC latency", 277.22, 1e3 * _at(mob, "amp4ec", "latency_s"), MOBILE, **ms,
-              fmt=".1f", note="Ours counts compute and transfers at the links' bandwidth; "
+        Claim("AMP4EC latency", 277.22, 1e3 * method_value(mob, "amp4ec", "latency_s"), MOBILE,
+              **ms, fmt=".1f", note="Ours counts compute and transfers at the links' bandwidth; "
               "the paper's transfer model is not given."),
         Claim("MobileNetV2 Green against monolithic", -22.9, 100 * (green / mono - 1), MOBILE,
               unit="%", fmt="+.1f", tolerance=2.0, points=True, note="Ours is the proven "
@@ -141,10 +143,10 @@ def reproduce(root: Path) -> Section:
     claims = [*_mobilenet_claims(mob), *_efficiency_claims(mob), *_model_claims(eff)]
     intro = (
         f"With a 0.30 s SLO (`{SLO}`) the optimum splits the network: "
-        f"{1e3 * _at(slo, 'milp', 'carbon_g'):.3f} mg per inference; the best single "
-        f"split is {_at(slo, 'best_split', 'gap_pct'):.3f} % above it, monolithic-best "
-        f"{_at(slo, 'monolithic_best', 'gap_pct'):.1f} % and CarbonEdge's Performance "
-        f"mode per layer {_at(slo, 'carbonedge_performance', 'gap_pct'):.1f} %."
+        f"{1e3 * method_value(slo, 'milp', 'carbon_g'):.3f} mg per inference; the best single "
+        f"split is {method_value(slo, 'best_split', 'gap_pct'):.3f} % above it, monolithic-best "
+        f"{method_value(slo, 'monolithic_best', 'gap_pct'):.1f} % and CarbonEdge's Performance "
+        f"mode per layer {method_value(slo, 'carbonedge_performance', 'gap_pct'):.1f} %."
     )
     figures = {"partition_efficiency.png": lambda: _figure(mob)}
     return Section("partition", "DNN layers on edge devices (partition)", PAPER, claims, intro,

@@ -10,7 +10,7 @@ from typing import Any
 from .. import carbon
 from ..compare import compare
 from ..io import load
-from ..reproduce import Claim, Section
+from ..reproduce import Claim, Section, method_value
 
 PAPER = "EcoServe: carbon-aware provisioning for LLM serving (arXiv 2502.05043, 2025)"
 FILES = {
@@ -29,7 +29,7 @@ def _savings(tables: dict[int, Any]) -> dict[str, dict[int, float]]:
     for design in DESIGNS:
         for ci, df in tables.items():
             opt = float(df["objective"].iloc[0])
-            other = float(df.loc[df["method"] == design, "objective"].iloc[0])
+            other = float(method_value(df, design, "objective"))
             out.setdefault(design, {})[ci] = 100 * (other - opt) / other
     return out
 
@@ -59,7 +59,7 @@ def _design_claims(savings: dict[str, dict[int, float]]) -> list[Claim]:
 
 def _lever_claims(df) -> list[Claim]:  # noqa: ANN001
     """Each 4R lever's worth on the cleanest grid: the optimum's rise without it."""
-    rise = {lv: float(df.loc[df["method"] == f"milp_no_{lv}", "gap_pct"].iloc[0]) for lv in LEVERS}
+    rise = {lv: float(method_value(df, f"milp_no_{lv}", "gap_pct")) for lv in LEVERS}
     claims = []
     for lever, up in rise.items():
         pays = up > 0.05

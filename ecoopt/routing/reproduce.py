@@ -13,7 +13,7 @@ import numpy as np
 
 from ..compare import compare
 from ..io import load
-from ..reproduce import Claim, Section
+from ..reproduce import Claim, Section, method_value
 
 PAPERS = (
     "CarbonEdge (arXiv 2603.27420, 2026) and sustainability-aware LLM inference on edge "
@@ -35,10 +35,6 @@ MODES = {
 GRID = np.round(np.arange(0.0, 1.0001, 0.05), 2)
 #: (device, model, weight bits) of the knee claims
 KNEES = (("orin_nx_8gb", "tinyllama_1.1b", 16), ("orin_nx_8gb", "llama3_8b", 4))
-
-
-def _at(df, method: str, column: str) -> float:  # noqa: ANN001
-    return float(df.loc[df["method"] == method, column].iloc[0])
 
 
 def _node_use(inst, plan) -> str:  # noqa: ANN001
@@ -76,7 +72,7 @@ def _mode_claims(root: Path) -> list[Claim]:
             Claim(
                 f"{mode.title()} mode: g per inference",
                 grams,
-                _at(df, m, "carbon_g_per_request"),
+                method_value(df, m, "carbon_g_per_request"),
                 SEQUENTIAL,
                 unit="g",
                 fmt=".3g",
@@ -84,7 +80,7 @@ def _mode_claims(root: Path) -> list[Claim]:
             Claim(
                 f"{mode.title()} mode: latency",
                 ms,
-                1e3 * _at(df, m, "latency_s"),
+                1e3 * method_value(df, m, "latency_s"),
                 SEQUENTIAL,
                 unit="ms",
                 fmt=".1f",
@@ -160,9 +156,11 @@ def _router_claims(root: Path) -> list[Claim]:
     claims = []
     for i, rel in enumerate(LLM):
         df = compare(load(root / rel))
-        ok = bool(df.loc[df["method"] == "carbon_aware", "feasible"].iloc[0])
+        ok = bool(method_value(df, "carbon_aware", "feasible"))
         less = 100 * (
-            _at(df, "carbon_aware", "carbon_g") / _at(df, "latency_aware", "carbon_g") - 1
+            method_value(df, "carbon_aware", "carbon_g")
+            / method_value(df, "latency_aware", "carbon_g")
+            - 1
         )
         claims.append(
             Claim(
@@ -184,7 +182,9 @@ def _router_claims(root: Path) -> list[Claim]:
             )
         )
         if i == 0:
-            ratio = _at(df, "carbon_aware", "latency_s") / _at(df, "latency_aware", "latency_s")
+            ratio = method_value(df, "carbon_aware", "latency_s") / method_value(
+                df, "latency_aware", "latency_s"
+            )
             claims.append(
                 Claim(
                     "latency-aware routing's speed-up of end-to-end time",
