@@ -32,6 +32,7 @@ def test_the_site_builds_strictly(tmp_path: Path) -> None:
     for page in ("index", "api", "families/routing", "guides/choosing", "reproduce/REPRODUCE",
                  "notebooks/routing_policies"):  # fmt: skip
         assert (tmp_path / "html" / f"{page}.html").exists(), page
+    assert "known to miss" in (tmp_path / "html" / "families" / "gpushare.html").read_text()
     api = (tmp_path / "html" / "api.html").read_text()
     assert 'id="ecoopt.solve"' in api and 'id="ecoopt.routing.evaluate"' in api
     for family in MODULES:  # every generator, besides the families' __all__
@@ -63,6 +64,39 @@ def test_every_heuristic_and_the_generator_have_docstrings(family: str) -> None:
     missing = [n for n, fn in spec.heuristics.items() if not (fn.__doc__ or "").strip()]
     gen = importlib.import_module(f"ecoopt.{family}.generate").generate
     assert not missing and (gen.__doc__ or "").strip(), missing
+
+
+def _docs_extension():  # noqa: ANN202
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        return importlib.import_module("ecoopt_docs")
+    finally:
+        sys.path.remove(str(DOCS / "_ext"))
+
+
+@pytest.mark.parametrize("family", list(MODULES))
+def test_every_heuristic_states_its_cost_and_what_it_misses(family: str) -> None:
+    """The family page's methods table reads these paragraphs; a heuristic without them fails
+    the build, and this test names it."""
+    parts = _docs_extension().method_parts
+    for name, fn in get_spec(family).heuristics.items():
+        what, cost, misses = parts(name, fn)
+        assert what and cost and misses, name
+        assert "Cost:" not in what and "Misses:" not in cost, name
+
+
+def test_method_parts_refuses_a_docstring_without_cost_or_misses() -> None:
+    parts = _docs_extension().method_parts
+
+    def bare() -> None:
+        """Does a thing.
+
+        Cost: O(1)."""
+
+    with pytest.raises(ValueError, match="Misses:"):
+        parts("bare", bare)
+    bare.__doc__ = "Does :func:`~ecoopt.solve` and ``x | y``.\n\nCost: O(1).\n\nMisses: all."
+    assert parts("bare", bare) == ("Does `solve` and `x \\| y`.", "O(1).", "all.")
 
 
 def _model_rows(family: str) -> dict[str, str]:

@@ -4,9 +4,10 @@
     One table of every field of the family's instance file, walked from its JSON Schema
     (``instance_cls.model_json_schema()``, what ``ecoopt schema FAMILY`` prints): the field's
     path, type, whether it is required or its default, its range and its description.
-``{ecoopt-methods} FAMILY``
-    One table of the family's heuristics (``ProblemSpec.heuristics``): name and the first
-    paragraph of its docstring.
+``{ecoopt-methods} FAMILY [module.callable ...]``
+    One table of the family's heuristics (``ProblemSpec.heuristics``, and any method named
+    after the family): name, the first paragraph of its docstring, and its ``Cost:`` and
+    ``Misses:`` paragraphs (a method without them fails the build).
 ``{ecoopt-gaps} FAMILY``
     Every method's gap to the proven optimum on every bundled file, by ``ecoopt.compare``
     when the page is built (the MILP's row gives the optimum itself).
@@ -20,6 +21,7 @@ import functools
 import importlib
 import inspect
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -132,13 +134,49 @@ class FieldsDirective(_MarkdownDirective):
         return _markdown_table(["field", "type", "default", "range", "unit", "meaning"], rows)
 
 
+def _md(text: str) -> str:
+    """One docstring paragraph as one Markdown table cell: RST roles and double backticks
+    become code spans (``:func:`~a.b` `` → `` `b` ``), bars escaped, lines joined."""
+    text = re.sub(r":[a-z]+:`(~?)([^`]+)`", _role_as_code, text)
+    return " ".join(text.replace("``", "`").split()).replace("|", "\\|")
+
+
+def _role_as_code(match: re.Match[str]) -> str:
+    """A role's target as a code span: as written, or its last dotted part after ``~``."""
+    target = "".join(match.group(2).split())
+    return f"`{target.rsplit('.', 1)[-1] if match.group(1) else target}`"
+
+
+def method_parts(name: str, fn: Any) -> tuple[str, str, str]:
+    """(what it does, cost, what it misses) of one method, from its docstring: the first
+    paragraph, and the paragraphs that start ``Cost:`` and ``Misses:``; ValueError when
+    either is missing, so an undocumented heuristic fails the build."""
+    paragraphs = inspect.cleandoc(getattr(fn, "__doc__", None) or "").split("\n\n")
+    found = {}
+    for label in ("Cost:", "Misses:"):
+        hits = [p for p in paragraphs if p.startswith(label)]
+        if not hits:
+            raise ValueError(f"the docstring of method {name!r} has no {label!r} paragraph")
+        found[label] = _md(hits[0].removeprefix(label))
+    return _md(paragraphs[0]), found["Cost:"], found["Misses:"]
+
+
 class MethodsDirective(_MarkdownDirective):
+    """``{ecoopt-methods} FAMILY [module.callable ...]``: the family's heuristics, and any
+    further methods named by their dotted path (a method that ``compare`` adds per instance)."""
+
+    optional_arguments = 8
+
     def lines(self, family: str) -> list[str]:
-        rows = []
-        for name, fn in get_spec(family).heuristics.items():
-            doc = (getattr(fn, "__doc__", None) or "").strip().split("\n\n")[0]
-            rows.append((f"`{name}`", " ".join(doc.split()).replace("|", "\\|")))
-        return _markdown_table(["method", "what it does"], rows)
+        methods = dict(get_spec(family).heuristics)
+        for path in self.arguments[1:]:
+            module, attr = path.rsplit(".", 1)
+            methods[attr] = getattr(importlib.import_module(module), attr)
+        try:
+            rows = [(f"`{n}`", *method_parts(n, fn)) for n, fn in methods.items()]
+        except ValueError as exc:
+            raise self.error(str(exc)) from None
+        return _markdown_table(["method", "what it does", "cost", "known to miss"], rows)
 
 
 class ObjectivesDirective(_MarkdownDirective):

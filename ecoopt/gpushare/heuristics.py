@@ -467,7 +467,12 @@ def pool_hosts(
 def adaptive(inst: GpuShareInstance, objective: str | None = None) -> Plan:
     """The paper's allocator per GPU, quantised; notes the agents its rescale pushes below R_i.
 
-    All slots at once (:func:`adaptive_shares` with sums per slot): O(N) on one slot."""
+    All slots at once (:func:`adaptive_shares` with sums per slot).
+
+    Cost: O(N) on one slot: one pass over the agents and a partition to whole units.
+
+    Misses: the objective and the latency SLOs (it shares by demand and priority alone), and
+    its rescale can push agents below their minimum share, so its plan is often infeasible."""
     a = inst.arrays
     t = slot_arrays(inst)
     out: list[np.ndarray] = []
@@ -487,7 +492,12 @@ def adaptive(inst: GpuShareInstance, objective: str | None = None) -> Plan:
 
 
 def static_equal(inst: GpuShareInstance, objective: str | None = None) -> Plan:
-    """Every agent on a GPU gets an equal share of it (a baseline of the paper). O(N)."""
+    """Every agent on a GPU gets an equal share of it (a baseline of the paper).
+
+    Cost: O(N): a count of agents per slot and a division.
+
+    Misses: everything an agent asks for: its demand, its minimum share, its SLO and the
+    objective; infeasible wherever an agent needs more than the equal share."""
     t = slot_arrays(inst)
 
     def alloc(where: np.ndarray) -> np.ndarray:
@@ -502,6 +512,11 @@ def round_robin(inst: GpuShareInstance, objective: str | None = None) -> Plan:
 
     Its static plan is the time-average share 1/n; the evaluator adds the wait for one's turn and
     the simulator replays the actual rotation.
+
+    Cost: O(N), as :func:`static_equal`.
+
+    Misses: what :func:`static_equal` misses, and each agent also waits for its turn, so SLOs
+    break that an equal share would have met.
     """
     plan = static_equal(inst)
     plan.method = "round_robin"
@@ -948,8 +963,14 @@ def greedy_marginal(inst: GpuShareInstance, objective: str | None = None) -> Pla
     objectives under the tangent-continued M/M/1 model): the classic marginal-allocation
     theorem for separable convex resource allocation. Computed, with the same result, by the
     price threshold of :func:`_optimal_units` from a coarse water-filling start (level to 1e-6)
-    rather than unit by unit: O(N log N) per GPU. On several GPUs agents are first placed by
+    rather than unit by unit. On several GPUs agents are first placed by
     :func:`~ecoopt.gpushare.placement.place_for_objective`.
+
+    Cost: O(N log N) per GPU for the allocation; the placement on several GPUs does
+    O(N log G) slot and pair evaluations above 24 slots, each a numpy call, which dominates.
+
+    Misses: nothing on one GPU (exact for convex costs); on several GPUs the placement is a
+    local search, a small gap to the optimum (``benchmarks/gpushare_placement.py``).
     """
     objective = objective or inst.objective
 
@@ -963,13 +984,18 @@ def greedy_marginal(inst: GpuShareInstance, objective: str | None = None) -> Pla
 
 
 def sqrt_waterfill(inst: GpuShareInstance, objective: str | None = None) -> Plan:
-    """Our O(N log N) allocator: the continuous square-root water-filling of
+    """Our allocator: the continuous square-root water-filling of
     :func:`sqrt_waterfill_shares`, floored to whole units (never below an agent's smallest
     admissible level: min share and SLO), then improved to the one-GPU optimum: the price
     threshold of :func:`_optimal_units` from that start, and :func:`_local_search` (drop, add or
     move a unit) until no move helps. Never breaks a minimum share. On several GPUs agents are
-    first placed by :func:`~ecoopt.gpushare.placement.place_for_objective`
-    (benchmarks/gpushare_placement.py measures its gap to the MILP)."""
+    first placed by :func:`~ecoopt.gpushare.placement.place_for_objective`.
+
+    Cost: O(N log N) per GPU for the allocation (a sort for the water level, then the price
+    threshold); the placement on several GPUs as in :func:`greedy_marginal`.
+
+    Misses: as :func:`greedy_marginal`: nothing on one GPU, a small placement gap on several
+    (``benchmarks/gpushare_placement.py``)."""
     objective = objective or inst.objective
     a = inst.arrays
     raw = np.zeros(len(a.names))

@@ -57,7 +57,12 @@ def monolithic(inst: PartitionInstance, device: str) -> Plan:
 
 
 def monolithic_best(inst: PartitionInstance, objective: str | None = None) -> Plan:
-    """The best single device for the objective."""
+    """The best single device for the objective.
+
+    Cost: O(L·D): every layer's cost on every device, summed per device.
+
+    Misses: every gain from splitting: a model too large for any one device's memory, or an
+    SLO only a split meets, leaves it infeasible."""
     objective = objective or inst.objective
     best = _best(inst, [monolithic(inst, d.name) for d in inst.devices], objective)
     best.method = "monolithic_best"
@@ -70,7 +75,11 @@ def best_split(inst: PartitionInstance, objective: str | None = None) -> Plan:
     device pair and cut, honouring memory, links and the SLO.
 
     Fully vectorised: with C[s, k] = 1 when edge k crosses cut s, the transfer cost of every
-    (cut, a, b) is one matrix product C @ link[a, b, :] — O(S·E·D²) flops, no Python loop.
+    (cut, a, b) is one matrix product C @ link[a, b, :], no Python loop.
+
+    Cost: O(S·E·D²) flops for S cuts, E edges and D devices.
+
+    Misses: plans with more than two devices or more than one cut.
     """
     objective = objective or inst.objective
     data = inst.data
@@ -143,7 +152,12 @@ def _split_table(data: PartitionData, node: np.ndarray, link: np.ndarray) -> np.
 def amp4ec(inst: PartitionInstance, objective: str | None = None) -> Plan:
     """AMP4EC capability-proportional split [secondary]: S_i = 0.6·c_i/c_max + 0.4·m_i/m_max
     (c = FLOP/s, m = memory); devices in decreasing S take contiguous segments of the
-    topological order whose FLOP share equals their share of ΣS. Ignores the objective."""
+    topological order whose FLOP share equals their share of ΣS.
+
+    Cost: O(L + D log D): a sort of the devices and a search of the running FLOP share.
+
+    Misses: the objective, links and memory (it splits by capability alone), so its plans
+    are often far from the optimum or infeasible."""
     data = inst.data
     c = np.array([d.flops_per_s for d in inst.devices])
     m = data.memory_bytes
@@ -159,7 +173,12 @@ def amp4ec(inst: PartitionInstance, objective: str | None = None) -> Plan:
 def greedy_layer(inst: PartitionInstance, objective: str | None = None) -> Plan:
     """Each layer, in topological order, on the device that adds least to the objective
     (its compute plus transfers from its already-placed predecessors, plus the transfer to the
-    sink if it is a last layer), among devices with memory left and links to the predecessors."""
+    sink if it is a last layer), among devices with memory left and links to the predecessors.
+
+    Cost: O((L + E)·D): each layer and each edge priced once on every device.
+
+    Misses: the future: a layer never moves once placed, so memory filled early or an SLO
+    (not in its rule) can leave it far from the optimum or infeasible."""
     objective = objective or inst.objective
     data = inst.data
     L, D = data.time_s.shape
@@ -237,6 +256,10 @@ def dp_chain(inst: PartitionInstance, objective: str | None = None) -> Plan:
     when its plan violates them it is only a lower bound (noted in the plan). Idle power makes
     carbon non-additive (a used device idles for the whole latency minus its own busy time), so
     for carbon and weighted with any idle cost the DP is not applicable.
+
+    Cost: O(L·D²): one min over D predecessors' devices per layer and device.
+
+    Misses: DAGs (not applicable), memory and the SLO (then only a bound), idle carbon.
     """
     objective = objective or inst.objective
     if not inst.graph.is_chain:
@@ -285,7 +308,10 @@ def _carbonedge_mode(mode: str) -> Callable[..., Plan]:
 
     w = CARBONEDGE_MODES[mode]
     run.__doc__ = (f"CarbonEdge's scoring per layer (:func:`carbonedge_scoring`) in its {mode} "
-                   f"mode, weights (w_R, w_L, w_P, w_B, w_C) = {w}.")  # fmt: skip
+                   f"mode, weights (w_R, w_L, w_P, w_B, w_C) = {w}.\n\n"
+                   "Cost: O(L·D): one score per layer and device.\n\n"
+                   "Misses: transfers between layers, the SLO and the objective itself (it "
+                   "scores devices, not plans), so its plans break SLOs and links.")  # fmt: skip
     return run
 
 

@@ -244,10 +244,17 @@ def _work(sizes: list[int], L: int) -> float:
 
 
 def pipeline_stages_dp(inst: PartitionInstance, objective: str | None = None) -> Plan:
-    """The best contiguous-stage plan by dynamic programming (module docstring: exact for
-    chains without an SLO for period and latency, and for carbon and weighted without idle
-    power; a heuristic otherwise). Raises :class:`~ecoopt.errors.NotApplicable` when the
-    device types make the recursion larger than :data:`MAX_WORK` cells."""
+    """The best contiguous-stage plan by dynamic programming (:mod:`ecoopt.partition.stages`:
+    exact for chains without an SLO for period and latency, and for carbon and weighted without
+    idle power; a heuristic otherwise). Raises :class:`~ecoopt.errors.NotApplicable` when the
+    device types make the recursion larger than :data:`MAX_WORK` cells.
+
+    Cost: O(L²·K·states), states = K·Π_u (m_u + 1) for K device types of m_u devices each:
+    milliseconds on identical devices, exponential (2^D) on D distinct ones, so refused above
+    :data:`MAX_WORK` cells.
+
+    Misses: plans whose stages are not contiguous in the topological order, each device used
+    more than once, idle carbon (left out of its costs) and the SLO (not in the recursion)."""
     objective = objective or inst.objective
     data = inst.data
     types = device_types(data)
@@ -347,7 +354,13 @@ def pipeline_stages_moves(inst: PartitionInstance, objective: str | None = None)
     period_floor_s`) that the DP's contiguous plan misses by 25-30 %, and so do 23 of the 24
     bundled models (fused or not) on 8 edge devices; it takes 13-17 ms at 24 layers to 1.2 s at
     249 on a quiet machine (``benchmarks/partition_symmetry.py --only floor``). Other
-    objectives: the DP's plan."""
+    objectives: the DP's plan.
+
+    Cost: the DP's, plus rounds of single-layer moves for the period, each O(L·D) candidate
+    moves.
+
+    Misses: as :func:`pipeline_stages_dp` on objectives other than the period; on the period,
+    optima that need more than one layer moved at once."""
     objective = objective or inst.objective
     plan = pipeline_stages_dp(inst, objective)
     if objective != "period":

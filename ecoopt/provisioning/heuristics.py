@@ -157,7 +157,13 @@ def _design_point(
 
 
 def performance(inst: ProvisioningInstance, objective: str | None = None) -> Plan:
-    """Fastest SKU per workload, full hosts, sized for the peak (EcoServe's baseline)."""
+    """Fastest SKU per workload, full hosts, sized for the peak (EcoServe's baseline).
+
+    Cost: O(C·S·T) for C workload classes, S SKUs and T slots: one score per class and SKU,
+    then each class's servers sized for its peak.
+
+    Misses: carbon and energy (it picks for speed), sharing servers between workloads, idle capacity
+    filled with offline work, time shifting, and the levers (Reuse, Rightsize, Recycle)."""
     d = inst.data
     with np.errstate(divide="ignore"):
         score = np.where(d.rate > 0, 1.0 / d.rate, np.inf)
@@ -174,17 +180,35 @@ def _by_metric(inst: ProvisioningInstance, name: str, metric: str) -> Plan:
 
 
 def energy_optimised(inst: ProvisioningInstance, objective: str | None = None) -> Plan:
-    """Least operational energy per request per workload, full hosts (EcoServe's baseline)."""
+    """Least operational energy per request per workload, full hosts (EcoServe's baseline).
+
+    Cost: O(C·S·T) for C workload classes, S SKUs and T slots: one score per class and SKU,
+    then each class's servers sized for its peak.
+
+    Misses: embodied carbon and the grid's intensity, sharing servers between workloads, idle
+    capacity filled with offline work, time shifting, and the levers (Reuse, Rightsize, Recycle)."""
     return _by_metric(inst, "energy", "energy_kwh")
 
 
 def cost_optimised(inst: ProvisioningInstance, objective: str | None = None) -> Plan:
-    """Least $ per request per workload, full hosts (EcoServe's baseline)."""
+    """Least $ per request per workload, full hosts (EcoServe's baseline).
+
+    Cost: O(C·S·T) for C workload classes, S SKUs and T slots: one score per class and SKU,
+    then each class's servers sized for its peak.
+
+    Misses: carbon (it picks for price), sharing servers between workloads, idle capacity filled
+    with offline work, time shifting, and the levers (Reuse, Rightsize, Recycle)."""
     return _by_metric(inst, "cost", "cost_usd")
 
 
 def carbon_greedy(inst: ProvisioningInstance, objective: str | None = None) -> Plan:
-    """Least carbon per request per workload over every option, each workload alone."""
+    """Least carbon per request per workload over every option, each workload alone.
+
+    Cost: O(C·O + C·S·T) for C workload classes, O options (SKU, host, lifetime), S SKUs
+    and T slots.
+
+    Misses: sharing servers between workloads (each is sized for its own peak) and moving
+    offline work into another workload's idle capacity."""
     d = inst.data
     per = _per_request(d, np.arange(len(d.opt_names)), {"carbon_kg": 1.0})  # (C, O)
     pick = _workload_choice(d, per, d.opt_sku)  # option per class
@@ -445,8 +469,16 @@ def _fill(inst: ProvisioningInstance, weights, option, score, sku) -> Plan:  # n
 
 
 def carbon_fill(inst: ProvisioningInstance, objective: str | None = None) -> Plan:
-    """Ours: a shared, peak-sized fleet for online work, offline work poured into its spare
-    capacity cleanest slot first (module docstring); the better of two host policies."""
+    """Ours: a shared, peak-sized fleet for online work, offline work poured into its spare capacity
+    cleanest slot first (:mod:`ecoopt.provisioning.heuristics`); the better of two host policies.
+
+    Cost: O(C·S·T·log(S·T)) for the pour, plus the consolidation's local search
+    (:mod:`ecoopt.provisioning.consolidate`); the slowest of the heuristics here
+    (``benchmarks/provisioning_scale.py``).
+
+    Misses: choosing the fleet for online and offline work together: each online class takes
+    its cheapest SKU on its own before the fleet is sized, and offline work is poured greedily
+    into what is left, so a fleet the MILP picks for both at once (across sites, say) is missed."""
     objective = objective or inst.objective
     weights = _objective_weights(inst, objective)
     d, rightsize = inst.data, inst.levers.rightsize

@@ -89,7 +89,13 @@ def lp_round(
     inst: ProvisioningInstance, objective: str | None = None, time_limit: float = 600.0
 ) -> Plan:
     """LP relaxation, servers rounded up, dispatch re-optimised on that fleet (module
-    docstring); the notes give the relaxation's bound and the gap it proves."""
+    docstring); the notes give the relaxation's bound and the gap it proves.
+
+    Cost: two or three LP solves by HiGHS and no branching: polynomial in the model's size,
+    far below the MILP where the MILP is hard (``benchmarks/provisioning_scale.py``).
+
+    Misses: integer fleets the rounding cannot reach: every server count is rounded up, so
+    its plan can carry spare servers; its gap is at most the one its notes prove."""
     objective = objective or inst.objective
     lp = formulate(inst, objective)
     relaxed = _solve_relaxed(lp, time_limit)

@@ -23,7 +23,7 @@ from .evaluate import Plan, evaluate
 from .instance import OBJECTIVES, RoutingInstance
 from .model import MAX_CELLS, build_cells, count_cells, formulate
 from .plans import plan_from_named, plan_from_x, plan_to_named, plan_to_x
-from .policies import POLICY_NAMES, make_policy
+from .policies import POLICY_NAMES, make_policy, policy_doc
 from .rolling import online_milp as rolling_online_milp
 from .rolling import solve_rolling
 from .simulate import simulate, simulate_plan
@@ -35,19 +35,31 @@ def _runner(name: str) -> Callable[..., Plan]:
         return simulate_plan(inst.data, make_policy(inst, name))
 
     run.__name__ = name
-    run.__doc__ = f"The online policy {name} (ecoopt.routing.policies), run by the simulator."
+    run.__doc__ = policy_doc(name)
     return run
 
 
 def rolling_horizon(inst: RoutingInstance, objective: str | None = None) -> Plan:
     """The hindsight MILP window by window (``ecoopt.routing.rolling.solve_rolling``, windows
-    of twice the longest SLO): for streams too long for the whole MILP."""
+    of twice the longest SLO): for streams too long for the whole MILP.
+
+    Cost: one MILP per window, each as hard as the hindsight MILP of that window's requests:
+    exponential in the worst case, linear in the number of windows when each is small.
+
+    Misses: batches across a window's edge, and capacity planned for a later window: each
+    window is solved without looking past it."""
     return solve_rolling(inst, objective=objective).plan
 
 
 def online_milp(inst: RoutingInstance, objective: str | None = None) -> Plan:
     """Our online policy: the MILP re-solved at each decision epoch over the requests seen so
-    far, committing the batches that start now (``ecoopt.routing.rolling.online_milp``)."""
+    far, committing the batches that start now (``ecoopt.routing.rolling.online_milp``).
+
+    Cost: one MILP per decision epoch over the requests waiting: the slowest method here
+    (``benchmarks/routing_scale.py``), exponential in the worst case.
+
+    Misses: what it cannot see, being online: requests not yet arrived, so batches planned
+    now may be wrong once they come."""
     return rolling_online_milp(inst, objective=objective).plan
 
 

@@ -33,6 +33,7 @@ its nodes wait for (``target``). Where the papers are silent, ecoopt decides:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 import numpy as np
@@ -119,6 +120,13 @@ class Policy:
 
 
 class RoundRobin(Policy):
+    """Each request to the next capable node in turn, per type; batches as they come.
+
+    Cost: O(1) a request.
+
+    Misses: everything but the turn: load, speed, SLOs, carbon; an online rule: it sees no request
+    before it arrives and no future intensity."""
+
     name = "round_robin"
 
     def __init__(self, inst: RoutingInstance) -> None:
@@ -136,6 +144,13 @@ class RoundRobin(Policy):
 
 
 class Random(Policy):
+    """Each request to a capable node drawn uniformly (seeded by the instance's ``seed``).
+
+    Cost: O(1) a request.
+
+    Misses: as ``round_robin``, and a run of draws can pile requests on one node.
+    """
+
     name = "random"
 
     def __init__(self, inst: RoutingInstance) -> None:
@@ -151,6 +166,13 @@ class Random(Policy):
 
 
 class LeastLoaded(Policy):
+    """Each request to the capable node with the fewest outstanding requests per lane-batch.
+
+    Cost: O(N) a request, for N capable nodes.
+
+    Misses: speed (a slow node with a short queue wins), carbon and SLOs; an online rule: it sees no
+    request before it arrives and no future intensity."""
+
     name = "least_loaded"
 
     def route(self, sim, r: int, t: float) -> int:  # noqa: ANN001
@@ -164,7 +186,16 @@ class LeastLoaded(Policy):
 
 
 class CarbonEdge(Policy):
-    """CarbonEdge's weighted scoring (module docstring)."""
+    """CarbonEdge's weighted scoring (:mod:`ecoopt.routing.policies`): each request to the
+    capable node of highest score S = w_R·S_R + w_L·S_L + w_P·S_P + w_B·S_B + w_C·S_C,
+    batches as they come.
+
+    Cost: O(N) a request, for N capable nodes (vectorised per run of requests,
+    ``ecoopt.routing.scoring``).
+
+    Misses: SLOs (a score, not a deadline), batching (target 1) and the energy per request of
+    larger batches; an online rule: it sees no request before it arrives and no future intensity.
+    """
 
     def __init__(self, inst: RoutingInstance, mode: str) -> None:
         super().__init__(inst)
@@ -294,6 +325,14 @@ def _finish_estimates(policy: Policy, sim, k: int, t: float) -> np.ndarray:  # n
 
 
 class LatencyAware(Policy):
+    """Each request to the capable node with the earliest estimated finish
+    (:mod:`ecoopt.routing.policies`).
+
+    Cost: O(N) a request, for N capable nodes.
+
+    Misses: carbon and energy (it chases speed) and batching (target 1); an online rule: it sees no
+    request before it arrives and no future intensity."""
+
     name = "latency_aware"
 
     def route(self, sim, r: int, t: float) -> int:  # noqa: ANN001
@@ -322,6 +361,16 @@ def energy_knee(d: RoutingData, n: int, k: int, saving: float = 0.10) -> int:
 
 
 class CarbonAware(Policy):
+    """Each request to the node of least carbon per request at its energy knee among those whose
+    estimated finish meets the SLO; nodes wait for knee-size batches
+    (:mod:`ecoopt.routing.policies`).
+
+    Cost: O(N) a request, for N capable nodes.
+
+    Misses: its finish estimate takes batch-1 service times and the queue's length, so a knee-size
+    batch that runs longer can still break an SLO; an online rule: it sees no request before it
+    arrives and no future intensity."""
+
     name = "carbon_aware"
 
     def __init__(self, inst: RoutingInstance) -> None:
@@ -371,6 +420,14 @@ class CarbonAware(Policy):
 
 
 class Greedy(Policy):
+    """Each request to the first node in file order with a free lane and an empty queue,
+    else to the first capable node.
+
+    Cost: O(N) a request at worst, for N capable nodes.
+
+    Misses: everything but the order of the file: speed, carbon, SLOs; an online rule: it sees no
+    request before it arrives and no future intensity."""
+
     name = "greedy"
 
     def route(self, sim, r: int, t: float) -> int:  # noqa: ANN001
@@ -399,6 +456,17 @@ MAKERS: dict[str, Callable[[RoutingInstance], Policy]] = {
 #: the policies run by default (simulate, compare, the heuristics); ``carbonedge_custom`` is
 #: made by name only (with no ``carbonedge.weights`` it would repeat ``carbonedge_balanced``)
 POLICY_NAMES = tuple(name for name in MAKERS if name != "carbonedge_custom")
+
+
+def policy_doc(name: str) -> str:
+    """What the policy ``name`` does, its cost and what it misses: its class's docstring (for
+    CarbonEdge's modes, with the mode's weights)."""
+    if not name.startswith("carbonedge_"):
+        return inspect.cleandoc(MAKERS[name].__doc__ or "")
+    mode = name.removeprefix("carbonedge_")
+    weights = MODES.get(mode, "the instance's carbonedge.weights")
+    first, rest = inspect.cleandoc(CarbonEdge.__doc__ or "").split("\n\n", 1)
+    return f"{first} Its {mode} mode: (w_R, w_L, w_P, w_B, w_C) = {weights}.\n\n{rest}"
 
 
 def make_policy(inst: RoutingInstance, name: str) -> Policy:
