@@ -15,10 +15,10 @@ loopback sockets only.
 So that a re-run is not a diff by itself, what varies from run to run or machine to machine is
 left out: per-cell execution timestamps (``metadata.execution``) are not recorded, and the
 notebook's ``kernelspec`` and ``language_info`` are reduced to fields that do not depend on the
-interpreter (no Python version). Outputs themselves are kept exactly as produced. Two runs give
-identical files except where a cell prints wall times: the ``decide_s`` column of
-``simulate(...)`` in gpushare_heuristic_gaps.ipynb. Those are measurements; they are not faked
-or rounded away, so expect that column in every re-run's diff.
+interpreter (no Python version). Outputs themselves are kept exactly as produced, and no cell
+prints a wall time (gpushare_heuristic_gaps.ipynb drops ``simulate``'s ``decide_s``; speed is
+the benchmarks' job), so a re-run prints the same text: ``tests/test_notebooks_and_instances.py``
+executes each notebook and fails when a cell prints anything else than its committed copy.
 
 HiGHS's banner never reaches a cell: ``ecoopt.highs.new_highs`` silences file descriptor 1
 itself, which is where HiGHS writes inside a kernel too. The scan below would catch it.
