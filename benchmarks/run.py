@@ -32,6 +32,7 @@ BENCHMARKS = {
     "partition": "partition MILP and heuristics on the bundled models",
     "partition_symmetry": "partition on identical devices: symmetry rows, stage DP, growth",
     "provisioning_scale": "provisioning MILP by slots × SKUs: time, growth; heuristic gaps, ÷ MILP",
+    "heuristics_growth": "every family's heuristics by decades of size: time, growth, ÷ MILP, gap",
     "routing_scale": "routing hindsight MILP by grid and stream size; simulator µs per request",
     "pareto_warm": "Pareto fronts: 21 points by warm re-solves ÷ one solve, and cold",
     "sweep_dask": "sweep throughput: serial, local processes, Dask LocalCluster of 1, 2, 4",
