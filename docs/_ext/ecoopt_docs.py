@@ -5,9 +5,9 @@
     (``instance_cls.model_json_schema()``, what ``ecoopt schema FAMILY`` prints): the field's
     path, type, whether it is required or its default, its range and its description.
 ``{ecoopt-methods} FAMILY [module.callable ...]``
-    One table of the family's heuristics (``ProblemSpec.heuristics``, and any method named
-    after the family): name, the first paragraph of its docstring, and its ``Cost:`` and
-    ``Misses:`` paragraphs (a method without them fails the build).
+    One table of the family's heuristics (``ProblemSpec.heuristics``, and any further method
+    given by its dotted path after the family): name, the first paragraph of its docstring,
+    and its ``Cost:`` and ``Misses:`` paragraphs (a method without them fails the build).
 ``{ecoopt-gaps} FAMILY``
     Every method's gap to the proven optimum on every bundled file, by ``ecoopt.compare``
     when the page is built (the MILP's row gives the optimum itself).
