@@ -102,12 +102,7 @@ def test_method_parts_refuses_a_docstring_without_cost_or_misses() -> None:
 def _model_rows(family: str) -> dict[str, str]:
     """Row family -> doc over the bundled files and docs/examples, every objective: what the
     pages' ``ecoopt-constraint`` directive draws from (``docs/_ext/ecoopt_docs.model_docs``)."""
-    sys.path.insert(0, str(DOCS / "_ext"))
-    try:
-        from ecoopt_docs import model_docs
-    finally:
-        sys.path.remove(str(DOCS / "_ext"))
-    return model_docs(family)["rows"]
+    return _docs_extension().model_docs(family)["rows"]
 
 
 def _literal_rows(family: str) -> set[str]:
